@@ -1,0 +1,110 @@
+// From a validated task to the runner's JobPlan: resolve random integers with
+// the seed, encode every message into bytes through the protocol's codec,
+// pick the build rule, and remember what each step asked, for the checks.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { seededRandom } from '../runner/codecs/random.js';
+import type { CommandPlan, JobPlan, SandboxKind, StepPlan, TestPlan } from '../runner/types.js';
+import type { MessageSpec, Task, TestSpec } from './task/load.js';
+
+/** What a step asked of the program, kept for checking its observation. */
+export interface StepContext {
+  /** The resolved request the peer sent (send steps). */
+  request?: unknown;
+  describe: string;
+}
+
+export interface PlannedJob {
+  plan: JobPlan;
+  /** Per test id, per step: what was asked. */
+  contexts: Map<string, StepContext[]>;
+  buildRule: { when: string; run: string[] } | null;
+}
+
+function datagramOf(task: Task, msg: MessageSpec, random: () => number, role: 'request' | 'response'): { hex: string; ctx: StepContext } {
+  if ('raw' in msg) {
+    const bytes = Buffer.from(msg.raw, 'hex');
+    const read = task.protocol.requestFromRaw(bytes);
+    return { hex: msg.raw, ctx: { request: read.resolved, describe: read.describe } };
+  }
+  if (role === 'response') {
+    return { hex: task.protocol.buildResponse(msg.structured).toString('hex'), ctx: { describe: 'answer' } };
+  }
+  const built = task.protocol.buildRequest(msg.structured, random);
+  return { hex: built.datagram.toString('hex'), ctx: { request: built.resolved, describe: built.describe } };
+}
+
+function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; contexts: StepContext[] } {
+  // One generator per test, seeded by the run's seed and the test id: adding
+  // a test never changes the integers another test draws.
+  let h = seed >>> 0;
+  for (const c of test.id) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  const random = seededRandom(h);
+  const contexts: StepContext[] = [];
+  const steps: StepPlan[] = test.steps.map((s, i) => {
+    if (s.kind === 'send') {
+      const { hex, ctx } = datagramOf(task, s.message, random, 'request');
+      contexts.push(ctx);
+      const optional = s.expect === undefined || s.expect === 'silence' || (s.expect as { optional?: boolean }).optional === true;
+      return {
+        kind: 'send',
+        socket: s.socket || `step-${i}`,
+        datagram: hex,
+        await: optional ? 'none' : 'reply',
+        timeoutMs: s.timeoutMs ?? task.timeouts.replyMs,
+      };
+    }
+    if (s.kind === 'receive') {
+      const answer = s.answer ? datagramOf(task, s.answer, random, 'response').hex : null;
+      contexts.push({ describe: 'the program\'s request' });
+      return { kind: 'receive', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs, reply: answer };
+    }
+    contexts.push({ describe: 'waiting for the program to exit' });
+    return { kind: 'wait-exit', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs };
+  });
+  const program: CommandPlan = { argv: test.argv, limits: task.limits };
+  return {
+    plan: {
+      id: test.id,
+      port: test.port,
+      occupy: test.occupy,
+      listen: task.role === 'client',
+      program,
+      ready: test.ready,
+      readyTimeoutMs: task.timeouts.readyMs,
+      steps,
+      end: test.after.running ? 'kill' : 'exit',
+      exitTimeoutMs: test.after.within_ms ?? task.timeouts.exitMs,
+    },
+    contexts,
+  };
+}
+
+/** The first build rule whose file the submission has, or null (a ready executable). */
+export function chooseBuild(task: Task, workDir: string): { when: string; run: string[] } | null {
+  return task.build.find((rule) => existsSync(path.join(workDir, rule.when))) ?? null;
+}
+
+export function planJob(task: Task, workDir: string, opts: { seed: number; sandbox: SandboxKind; testIds?: string[] }): PlannedJob {
+  const buildRule = chooseBuild(task, workDir);
+  const build: CommandPlan | null = buildRule ? { argv: buildRule.run, limits: task.buildLimits } : null;
+  const contexts = new Map<string, StepContext[]>();
+  const tests = task.tests
+    .filter((t) => !opts.testIds || opts.testIds.includes(t.id))
+    .map((t) => {
+      const planned = planTest(task, t, opts.seed);
+      contexts.set(t.id, planned.contexts);
+      return planned.plan;
+    });
+  return { plan: { sandbox: opts.sandbox, workDir, build, tests }, contexts, buildRule };
+}
+
+/** Upper bound on how long a job may take, so a stuck job is stopped. */
+export function jobDeadlineMs(task: Task, plan: JobPlan): number {
+  const perTest = plan.tests.map(
+    (t) => t.readyTimeoutMs + t.exitTimeoutMs + t.steps.reduce((sum, s) => sum + s.timeoutMs, 0) + 3000,
+  );
+  const build = plan.build ? plan.build.limits.wallSeconds * 1000 : 0;
+  const bound = perTest.reduce((a, b) => a + b, 0);
+  return build + Math.min(bound, plan.tests.length * (task.limits.wallSeconds * 1000 + 3000)) + 10_000;
+}

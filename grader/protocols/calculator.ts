@@ -1,0 +1,209 @@
+// What a right calculator datagram looks like, and what a wrong one tells
+// about the mistake behind it. Feedback names the mistake without quoting the
+// test's inputs; `details` carries inputs and bytes, shown for visible tests only.
+import { z } from 'zod';
+import * as calc from '../../runner/codecs/calculator.js';
+import type { Finding, Protocol } from './protocol.js';
+
+const u32 = z.number().int().min(0).max(0xffffffff);
+
+const replyExpectSchema = z.union([
+  z.literal('silence'),
+  z
+    .object({
+      status: z.enum(['ok', 'error']),
+      int: u32.optional(),
+      text: z.string().regex(/^\d+$/, 'a text result is decimal digits').optional(),
+      /** The reply may also be missing (malformed requests: S=0 or silence). */
+      optional: z.boolean().default(false),
+    })
+    .strict(),
+]);
+type ReplyExpect = z.infer<typeof replyExpectSchema>;
+
+const requestExpectSchema = z
+  .object({
+    op: z.enum(['sum', 'product']),
+    format: z.enum(['int', 'text']),
+    ints: z.array(u32).min(1).max(calc.MAX_INTS),
+  })
+  .strict();
+type RequestExpect = z.infer<typeof requestExpectSchema>;
+
+function hex(buf: Buffer): string {
+  const shown = buf.subarray(0, 24).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+  return buf.length > 24 ? `${shown} ... (${buf.length} bytes)` : shown || '(empty)';
+}
+
+function u32hex(n: number | bigint): string {
+  return Number(n).toString(16).padStart(8, '0').replace(/(..)(?!$)/g, '$1 ');
+}
+
+function finding(feedback: string, details: string): Finding {
+  return { feedback, details };
+}
+
+const OPCODE_HINT = 'read the opcode as (header >> 1) & 7';
+const BYTE_ORDER = 'byte order';
+
+function signed32(n: bigint): bigint {
+  return n >= 1n << 31n ? n - (1n << 32n) : n;
+}
+
+/** The other operation's result: a mix-up of opcodes shows as exactly that number. */
+function otherOpResult(req: calc.Request): bigint | null {
+  const op = calc.opcodeOf(req.header);
+  if (op > 1) return null;
+  return calc.referenceResult({ header: req.header ^ 0b10, ints: req.ints });
+}
+
+function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null): Finding | null {
+  const asked = `request: ${calc.describeRequest(req)}`;
+  if (expect === 'silence') {
+    return reply === null ? null : finding('answered a datagram that must get no answer', `${asked}; got: ${hex(reply)}`);
+  }
+  if (reply === null) {
+    if (expect.optional) return null;
+    const unused = calc.unusedBits(req.header) !== 0;
+    return finding(
+      unused
+        ? `no answer to a valid request whose unused header bits were set: ignore the four high bits and ${OPCODE_HINT}`
+        : 'no answer to a valid request',
+      asked,
+    );
+  }
+  const res = calc.decodeResponse(reply);
+  if (!res) return finding('answered with an empty datagram: a response has at least its header byte', asked);
+
+  if (expect.status === 'error') {
+    if (!res.success) return null;
+    const why = calc.referenceResult(req) === null && calc.opcodeOf(req.header) > 1 ? 'an unknown opcode' : 'an invalid request';
+    return finding(
+      `answered ${why} with S=1 (success): set S=0 (the most significant bit of the header) when the request cannot be served`,
+      `${asked}; got: ${hex(reply)}`,
+    );
+  }
+
+  const expected = expect.int !== undefined ? BigInt(expect.int) : expect.text !== undefined ? BigInt(expect.text) : calc.referenceResult(req);
+  if (expected === null) throw new Error('task bug: expected ok for a request the reference calculator rejects');
+  const text = expect.text !== undefined || (expect.int === undefined && calc.wantsText(req.header));
+  const want = `expected S=1 and ${text ? `"${expected}"` : `${expected} (${u32hex(expected)})`}`;
+  const details = `${asked}; ${want}; got: ${hex(reply)}`;
+
+  if (!res.success) {
+    if (calc.unusedBits(req.header) !== 0) {
+      return finding(`answered S=0 to a valid request whose unused header bits were set: ignore the four high bits and ${OPCODE_HINT}`, details);
+    }
+    return finding(`answered S=0 (error) to a valid request: set S=1 (0x80 in the header) on success`, details);
+  }
+  const payload = res.payload;
+  const other = otherOpResult(req);
+
+  if (!text) {
+    if (payload.length !== 4) {
+      if (payload.length > 0 && /^\d+$/.test(payload.toString('latin1')) && BigInt(payload.toString('latin1')) === expected) {
+        return finding('answered in text, but F=0 asks for the result as a 4-byte integer', details);
+      }
+      return finding(`the integer answer must be exactly 4 bytes after the header, got ${payload.length}`, details);
+    }
+    const got = BigInt(payload.readUInt32BE(0));
+    if (got === expected) return null;
+    if (got === BigInt(calc.byteSwap32(Number(expected)))) {
+      return finding(
+        `the result arrived byte-swapped (${BYTE_ORDER}): convert it with htonl() before sending, and the received integers with ntohl()`,
+        details,
+      );
+    }
+    if (other !== null && got === other) {
+      return finding(`answered with the ${calc.opcodeOf(req.header) === 0 ? 'product' : 'sum'} instead of the ${calc.opcodeOf(req.header) === 0 ? 'sum' : 'product'}: ${OPCODE_HINT}`, details);
+    }
+    return finding('wrong result (arithmetic is on unsigned 32-bit integers, modulo 2^32)', details);
+  }
+
+  const str = payload.toString('latin1');
+  if (payload.length > 0 && payload[payload.length - 1] === 0) {
+    return finding('the text answer ends with a NUL byte (\\0): send only the digits, the datagram length delimits them', details);
+  }
+  if (/[\r\n]$/.test(str)) return finding('the text answer ends with a newline: send only the digits', details);
+  if (payload.length === 4 && !/^\d+$/.test(str) && BigInt(payload.readUInt32BE(0)) === expected) {
+    return finding('answered with a 4-byte integer, but F=1 asks for the result as decimal text', details);
+  }
+  if (!/^\d+$/.test(str)) {
+    if (/^-\d+$/.test(str) && BigInt(str) === signed32(expected)) {
+      return finding('the text answer is printed as a signed number: print the unsigned 32-bit value (%u)', details);
+    }
+    return finding('the text answer must be decimal digits only (no sign, spaces or terminator)', details);
+  }
+  const got = BigInt(str);
+  if (got === expected) return null;
+  if (got === BigInt(calc.byteSwap32(Number(expected)))) {
+    return finding(`the result is byte-swapped (${BYTE_ORDER}): convert the received integers with ntohl() before computing`, details);
+  }
+  if (other !== null && got === other) {
+    return finding(`answered with the ${calc.opcodeOf(req.header) === 0 ? 'product' : 'sum'} instead of the ${calc.opcodeOf(req.header) === 0 ? 'sum' : 'product'}: ${OPCODE_HINT}`, details);
+  }
+  return finding('wrong result (arithmetic is on unsigned 32-bit integers, modulo 2^32)', details);
+}
+
+function checkRequest(expect: RequestExpect, got: Buffer): Finding | null {
+  const want = `expected: ${expect.op}, ${expect.format} answer, ${expect.ints.length} integer(s)`;
+  const details = `${want}; got: ${hex(got)}`;
+  const req = calc.decodeRequest(got);
+  if (!req) return finding('sent an empty datagram: a request starts with its header byte', details);
+  const opcode = calc.OPS[expect.op];
+  if (req.opcode !== opcode) {
+    return finding(
+      `wrong opcode: bits 4-6 of the header ((header >> 1) & 7) are ${req.opcode}, expected ${opcode} for ${expect.op === 'sum' ? "'+'" : "'*'"}`,
+      details,
+    );
+  }
+  const wantText = expect.format === 'text';
+  if (req.text !== wantText) {
+    return finding(
+      `wrong F bit: the least significant bit of the header is ${req.text ? 1 : 0}, expected ${wantText ? 1 : 0} (${wantText ? '-s asks for text' : 'without -s the answer is an integer'})`,
+      details,
+    );
+  }
+  const n = expect.ints.length;
+  if (req.payloadLength !== 4 * n) {
+    if (req.payloadLength === 8 * n) {
+      return finding('each integer took 8 bytes: send unsigned 32-bit integers (uint32_t), 4 bytes each', details);
+    }
+    return finding(`the request must be 1 + 4 x ${n} = ${1 + 4 * n} bytes long, got ${got.length}`, details);
+  }
+  const ints = req.ints ?? [];
+  if (ints.every((v, i) => v === expect.ints[i])) return null;
+  if (ints.every((v, i) => v === calc.byteSwap32(expect.ints[i]!))) {
+    return finding(`the integers arrived byte-swapped (${BYTE_ORDER}): convert each with htonl() before sending`, details);
+  }
+  return finding('the integers in the request are not the ones given on the command line', details);
+}
+
+export const calculatorProtocol: Protocol = {
+  name: 'calculator',
+  requestSchema: calc.requestSchema,
+  responseSchema: calc.responseSchema,
+  replyExpectSchema,
+  requestExpectSchema,
+  buildRequest(spec, random) {
+    const req = calc.resolveRequest(spec as calc.RequestSpec, random);
+    return { datagram: calc.encodeRequest(req), resolved: req, describe: calc.describeRequest(req) };
+  },
+  requestFromRaw(datagram) {
+    const req = calc.requestFromRaw(datagram);
+    return { resolved: req, describe: calc.describeRequest(req) };
+  },
+  buildResponse(spec) {
+    return calc.encodeResponse(spec as calc.ResponseSpec);
+  },
+  checkReply: (expect, request, reply) => checkReply(expect as ReplyExpect, request as calc.Request, reply),
+  checkRequest: (expect, got) => checkRequest(expect as RequestExpect, got),
+  expectationProblem(expect, request) {
+    const e = expect as ReplyExpect;
+    if (e !== 'silence' && e.status === 'ok' && e.int === undefined && e.text === undefined) {
+      if ((request as calc.Request).rawLength !== undefined) return 'give the expected int or text: the request is raw bytes';
+      if (calc.referenceResult(request as calc.Request) === null) return 'status ok, but the reference calculator answers S=0 to this request';
+    }
+    return null;
+  },
+};

@@ -1,0 +1,14 @@
+import { calculatorProtocol } from './calculator.js';
+import type { Protocol } from './protocol.js';
+
+const protocols: Record<string, Protocol> = {
+  [calculatorProtocol.name]: calculatorProtocol,
+};
+
+export function protocolNamed(name: string): Protocol | undefined {
+  return protocols[name];
+}
+
+export function protocolNames(): string[] {
+  return Object.keys(protocols);
+}

@@ -1,0 +1,38 @@
+// What the grader needs from a protocol: how to turn a task's YAML messages
+// into datagrams (through the runner's codec) and how to judge what came back.
+// A new protocol is one module implementing this, plus YAML.
+import type { z } from 'zod';
+
+export interface Finding {
+  /** For the student: names the mistake and what to do, without the test's inputs. */
+  feedback: string;
+  /** Inputs, expected and actual bytes: shown only for visible tests. */
+  details?: string;
+}
+
+export interface BuiltRequest {
+  datagram: Buffer;
+  /** The request with every field resolved, handed back to checkReply. */
+  resolved: unknown;
+  describe: string;
+}
+
+export interface Protocol {
+  name: string;
+  /** A message the peer sends to a server (the `send:` of a step). */
+  requestSchema: z.ZodType;
+  /** A message the peer answers a client with (the `answer:` of a step). */
+  responseSchema: z.ZodType;
+  /** What the program must answer (the `expect:` of a send step). */
+  replyExpectSchema: z.ZodType;
+  /** What the program must send (the `receive:` of a step). */
+  requestExpectSchema: z.ZodType;
+  buildRequest(spec: unknown, random: () => number): BuiltRequest;
+  /** Raw bytes given by a task, read as a request as far as possible. */
+  requestFromRaw(datagram: Buffer): { resolved: unknown; describe: string };
+  buildResponse(spec: unknown): Buffer;
+  checkReply(expect: unknown, request: unknown, reply: Buffer | null): Finding | null;
+  checkRequest(expect: unknown, got: Buffer): Finding | null;
+  /** A task-authoring mistake in an expectation (checked when the task loads), or null. */
+  expectationProblem(expect: unknown, request: unknown): string | null;
+}

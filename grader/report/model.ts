@@ -1,0 +1,37 @@
+// The report, as the contract (shared/spec/contract.md) fixes it. Every
+// output format is made from this one structure.
+import type { TestResult } from '../verdict.js';
+import type { Visibility } from '../task/load.js';
+
+export const REPORT_SCHEMA = 'sockgrade.report/v1';
+
+export interface TestReport {
+  id: string;
+  name: string;
+  tags: string[];
+  weight: number;
+  passed: boolean;
+  result: TestResult;
+  feedback: string;
+  /** Inputs, expected and actual bytes: present for visible tests only. */
+  details?: string;
+  visibility: Visibility;
+  duration_ms: number;
+}
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  task: string;
+  submission: string;
+  result: TestResult;
+  score: number;
+  build: { ok: boolean; output: string; command?: string };
+  tests: TestReport[];
+  duration_ms: number;
+  seed: number;
+  sandbox: 'bwrap' | 'none';
+  /** Where the time went: sandbox setup, build, tests (ms). */
+  timing: { setup_ms: number; build_ms: number; tests_ms: number };
+  /** Set when result is "error": what failed in the grader or the task. */
+  error?: string;
+}

@@ -1,0 +1,35 @@
+// The report for a person at a terminal. Colours only when stdout is a
+// terminal (and NO_COLOR is unset), so a redirected report stays plain text.
+import type { Report } from './model.js';
+
+export function useColour(stream: NodeJS.WriteStream = process.stdout): boolean {
+  return Boolean(stream.isTTY) && !process.env.NO_COLOR;
+}
+
+export function formatText(r: Report, colour = false): string {
+  const paint = (code: string) => (s: string) => (colour ? `\x1b[${code}m${s}\x1b[0m` : s);
+  const green = paint('32');
+  const red = paint('31');
+  const dim = paint('2');
+  const bold = paint('1');
+  const lines: string[] = [];
+  lines.push(bold(`${r.task}: ${r.submission}`));
+  if (r.build.command || !r.build.ok) {
+    lines.push(`build: ${r.build.ok ? green('ok') : red('FAILED')}${r.build.command ? dim(` (${r.build.command})`) : ''}`);
+    if (!r.build.ok && r.build.output) lines.push(...r.build.output.split('\n').map((l) => `  ${l}`));
+    else if (r.build.output) lines.push(dim(`  (${r.build.output.split('\n').length} line(s) of compiler output; see --format json)`));
+  }
+  const width = Math.max(0, ...r.tests.map((t) => t.id.length));
+  for (const t of r.tests) {
+    const mark = t.passed ? green('PASS') : red('FAIL');
+    const verdict = t.passed || t.result === 'failed' ? '' : ` [${t.result}]`;
+    lines.push(`  ${mark}  ${t.id.padEnd(width)}  ${t.name}${red(verdict)}`);
+    if (!t.passed && t.feedback) lines.push(`        ${t.feedback}`);
+    if (!t.passed && t.details) lines.push(dim(`        ${t.details}`));
+  }
+  const passed = r.tests.filter((t) => t.passed).length;
+  const score = r.score === 100 ? green(String(r.score)) : red(String(r.score));
+  lines.push(`score: ${bold(score)}/100   result: ${r.result}   tests: ${passed}/${r.tests.length} passed   ${dim(`${r.duration_ms} ms`)}`);
+  if (r.error) lines.push(red(`grader error: ${r.error}`));
+  return lines.join('\n') + '\n';
+}

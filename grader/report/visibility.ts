@@ -1,0 +1,23 @@
+// What each audience may see of a test. Students get the mistake, never a
+// hidden test's inputs; staff (--show-all) see everything.
+import type { Report, TestReport } from './model.js';
+
+export interface ViewOptions {
+  /** Staff view: every test in full. */
+  showAll?: boolean;
+  /** The due date has passed: after_due_date tests become visible. */
+  afterDueDate?: boolean;
+}
+
+export function viewTest(t: TestReport, opts: ViewOptions): TestReport {
+  if (opts.showAll) return t;
+  const level = t.visibility === 'after_due_date' ? (opts.afterDueDate ? 'visible' : 'hidden') : t.visibility;
+  if (level === 'visible') return t;
+  const { details: _details, ...rest } = t;
+  if (level === 'feedback') return rest;
+  return { ...rest, feedback: '' }; // hidden: name and verdict only
+}
+
+export function viewReport(r: Report, opts: ViewOptions): Report {
+  return { ...r, tests: r.tests.map((t) => viewTest(t, opts)) };
+}

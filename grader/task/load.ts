@@ -1,0 +1,235 @@
+// Loads a task folder into a validated Task. Every problem in every file is
+// collected and reported together, each with its file, line and column.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from 'zod';
+import type { Limits } from '../../runner/types.js';
+import { protocolNamed, protocolNames } from '../protocols/index.js';
+import type { Protocol } from '../protocols/protocol.js';
+import { afterSchema, stepSchema, taskSchema, testSchema, testsFileSchema, type TaskYaml } from './schema.js';
+import { TaskError, YamlFile, type Problem } from './yaml-file.js';
+
+export type Visibility = 'visible' | 'feedback' | 'hidden' | 'after_due_date';
+
+export type MessageSpec = { raw: string } | { structured: unknown };
+
+export type StepSpec =
+  | { kind: 'send'; socket: string; message: MessageSpec; expect: unknown; timeoutMs: number | undefined }
+  | { kind: 'receive'; expect: unknown; answer: MessageSpec | null; timeoutMs: number | undefined }
+  | { kind: 'wait-exit'; timeoutMs: number | undefined };
+
+export interface AfterSpec {
+  running?: true;
+  exit?: number | 'nonzero';
+  stdout?: string;
+  stderr?: string;
+  within_ms?: number;
+}
+
+export interface TestSpec {
+  id: string;
+  name: string;
+  weight: number;
+  tags: string[];
+  visibility: Visibility;
+  argv: string[];
+  port: number;
+  occupy: number[];
+  ready: 'port' | 'none';
+  steps: StepSpec[];
+  after: AfterSpec;
+  /** Where the test is defined, for messages about it. */
+  source: string;
+}
+
+export interface Task {
+  id: string;
+  dir: string;
+  title: string;
+  statementPath: string;
+  role: 'server' | 'client';
+  program: string;
+  build: { when: string; run: string[] }[];
+  protocol: Protocol;
+  limits: Limits;
+  buildLimits: Limits;
+  timeouts: { readyMs: number; replyMs: number; exitMs: number };
+  tests: TestSpec[];
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  cpuSeconds: 2,
+  wallSeconds: 10,
+  memoryMb: 256,
+  processes: 16,
+  fileSizeMb: 8,
+  openFiles: 64,
+  outputKb: 64,
+};
+
+const DEFAULT_BUILD_LIMITS: Limits = {
+  cpuSeconds: 30,
+  wallSeconds: 60,
+  memoryMb: 1024,
+  processes: 64,
+  fileSizeMb: 64,
+  openFiles: 256,
+  outputKb: 32,
+};
+
+function toLimits(y: z.infer<typeof taskSchema>['limits'], base: Limits): Limits {
+  return {
+    cpuSeconds: y.cpu_s ?? base.cpuSeconds,
+    wallSeconds: y.wall_s ?? base.wallSeconds,
+    memoryMb: y.memory_mb ?? base.memoryMb,
+    processes: y.processes ?? base.processes,
+    fileSizeMb: y.file_size_mb ?? base.fileSizeMb,
+    openFiles: y.open_files ?? base.openFiles,
+    outputKb: y.output_kb ?? base.outputKb,
+  };
+}
+
+/** Folder names under tasks/ that hold a task.yaml. */
+export function listTaskIds(tasksDir: string): string[] {
+  if (!existsSync(tasksDir)) return [];
+  return readdirSync(tasksDir)
+    .filter((name) => existsSync(path.join(tasksDir, name, 'task.yaml')))
+    .sort();
+}
+
+/** A task id (folder under tasksDir) or a path to a task folder. */
+export function resolveTaskDir(task: string, tasksDir: string): string | null {
+  const candidates = [path.resolve(task), path.join(tasksDir, task)];
+  for (const dir of candidates) {
+    if (existsSync(path.join(dir, 'task.yaml')) && statSync(dir).isDirectory()) return dir;
+  }
+  return null;
+}
+
+const HEX = /^[0-9a-fA-F\s]*$/;
+
+function message(file: YamlFile, value: unknown, at: PropertyKey[], schema: z.ZodType): MessageSpec | null {
+  if (value && typeof value === 'object' && 'raw' in value) {
+    const raw = (value as { raw: unknown }).raw;
+    const keys = Object.keys(value);
+    if (keys.length !== 1) {
+      file.problem(at, 'a raw message has only the key raw');
+      return null;
+    }
+    if (typeof raw !== 'string' || !HEX.test(raw) || raw.replace(/\s+/g, '').length % 2 !== 0) {
+      file.problem([...at, 'raw'], 'raw is a string of hex bytes, e.g. "50 00 00 00 01" ("" for an empty datagram)');
+      return null;
+    }
+    return { raw: raw.replace(/\s+/g, '').toLowerCase() };
+  }
+  const structured = file.validate(schema, value, at);
+  return structured === null ? null : { structured };
+}
+
+function loadTests(file: YamlFile, task: TaskYaml, protocol: Protocol, defaults: Visibility): TestSpec[] {
+  const top = file.validate(testsFileSchema, file.data());
+  if (!top) return [];
+  const out: TestSpec[] = [];
+  top.tests.forEach((raw, ti) => {
+    const at = ['tests', ti];
+    const t = file.validate(testSchema, raw, at);
+    if (!t) return;
+    const port = t.port ?? task.port;
+    const steps: StepSpec[] = [];
+    t.steps.forEach((rawStep, si) => {
+      const sat = [...at, 'steps', si];
+      const s = file.validate(stepSchema, rawStep, sat);
+      if (!s) return;
+      let step: StepSpec | null = null;
+      if (s.send !== undefined) {
+        const msg = message(file, s.send, [...sat, 'send'], protocol.requestSchema);
+        const expect = s.expect === undefined ? undefined : file.validate(protocol.replyExpectSchema, s.expect, [...sat, 'expect']);
+        if (msg && expect !== null) {
+          if (expect !== undefined) {
+            const req = 'raw' in msg ? protocol.requestFromRaw(Buffer.from(msg.raw, 'hex')).resolved : protocol.buildRequest(msg.structured, () => 1).resolved;
+            const problem = protocol.expectationProblem(expect, req);
+            if (problem) file.problem([...sat, 'expect'], problem);
+          }
+          step = { kind: 'send', socket: s.from ?? '', message: msg, expect, timeoutMs: s.timeout_ms };
+        }
+      } else if (s.receive !== undefined) {
+        const expect = s.receive === null ? null : file.validate(protocol.requestExpectSchema, s.receive, [...sat, 'receive']);
+        const answer = s.answer === undefined || s.answer === null ? null : message(file, s.answer, [...sat, 'answer'], protocol.responseSchema);
+        if (expect !== null || s.receive === null) step = { kind: 'receive', expect, answer, timeoutMs: s.timeout_ms };
+      } else {
+        step = { kind: 'wait-exit', timeoutMs: s.timeout_ms };
+      }
+      if (step) for (let r = 0; r < s.repeat; r++) steps.push(step);
+    });
+    const after = (t.after === undefined ? (task.role === 'server' ? { running: true } : { exit: 0 }) : file.validate(afterSchema, t.after, [...at, 'after'])) as AfterSpec | null;
+    if (!after) return;
+    const pos = file.position(at);
+    out.push({
+      id: t.id,
+      name: t.name,
+      weight: t.weight,
+      tags: t.tags,
+      visibility: t.visibility ?? defaults,
+      argv: (t.args ?? task.run).map((a) => a.replaceAll('{port}', String(port))),
+      port,
+      occupy: t.occupy.map((p) => (p === 'port' ? port : p)),
+      ready: t.ready ?? (task.role === 'server' && t.occupy.length === 0 ? 'port' : 'none'),
+      steps,
+      after,
+      source: `${file.shownPath}:${pos.line}`,
+    });
+  });
+  return out;
+}
+
+export function loadTask(dir: string): Task {
+  const problems: Problem[] = [];
+  const taskFile = YamlFile.read(path.join(dir, 'task.yaml'));
+  const y = taskFile.ok ? taskFile.validate(taskSchema, taskFile.data()) : null;
+  let protocol: Protocol | undefined;
+  let tests: TestSpec[] = [];
+  if (y) {
+    protocol = protocolNamed(y.protocol);
+    if (!protocol) taskFile.problem(['protocol'], `unknown protocol '${y.protocol}'; known: ${protocolNames().join(', ')}`);
+    if (!existsSync(path.join(dir, y.statement))) taskFile.problem(['statement'], `statement file '${y.statement}' not found in the task folder`);
+    for (const [i, rule] of y.build.entries()) {
+      if (!rule.run.length) taskFile.problem(['build', i, 'run'], 'empty build command');
+    }
+    const files = typeof y.tests === 'string' ? [y.tests] : y.tests;
+    for (const [i, name] of files.entries()) {
+      const testPath = path.join(dir, name);
+      if (!existsSync(testPath)) {
+        taskFile.problem(typeof y.tests === 'string' ? ['tests'] : ['tests', i], `tests file '${name}' not found in the task folder`);
+        continue;
+      }
+      if (!protocol) continue;
+      const tf = YamlFile.read(testPath);
+      if (tf.ok) tests = tests.concat(loadTests(tf, y, protocol, y.visibility));
+      problems.push(...tf.problems);
+    }
+    const seen = new Map<string, string>();
+    for (const t of tests) {
+      const first = seen.get(t.id);
+      if (first) {
+        const [file, line] = t.source.split(/:(?=\d+$)/);
+        problems.push({ file: file!, line: Number(line), col: 1, message: `duplicate test id '${t.id}' (first defined at ${first})` });
+      } else seen.set(t.id, t.source);
+    }
+  }
+  problems.unshift(...taskFile.problems);
+  if (problems.length || !y || !protocol) throw new TaskError(problems);
+  return {
+    id: path.basename(dir),
+    dir,
+    title: y.title,
+    statementPath: path.join(dir, y.statement),
+    role: y.role,
+    program: y.program,
+    build: y.build,
+    protocol,
+    limits: toLimits(y.limits, DEFAULT_LIMITS),
+    buildLimits: toLimits(y.build_limits, DEFAULT_BUILD_LIMITS),
+    timeouts: { readyMs: y.timeouts.ready_ms, replyMs: y.timeouts.reply_ms, exitMs: y.timeouts.exit_ms },
+    tests,
+  };
+}

@@ -1,0 +1,197 @@
+// Where a test's verdict is decided: the runner's observation of one test,
+// held against what the test expects. Limits first (they explain everything
+// after them), then readiness, then each step in order, then how it ended.
+import type { ProcessObservation, TestObservation } from '../runner/types.js';
+import type { StepContext } from './plan.js';
+import type { Finding } from './protocols/protocol.js';
+import type { Task, TestSpec } from './task/load.js';
+
+export type TestResult = 'success' | 'failed' | 'timeout' | 'crash' | 'overflow' | 'killed' | 'error';
+
+export interface TestVerdict {
+  result: TestResult;
+  feedback: string;
+  /** Inputs and bytes behind the feedback; reports show them for visible tests only. */
+  details?: string;
+}
+
+const SIGNALS: Record<string, string> = {
+  SIGSEGV: 'segmentation fault: an invalid memory access (a NULL or out-of-bounds pointer, a buffer too small?)',
+  SIGBUS: 'bus error: an invalid memory access',
+  SIGABRT: 'aborted (a failed assert, a double free or corrupted heap?)',
+  SIGFPE: 'arithmetic exception (a division by zero?)',
+  SIGILL: 'illegal instruction',
+  SIGPIPE: 'broken pipe',
+  SIGKILL: 'killed',
+  SIGXFSZ: 'file size limit exceeded',
+};
+
+export function describeSignal(signal: string): string {
+  return `${signal} (${SIGNALS[signal] ?? 'signal'})`;
+}
+
+function excerpt(text: string, max = 200): string {
+  const t = text.trim().replace(/\s+/g, ' ');
+  return t.length > max ? `${t.slice(0, max)}...` : t;
+}
+
+function who(task: Task): string {
+  return task.role === 'server' ? 'the server' : 'the client';
+}
+
+/** Limits explain a run whatever else happened in it, so they are judged first. */
+function limitVerdict(task: Task, p: ProcessObservation): TestVerdict | null {
+  const l = task.limits;
+  if (p.stoppedBy === 'output-limit') {
+    return { result: 'overflow', feedback: `${who(task)} printed more than ${l.outputKb} KiB of output and was stopped: print less (a print in a loop?)` };
+  }
+  if (p.peakProcesses >= l.processes) {
+    return { result: 'killed', feedback: `${who(task)} started too many processes (the limit is ${l.processes}) and was stopped: a fork() in a loop?` };
+  }
+  const died = p.signal !== null || (p.exitCode !== null && p.exitCode !== 0);
+  if (died && p.stoppedBy === null && p.maxRssKb !== null && p.maxRssKb >= l.memoryMb * 1024 * 0.75) {
+    return { result: 'overflow', feedback: `${who(task)} ran out of memory (the limit is ${l.memoryMb} MiB) and died: memory allocated in a loop and never freed?` };
+  }
+  if (p.signal === 'SIGXCPU' || (p.signal === 'SIGKILL' && p.stoppedBy === null && (p.cpuMs ?? 0) >= l.cpuSeconds * 1000)) {
+    return { result: 'timeout', feedback: `${who(task)} used more than ${l.cpuSeconds} s of CPU time and was stopped: an endless loop?` };
+  }
+  if (p.stoppedBy === 'wall-time') {
+    return { result: 'timeout', feedback: `${who(task)} was still running after ${l.wallSeconds} s and was stopped` };
+  }
+  return null;
+}
+
+/** The step that most likely made the program die: the first one it never answered. */
+function culprit(obs: TestObservation, contexts: StepContext[]): string {
+  let lastAnswered = -1;
+  const upTo = obs.exitedDuringStep ?? obs.steps.length - 1;
+  for (let i = 0; i <= upTo; i++) {
+    const s = obs.steps[i];
+    if (s?.kind === 'send' && s.replies.length > 0) lastAnswered = i;
+  }
+  const index = Math.min(lastAnswered + 1, upTo);
+  if (index < 0) return 'before the first datagram';
+  return `after datagram ${index + 1} of the test (${contexts[index]?.describe ?? 'a datagram'})`;
+}
+
+function ended(task: Task, p: ProcessObservation): string {
+  if (p.signal) return `was killed by ${describeSignal(p.signal)}`;
+  return `exited with status ${p.exitCode}`;
+}
+
+function stderrNote(p: ProcessObservation): string {
+  return p.stderr.trim() ? `; it printed on stderr: "${excerpt(p.stderr)}"` : '';
+}
+
+function fromFinding(f: Finding): TestVerdict {
+  return { result: 'failed', feedback: f.feedback, ...(f.details ? { details: f.details } : {}) };
+}
+
+function checkSteps(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict | null {
+  for (let i = 0; i < obs.steps.length; i++) {
+    const s = obs.steps[i]!;
+    const spec = test.steps[i]!;
+    const ctx = contexts[i]!;
+    if (s.kind === 'send' && spec.kind === 'send') {
+      if (s.outcome === 'not-run' || s.outcome === 'program-exited') return null; // judged with the exit
+      if (s.replies.length > 1) {
+        return { result: 'failed', feedback: `answered one request with ${s.replies.length} datagrams: send exactly one response per request`, details: `request: ${ctx.describe}` };
+      }
+      if (s.outcome === 'no-reply' && s.cpuMsWhileWaiting !== null && s.cpuMsWhileWaiting > s.waitedMs * 0.5) {
+        return { result: 'timeout', feedback: `no answer within ${s.waitedMs} ms while ${who(task)} kept the CPU busy: an endless loop?`, details: `request: ${ctx.describe}` };
+      }
+      if (spec.expect === undefined) continue;
+      const reply = s.replies[0] ? Buffer.from(s.replies[0].hex, 'hex') : null;
+      const f = task.protocol.checkReply(spec.expect, ctx.request, reply);
+      if (f) {
+        if (reply === null) f.feedback = `${f.feedback} (waited ${s.waitedMs} ms)`;
+        return fromFinding(f);
+      }
+    } else if (s.kind === 'receive' && spec.kind === 'receive') {
+      if (s.outcome === 'not-run') return null;
+      if (!s.datagram) {
+        if (s.outcome === 'program-exited') return null; // judged with the exit
+        return { result: 'failed', feedback: `sent no datagram within ${s.waitedMs} ms` };
+      }
+      if (spec.expect !== null) {
+        const f = task.protocol.checkRequest(spec.expect, Buffer.from(s.datagram.hex, 'hex'));
+        if (f) return fromFinding(f);
+      }
+    } else if (s.kind === 'wait-exit') {
+      if (s.outcome === 'still-running') return { result: 'failed', feedback: `${who(task)} did not exit within ${s.waitedMs} ms` };
+    }
+  }
+  return null;
+}
+
+function matches(pattern: string, text: string): boolean {
+  if (pattern === 'nonempty') return text.trim().length > 0;
+  if (pattern === 'empty') return text.trim().length === 0;
+  return new RegExp(pattern, 'm').test(text);
+}
+
+function checkEnd(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict | null {
+  const p = obs.process;
+  const a = test.after;
+  if (a.running) {
+    if (obs.aliveAfterSteps) return null;
+    const how = ended(task, p);
+    return {
+      result: p.signal ? 'crash' : 'failed',
+      feedback: `${who(task)} ${how} ${culprit(obs, contexts)}${p.signal ? '' : ': it must keep serving until it is killed'}${stderrNote(p)}`,
+    };
+  }
+  // The program must end by itself.
+  if (p.stoppedBy !== null) {
+    const cmd = test.argv.join(' ');
+    return { result: 'failed', feedback: `${who(task)} did not exit within ${test.after.within_ms ?? task.timeouts.exitMs} ms`, details: `started as: ${cmd}` };
+  }
+  if (p.signal) return { result: 'crash', feedback: `${who(task)} ${ended(task, p)}${stderrNote(p)}` };
+  const code = p.exitCode ?? -1;
+  if (a.exit === 'nonzero' && code === 0) {
+    return { result: 'failed', feedback: `${who(task)} exited with status 0, but this situation must end in a non-zero status${stderrNote(p)}`, details: `started as: ${test.argv.join(' ')}` };
+  }
+  if (typeof a.exit === 'number' && code !== a.exit) {
+    return { result: 'failed', feedback: `${who(task)} exited with status ${code}, expected ${a.exit}${stderrNote(p)}` };
+  }
+  if (a.stderr !== undefined && !matches(a.stderr, p.stderr)) {
+    const want = a.stderr === 'nonempty' ? 'a message on stderr explaining the problem' : a.stderr === 'empty' ? 'nothing on stderr' : 'an other message on stderr';
+    return { result: 'failed', feedback: `expected ${want}; stderr was ${p.stderr.trim() ? `"${excerpt(p.stderr)}"` : 'empty'}` };
+  }
+  if (a.stdout !== undefined && !matches(a.stdout, p.stdout)) {
+    return { result: 'failed', feedback: `stdout does not have the expected form; it was ${p.stdout.trim() ? `"${excerpt(p.stdout)}"` : 'empty'}`, details: `expected a line matching /${a.stdout}/` };
+  }
+  return null;
+}
+
+export function decideVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
+  if (obs.internalError) return { result: 'error', feedback: `the grader failed on this test (not your fault): ${obs.internalError}` };
+  const p = obs.process;
+  if (p.leftover) return { result: 'error', feedback: 'the grader could not clean up the program\'s processes (not your fault)' };
+  if (p.execError) {
+    return { result: 'failed', feedback: `the program could not be started: ${p.execError} (is '${task.program}' an executable, with a valid #! line for a script?)` };
+  }
+  const limit = limitVerdict(task, p);
+  if (limit) return limit;
+
+  if (obs.ready === 'exited') {
+    return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(task, p)} before binding UDP port ${test.port}${stderrNote(p)}`, details: `started as: ${test.argv.join(' ')}` };
+  }
+  if (obs.ready === 'ipv4-only') {
+    return { result: 'failed', feedback: `${who(task)} bound port ${test.port} with an IPv4 socket: create it with AF_INET6 (the grader talks to ::1)` };
+  }
+  if (obs.ready === 'not-ready') {
+    return { result: 'failed', feedback: `${who(task)} did not bind UDP port ${test.port} (IPv6) within ${task.timeouts.readyMs} ms`, details: `started as: ${test.argv.join(' ')}` };
+  }
+
+  const stepVerdict = checkSteps(task, test, obs, contexts);
+  if (stepVerdict) return stepVerdict;
+  const endVerdict = checkEnd(task, test, obs, contexts);
+  if (endVerdict) return endVerdict;
+  return { result: 'success', feedback: '' };
+}
+
+/** A test the runner never reported (the job died before it): the grader's fault. */
+export function missingVerdict(reason: string): TestVerdict {
+  return { result: 'error', feedback: `not run: ${reason} (not your fault)` };
+}

@@ -1,0 +1,146 @@
+// The calculator protocol (shared/spec/exercises.md): where its datagrams are
+// built and parsed. Pure functions, no I/O.
+//
+// Request:  header byte [unused:4 | opcode:3 | F:1], then 1..64 u32 big-endian.
+// Response: header byte [S:1 | unused:7], then a u32 (F=0) or decimal digits (F=1).
+import { z } from 'zod';
+export { seededRandom } from './random.js';
+
+export const MAX_INTS = 64;
+const u32 = z.number().int().min(0).max(0xffffffff);
+
+export const OPS = { sum: 0, product: 1 } as const;
+export type OpName = keyof typeof OPS;
+
+/** A request as a task writes it. `header` overrides op/format/unused. */
+export const requestSchema = z
+  .object({
+    op: z.union([z.enum(['sum', 'product']), z.number().int().min(0).max(7)]).default('sum'),
+    format: z.enum(['int', 'text']).default('int'),
+    unused: z.number().int().min(0).max(15).default(0),
+    header: z.number().int().min(0).max(255).optional(),
+    ints: z.array(u32).max(256).optional(),
+    /** Draw this many integers from the seeded generator instead of listing them. */
+    random_ints: z.number().int().min(1).max(256).optional(),
+  })
+  .strict()
+  .refine((r) => (r.ints === undefined) !== (r.random_ints === undefined), {
+    message: 'give exactly one of ints or random_ints',
+  });
+export type RequestSpec = z.infer<typeof requestSchema>;
+
+/** A request with every field resolved. */
+export interface Request {
+  header: number;
+  ints: number[];
+  /** Set when the task gave raw bytes rather than a structured request. */
+  rawLength?: number;
+}
+
+/** Reads raw bytes as a request, as far as they can be read as one. */
+export function requestFromRaw(buf: Buffer): Request {
+  const decoded = decodeRequest(buf);
+  return { header: decoded?.header ?? 0, ints: decoded?.ints ?? [], rawLength: buf.length };
+}
+
+/** A response as a task writes it (for client tasks, the server's answer). */
+export const responseSchema = z
+  .object({
+    status: z.enum(['ok', 'error']),
+    int: u32.optional(),
+    text: z.string().optional(),
+    /** Extra bits to set in the response header's 7 unused bits. */
+    unused: z.number().int().min(0).max(127).default(0),
+    /** Raw payload after the header, hex (e.g. a meaningless payload after S=0). */
+    payload: z.string().regex(/^[0-9a-fA-F\s]*$/).optional(),
+  })
+  .strict();
+export type ResponseSpec = z.infer<typeof responseSchema>;
+
+export function opcodeOf(header: number): number {
+  return (header >> 1) & 7;
+}
+export function wantsText(header: number): boolean {
+  return (header & 1) === 1;
+}
+export function unusedBits(header: number): number {
+  return header >> 4;
+}
+
+export function resolveRequest(spec: RequestSpec, random: () => number): Request {
+  const opcode = typeof spec.op === 'number' ? spec.op : OPS[spec.op];
+  const header = spec.header ?? ((spec.unused << 4) | (opcode << 1) | (spec.format === 'text' ? 1 : 0));
+  const ints = spec.ints ?? Array.from({ length: spec.random_ints ?? 0 }, () => random());
+  return { header, ints };
+}
+
+export function encodeRequest(req: Request): Buffer {
+  const buf = Buffer.alloc(1 + 4 * req.ints.length);
+  buf[0] = req.header;
+  req.ints.forEach((n, i) => buf.writeUInt32BE(n >>> 0, 1 + 4 * i));
+  return buf;
+}
+
+/** The reference calculator: what a correct server answers, or null for S=0. */
+export function referenceResult(req: Request): bigint | null {
+  const op = opcodeOf(req.header);
+  if (req.ints.length < 1 || req.ints.length > MAX_INTS || op > 1) return null;
+  const mod = 1n << 32n;
+  let acc = op === 0 ? 0n : 1n;
+  for (const n of req.ints) acc = op === 0 ? (acc + BigInt(n)) % mod : (acc * BigInt(n)) % mod;
+  return acc;
+}
+
+export function encodeResponse(res: ResponseSpec): Buffer {
+  const header = Buffer.from([(res.status === 'ok' ? 0x80 : 0) | res.unused]);
+  let payload: Buffer = Buffer.alloc(0);
+  if (res.payload !== undefined) payload = Buffer.from(res.payload.replace(/\s+/g, ''), 'hex');
+  else if (res.int !== undefined) {
+    payload = Buffer.alloc(4);
+    payload.writeUInt32BE(res.int);
+  } else if (res.text !== undefined) payload = Buffer.from(res.text, 'latin1');
+  return Buffer.concat([header, payload]);
+}
+
+export interface DecodedRequest {
+  header: number;
+  opcode: number;
+  text: boolean;
+  unused: number;
+  /** Integers read big-endian; null when the payload is not 1..64 whole integers. */
+  ints: number[] | null;
+  payloadLength: number;
+}
+
+export function decodeRequest(buf: Buffer): DecodedRequest | null {
+  if (buf.length === 0) return null;
+  const header = buf[0]!;
+  const payloadLength = buf.length - 1;
+  const whole = payloadLength > 0 && payloadLength % 4 === 0 && payloadLength / 4 <= MAX_INTS;
+  const ints = whole ? Array.from({ length: payloadLength / 4 }, (_, i) => buf.readUInt32BE(1 + 4 * i)) : null;
+  return { header, opcode: opcodeOf(header), text: wantsText(header), unused: unusedBits(header), ints, payloadLength };
+}
+
+export interface DecodedResponse {
+  success: boolean;
+  header: number;
+  payload: Buffer;
+}
+
+export function decodeResponse(buf: Buffer): DecodedResponse | null {
+  if (buf.length === 0) return null;
+  return { success: (buf[0]! & 0x80) !== 0, header: buf[0]!, payload: buf.subarray(1) };
+}
+
+export function byteSwap32(n: number): number {
+  return (((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | (n >>> 24)) >>> 0;
+}
+
+const OP_NAMES = ['sum', 'product'];
+export function describeRequest(req: Request): string {
+  if (req.rawLength !== undefined) return `a raw datagram of ${req.rawLength} byte${req.rawLength === 1 ? '' : 's'}`;
+  const op = opcodeOf(req.header);
+  const name = OP_NAMES[op] ?? `unknown opcode ${op}`;
+  const n = req.ints.length;
+  return `${name} of ${n} integer${n === 1 ? '' : 's'}, ${wantsText(req.header) ? 'text' : 'integer'} answer (header 0x${req.header.toString(16).padStart(2, '0')})`;
+}

@@ -1,0 +1,9 @@
+/** The machine cannot run a sandbox; `message` says what to do about it. Exit 3. */
+export class SandboxUnavailableError extends Error {
+  override readonly name = 'SandboxUnavailableError';
+}
+
+/** A submission that cannot be prepared (missing, unreadable, rejected archive). */
+export class SubmissionError extends Error {
+  override readonly name = 'SubmissionError';
+}

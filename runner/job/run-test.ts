@@ -1,0 +1,147 @@
+// One test, inside the job's network namespace: start the program, wait until
+// it is ready, play the steps through the peer, stop it, and write down what
+// happened. Never decides whether that was right.
+import { Peer, type Mailbox } from '../peer.js';
+import { ProgramRun } from '../process.js';
+import { udp4PortBound, udp6PortBound } from '../readiness.js';
+import type { SandboxContext } from '../sandbox/command.js';
+import type { StepObservation, TestObservation, TestPlan } from '../types.js';
+import { deadline, waitUntil, withDeadline } from '../wait.js';
+
+export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<TestObservation> {
+  const t0 = performance.now();
+  const clock = () => Math.round((performance.now() - t0) * 10) / 10;
+  const peer = new Peer(clock);
+  const steps: StepObservation[] = [];
+  const stepStarts: number[] = [];
+  let run: ProgramRun | null = null;
+  try {
+    for (const port of test.occupy) await peer.occupy(port);
+    if (test.listen) await peer.listen(test.port);
+
+    run = new ProgramRun(ctx, test.program, t0);
+    const program = run;
+    const gone = program.exited;
+
+    let ready: TestObservation['ready'] = 'not-required';
+    if (test.ready === 'port') {
+      const bound = await waitUntil(() => udp6PortBound(test.port), deadline(test.readyTimeoutMs), {
+        stop: () => !program.running,
+      });
+      if (bound) ready = 'ready';
+      else if (!program.running) ready = 'exited';
+      else ready = udp4PortBound(test.port) ? 'ipv4-only' : 'not-ready';
+    }
+    const readyMs = clock();
+
+    const pendingSends: { index: number; box: Mailbox }[] = [];
+    for (const step of test.steps) {
+      stepStarts.push(clock());
+      // A program that already exited may still have left datagrams for a receive step.
+      const skip = (ready !== 'ready' && ready !== 'not-required') || (!program.running && step.kind !== 'receive');
+      if (skip) {
+        steps.push(notRun(step.kind));
+        continue;
+      }
+      const started = performance.now();
+      const waited = () => Math.round(performance.now() - started);
+      if (step.kind === 'send') {
+        const box = await peer.send(step.socket, step.datagram, test.port);
+        if (step.await === 'none') {
+          pendingSends.push({ index: steps.length, box });
+          steps.push({ kind: 'send', outcome: 'sent', replies: [], cpuMsWhileWaiting: null, waitedMs: 0 });
+          continue;
+        }
+        const cpuBefore = program.cpuMs();
+        const reply = await box.next(deadline(step.timeoutMs), gone);
+        const cpuAfter = program.cpuMs();
+        steps.push({
+          kind: 'send',
+          outcome: reply ? 'replied' : program.running ? 'no-reply' : 'program-exited',
+          replies: reply ? [reply] : [],
+          cpuMsWhileWaiting: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
+          waitedMs: waited(),
+        });
+      } else if (step.kind === 'receive') {
+        const box = peer.listening;
+        const got = box ? await box.next(deadline(step.timeoutMs), gone) : null;
+        if (got && step.reply !== null) await peer.reply(got, step.reply);
+        steps.push({
+          kind: 'receive',
+          outcome: got ? 'received' : program.running ? 'nothing' : 'program-exited',
+          datagram: got,
+          waitedMs: waited(),
+        });
+      } else {
+        await withDeadline(gone, deadline(step.timeoutMs));
+        steps.push({ kind: 'wait-exit', outcome: program.running ? 'still-running' : 'exited', waitedMs: waited() });
+      }
+    }
+    const aliveAfterSteps = program.running;
+
+    if (test.end === 'exit') await withDeadline(gone, deadline(test.exitTimeoutMs));
+    const proc = await program.finish('end-of-test');
+
+    // Replies to fire-and-forget sends: whatever reached their sockets by now.
+    for (const { index, box } of pendingSends) {
+      const obs = steps[index];
+      if (obs?.kind === 'send') obs.replies = box.drain();
+    }
+    let exitedDuringStep: number | null = null;
+    if (proc.exitedAtMs !== null && !aliveAfterSteps) {
+      for (let i = 0; i < stepStarts.length; i++) if (stepStarts[i]! <= proc.exitedAtMs) exitedDuringStep = i;
+    }
+    return {
+      id: test.id,
+      ready,
+      readyMs,
+      steps,
+      exitedDuringStep,
+      aliveAfterSteps,
+      unclaimedDatagrams: peer.listening?.drain() ?? [],
+      process: proc,
+      durationMs: clock(),
+      internalError: null,
+    };
+  } catch (err) {
+    const proc = run ? await run.finish('end-of-test') : null;
+    return {
+      id: test.id,
+      ready: 'not-ready',
+      readyMs: 0,
+      steps,
+      exitedDuringStep: null,
+      aliveAfterSteps: false,
+      unclaimedDatagrams: [],
+      process: proc ?? emptyProcess(),
+      durationMs: clock(),
+      internalError: err instanceof Error ? err.message : String(err),
+    };
+  } finally {
+    peer.close();
+  }
+}
+
+function notRun(kind: TestPlan['steps'][number]['kind']): StepObservation {
+  if (kind === 'send') return { kind, outcome: 'not-run', replies: [], cpuMsWhileWaiting: null, waitedMs: 0 };
+  if (kind === 'receive') return { kind, outcome: 'not-run', datagram: null, waitedMs: 0 };
+  return { kind, outcome: 'not-run', waitedMs: 0 };
+}
+
+export function emptyProcess(): TestObservation['process'] {
+  return {
+    exitCode: null,
+    signal: null,
+    stoppedBy: null,
+    execError: null,
+    stdout: '',
+    stderr: '',
+    outputTruncated: false,
+    wallMs: 0,
+    cpuMs: null,
+    maxRssKb: null,
+    peakProcesses: 0,
+    leftover: false,
+    exitedAtMs: null,
+  };
+}

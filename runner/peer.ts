@@ -1,0 +1,118 @@
+// The grader's side of the conversation: UDP sockets on ::1 inside the job's
+// private network namespace. Each named socket has its own source port and
+// its own mailbox, so every reply is attributed to the request that caused it.
+import dgram from 'node:dgram';
+import type { Datagram } from './types.js';
+import { deadline, remaining, type Deadline } from './wait.js';
+
+export const LOOPBACK = '::1';
+
+export class Mailbox {
+  private readonly queue: Datagram[] = [];
+  private waiter: (() => void) | null = null;
+
+  constructor(
+    readonly socket: dgram.Socket,
+    private readonly clock: () => number,
+  ) {
+    socket.on('message', (msg, rinfo) => {
+      this.queue.push({ hex: msg.toString('hex'), atMs: this.clock(), fromPort: rinfo.port });
+      this.waiter?.();
+    });
+  }
+
+  /** Takes the next datagram, waiting for it until the deadline or until `abort` resolves. */
+  async next(d: Deadline, abort: Promise<unknown>): Promise<Datagram | null> {
+    if (this.queue.length) return this.queue.shift()!;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        this.waiter = resolve;
+        timer = setTimeout(resolve, remaining(d));
+      }),
+      abort,
+    ]);
+    clearTimeout(timer);
+    this.waiter = null;
+    return this.queue.shift() ?? null;
+  }
+
+  drain(): Datagram[] {
+    return this.queue.splice(0);
+  }
+}
+
+function bind(socket: dgram.Socket, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ port, address, exclusive: true }, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+export class Peer {
+  private readonly sockets = new Map<string, Mailbox>();
+  private readonly extra: dgram.Socket[] = [];
+  private listener: Mailbox | null = null;
+
+  constructor(private readonly clock: () => number) {}
+
+  /** The socket of that name, bound to an ephemeral port of ::1 on first use. */
+  async socket(name: string): Promise<Mailbox> {
+    let box = this.sockets.get(name);
+    if (!box) {
+      const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
+      await bind(s, 0, LOOPBACK);
+      box = new Mailbox(s, this.clock);
+      this.sockets.set(name, box);
+    }
+    return box;
+  }
+
+  async send(name: string, hex: string, port: number): Promise<Mailbox> {
+    const box = await this.socket(name);
+    await new Promise<void>((resolve, reject) =>
+      box.socket.send(Buffer.from(hex, 'hex'), port, LOOPBACK, (err) => (err ? reject(err) : resolve())),
+    );
+    return box;
+  }
+
+  /** Makes a port taken before the program starts (on ::, so any address of the port clashes). */
+  async occupy(port: number): Promise<void> {
+    const s = dgram.createSocket({ type: 'udp6' });
+    await bind(s, port, '::');
+    this.extra.push(s);
+  }
+
+  /** Listens on [::1]:port, for programs that send first (clients). */
+  async listen(port: number): Promise<Mailbox> {
+    const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
+    await bind(s, port, LOOPBACK);
+    this.listener = new Mailbox(s, this.clock);
+    return this.listener;
+  }
+
+  get listening(): Mailbox | null {
+    return this.listener;
+  }
+
+  async reply(to: Datagram, hex: string): Promise<void> {
+    const box = this.listener;
+    if (!box || to.fromPort === undefined) return;
+    await new Promise<void>((resolve) =>
+      box.socket.send(Buffer.from(hex, 'hex'), to.fromPort!, LOOPBACK, () => resolve()),
+    );
+  }
+
+  close(): void {
+    for (const box of this.sockets.values()) box.socket.close();
+    this.listener?.socket.close();
+    for (const s of this.extra) s.close();
+    this.sockets.clear();
+    this.extra.length = 0;
+    this.listener = null;
+  }
+}
+

@@ -1,0 +1,224 @@
+// One run of an untrusted program: start it in the sandbox, capture its output
+// (capped), enforce wall time, and report what happened. Stopping it kills the
+// whole sandbox (bwrap's pid namespace), so nothing it started survives.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import type { Readable } from 'node:stream';
+import { INFO_FD, META_FD, sandboxedCommand, type SandboxContext } from './sandbox/command.js';
+import type { CommandPlan, ProcessObservation } from './types.js';
+import { deadline, waitUntil, withDeadline } from './wait.js';
+
+const CLOCK_TICKS_PER_MS = 100 / 1000; // USER_HZ is 100 on Linux
+
+type StopReason = NonNullable<ProcessObservation['stoppedBy']>;
+
+function signalName(n: number): string {
+  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
+  return entry ? entry[0] : `signal ${n}`;
+}
+
+/** Reads a pipe to its end into a string. */
+function collect(stream: Readable | null | undefined): Promise<string> {
+  return new Promise((resolve) => {
+    if (!stream) return resolve('');
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d: string) => (text += d));
+    stream.on('end', () => resolve(text));
+    stream.on('error', () => resolve(text));
+  });
+}
+
+/** Children of a process, through /proc (no fresh /proc needed: these are our descendants). */
+function childrenOf(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+function descendants(root: number): number[] {
+  const out: number[] = [];
+  const queue = [root];
+  while (queue.length && out.length < 10_000) {
+    const pid = queue.shift()!;
+    out.push(pid);
+    queue.push(...childrenOf(pid));
+  }
+  return out;
+}
+
+/** Gone, or a zombie: dead, waiting only for a reaper (here pid 1 may reap late). */
+function processGone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
+function cpuTicks(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]); // utime + stime
+  } catch {
+    return 0;
+  }
+}
+
+export class ProgramRun {
+  private readonly child: ChildProcess;
+  private readonly startedAt = performance.now();
+  private readonly testStart: number;
+  private stdout = '';
+  private stderr = '';
+  private outputBytes = 0;
+  private truncated = false;
+  private stopReason: StopReason | null = null;
+  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
+  private exitedAt: number | null = null;
+  private sandboxInit: number | null = null;
+  private peakProcesses = 0;
+  private readonly wallTimer: NodeJS.Timeout;
+  private readonly meta: Promise<string>;
+  private readonly info: Promise<string>;
+  /** Resolves when the program's process is gone. */
+  readonly exited: Promise<void>;
+  private readonly outputDrained: Promise<unknown>;
+
+  constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number) {
+    this.testStart = testStart;
+    const spec = sandboxedCommand(ctx, plan);
+    this.child = spawn(spec.file, spec.args, {
+      cwd: spec.cwd,
+      env: spec.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      detached: true, // its own process group: stop() reaches everything in --sandbox none
+    });
+    const capBytes = plan.limits.outputKb * 1024;
+    const take = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
+      const room = capBytes - this.outputBytes;
+      if (room > 0) this[which] += chunk.subarray(0, room).toString('utf8');
+      this.outputBytes += chunk.length;
+      if (this.outputBytes > capBytes && !this.truncated) {
+        this.truncated = true;
+        this.stop('output-limit');
+      }
+    };
+    this.child.stdout!.on('data', take('stdout'));
+    this.child.stderr!.on('data', take('stderr'));
+    const ended = (s: Readable) => new Promise((r) => { s.on('end', r); s.on('error', r); });
+    this.outputDrained = Promise.all([ended(this.child.stdout!), ended(this.child.stderr!)]);
+    this.meta = collect(this.child.stdio[META_FD] as Readable);
+    this.info = collect(this.child.stdio[INFO_FD] as Readable);
+    void this.info.then((text) => {
+      const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
+      if (m) this.sandboxInit = Number(m[1]);
+    });
+    this.exited = new Promise((resolve) => {
+      this.child.on('error', () => {
+        this.exitInfo ??= { code: null, signal: null };
+        resolve();
+      });
+      this.child.on('exit', (code, signal) => {
+        this.exitInfo = { code, signal };
+        this.exitedAt ??= performance.now();
+        resolve();
+      });
+    });
+    this.wallTimer = setTimeout(() => this.stop('wall-time'), plan.limits.wallSeconds * 1000);
+    this.wallTimer.unref();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exitInfo === null;
+  }
+
+  /** The root of the program's process tree, as far as this job can see it. */
+  private treeRoot(): number | null {
+    if (this.sandboxInit !== null) return this.sandboxInit;
+    return this.child.pid ?? null;
+  }
+
+  /** Samples the CPU time (ms) used so far by every process of the program. */
+  cpuMs(): number | null {
+    const root = this.treeRoot();
+    if (root === null) return null;
+    const pids = descendants(root);
+    this.peakProcesses = Math.max(this.peakProcesses, pids.length);
+    return pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) / CLOCK_TICKS_PER_MS;
+  }
+
+  /** Stops the program and everything it started. Only ever signals processes this run created. */
+  stop(reason: StopReason): void {
+    if (!this.running) return;
+    this.stopReason ??= reason;
+    this.cpuMs(); // last look at the tree before it goes
+    this.exitedAt ??= performance.now();
+    const pid = this.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL'); // its process group: bwrap, or the bare program
+    } catch {
+      try {
+        this.child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+
+  /** Waits for the process to be gone, stopping it first if asked. */
+  async finish(stopIfRunning: StopReason | null): Promise<ProcessObservation> {
+    if (stopIfRunning && this.running) this.stop(stopIfRunning);
+    await this.exited;
+    clearTimeout(this.wallTimer);
+    // Output still in the pipes when the process ended: drain it (bounded, a
+    // leftover grandchild could hold the pipe open).
+    await withDeadline(this.outputDrained, deadline(500));
+    // bwrap's init dies with bwrap (--die-with-parent), and with it the whole pid namespace.
+    const init = this.sandboxInit;
+    let leftover = false;
+    if (init !== null) {
+      leftover = !(await waitUntil(() => processGone(init), deadline(2000)));
+    }
+    const metaText = await this.meta;
+    let meta: { exit?: number; signal?: number; cpu_ms?: number; maxrss_kb?: number; exec_error?: string } = {};
+    try {
+      meta = JSON.parse(metaText.trim().split('\n').pop() || '{}');
+    } catch {
+      meta = {};
+    }
+    const killedByUs = this.stopReason !== null;
+    let exitCode: number | null = null;
+    let signal: string | null = null;
+    if (meta.signal !== undefined) signal = signalName(meta.signal);
+    else if (meta.exit !== undefined) exitCode = meta.exit;
+    else if (killedByUs) signal = 'SIGKILL';
+    else if (this.exitInfo?.signal) signal = this.exitInfo.signal;
+    else exitCode = this.exitInfo?.code ?? null;
+    return {
+      exitCode,
+      signal,
+      stoppedBy: this.stopReason,
+      execError: meta.exec_error ?? null,
+      stdout: this.stdout,
+      stderr: this.stderr,
+      outputTruncated: this.truncated,
+      wallMs: Math.round(((this.exitedAt ?? performance.now()) - this.startedAt) * 10) / 10,
+      cpuMs: meta.cpu_ms ?? null,
+      maxRssKb: meta.maxrss_kb ?? null,
+      peakProcesses: this.peakProcesses,
+      leftover,
+      exitedAtMs: this.exitedAt === null ? null : Math.round(this.exitedAt - this.testStart),
+    };
+  }
+}

@@ -1,0 +1,105 @@
+// Turns "run this argv with these limits" into the command line that runs it
+// inside the student sandbox (bubblewrap), or bare for --sandbox none.
+import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import type { CommandPlan, SandboxKind } from '../types.js';
+
+/** Where the submission's scratch folder appears inside the sandbox. */
+export const SANDBOX_HOME = '/home/student';
+/** Where the launcher appears inside the sandbox. */
+const LAUNCHER_IN_SANDBOX = '/run/sockgrade/launch';
+/** File descriptors the launcher and bwrap report on (see process.ts). */
+export const META_FD = 3;
+export const INFO_FD = 4;
+
+/** uid/gid the student runs as, inside its user namespace. */
+const SANDBOX_UID = 1000;
+
+export interface SandboxContext {
+  kind: SandboxKind;
+  /** Host path of the scratch folder. */
+  workDir: string;
+  /** Host path of the compiled launcher. */
+  launcher: string;
+  /**
+   * When the grader runs as real root, the student must not map to kernel uid 0
+   * (root ignores RLIMIT_NPROC): drop to this unprivileged uid before bwrap.
+   */
+  dropToUid: number | null;
+}
+
+export interface SpawnSpec {
+  file: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+const BASE_ENV: Record<string, string> = {
+  PATH: '/usr/local/bin:/usr/bin:/bin',
+  LANG: 'C.UTF-8',
+  LC_ALL: 'C.UTF-8',
+};
+
+/** /bin, /lib, ... are links into /usr on merged-/usr systems, folders elsewhere. */
+function rootLinks(): string[] {
+  const out: string[] = [];
+  for (const dir of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
+    if (!existsSync(dir)) continue;
+    const st = lstatSync(dir);
+    if (st.isSymbolicLink()) out.push('--symlink', readlinkSync(dir), dir);
+    else out.push('--ro-bind', dir, dir);
+  }
+  return out;
+}
+
+function limitArgs(plan: CommandPlan): string[] {
+  const l = plan.limits;
+  return [
+    String(Math.max(1, Math.ceil(l.cpuSeconds))),
+    String(l.memoryMb * 1024 * 1024),
+    String(l.processes),
+    String(l.fileSizeMb * 1024 * 1024),
+    String(l.openFiles),
+  ];
+}
+
+export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnSpec {
+  const env: Record<string, string> = { ...BASE_ENV, ...plan.env };
+  if (plan.preload?.length) env.LD_PRELOAD = plan.preload.join(':');
+
+  if (ctx.kind === 'none') {
+    return {
+      file: ctx.launcher,
+      args: [String(META_FD), ...limitArgs(plan), '--', ...plan.argv],
+      cwd: ctx.workDir,
+      env: { ...env, HOME: ctx.workDir },
+    };
+  }
+
+  const bwrap = [
+    '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID), '--hostname', 'sandbox',
+    '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+    '--clearenv',
+    '--ro-bind', '/usr', '/usr', ...rootLinks(),
+    '--dev', '/dev', '--proc', '/proc',
+    '--size', String(64 * 1024 * 1024), '--tmpfs', '/tmp',
+    '--dir', '/run/sockgrade',
+    '--ro-bind', ctx.launcher, LAUNCHER_IN_SANDBOX,
+    '--bind', ctx.workDir, SANDBOX_HOME, '--chdir', SANDBOX_HOME,
+  ];
+  for (const file of [...(plan.preload ?? []), ...(plan.readOnlyFiles ?? [])]) bwrap.push('--ro-bind', file, file);
+  for (const [k, v] of Object.entries({ ...env, HOME: SANDBOX_HOME })) bwrap.push('--setenv', k, v);
+  bwrap.push('--info-fd', String(INFO_FD), '--', LAUNCHER_IN_SANDBOX, String(META_FD), ...limitArgs(plan), '--', ...plan.argv);
+
+  if (ctx.dropToUid !== null) {
+    const id = String(ctx.dropToUid);
+    return {
+      file: 'setpriv',
+      args: ['--reuid', id, '--regid', id, '--clear-groups', '--no-new-privs', '--', 'bwrap', ...bwrap],
+      cwd: '/',
+      env: BASE_ENV,
+    };
+  }
+  return { file: 'bwrap', args: bwrap, cwd: '/', env: BASE_ENV };
+}

@@ -1,0 +1,27 @@
+// Native helpers (the launcher, fault-injection shims) are compiled from C on
+// first use, keyed by a hash of their source, so a checkout never runs a stale one.
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { nativeCacheDir } from '../paths.js';
+
+const built = new Map<string, string>();
+
+export async function compileNative(source: string, kind: 'exe' | 'shared', extraArgs: string[] = []): Promise<string> {
+  const text = readFileSync(source);
+  const hash = createHash('sha256').update(text).update(kind).update(extraArgs.join(' ')).digest('hex').slice(0, 16);
+  const name = `${path.basename(source, '.c')}-${hash}${kind === 'shared' ? '.so' : ''}`;
+  const out = path.join(nativeCacheDir, name);
+  const cached = built.get(out);
+  if (cached) return cached;
+  if (!existsSync(out)) {
+    mkdirSync(nativeCacheDir, { recursive: true });
+    const tmp = `${out}.${process.pid}.tmp`;
+    const flags = kind === 'shared' ? ['-shared', '-fPIC'] : [];
+    await execa('gcc', ['-O2', '-Wall', ...flags, '-o', tmp, source, ...extraArgs]);
+    renameSync(tmp, out); // atomic: parallel jobs never see a half-written helper
+  }
+  built.set(out, out);
+  return out;
+}

@@ -1,0 +1,159 @@
+// The runner's contract with the grader: a JobPlan goes in (plain data, JSON
+// serialisable, already resolved from YAML), observations come out. Nothing
+// here knows about expectations, verdicts or scores.
+
+export interface Limits {
+  cpuSeconds: number;
+  wallSeconds: number;
+  memoryMb: number;
+  processes: number;
+  fileSizeMb: number;
+  openFiles: number;
+  outputKb: number;
+}
+
+export type SandboxKind = 'bwrap' | 'none';
+
+/** A command to run in the sandbox, in the submission's scratch folder. */
+export interface CommandPlan {
+  argv: string[];
+  limits: Limits;
+  env?: Record<string, string>;
+  /** Shared libraries preloaded into the program (fault injection), host paths. */
+  preload?: string[];
+  /** Extra host files made visible read-only inside the sandbox at the same path. */
+  readOnlyFiles?: string[];
+}
+
+export type StepPlan =
+  | {
+      kind: 'send';
+      /** Name of the peer socket to send from; each name is one source port. */
+      socket: string;
+      /** The datagram, hex encoded ("" for an empty datagram). */
+      datagram: string;
+      /** 'reply': wait for one datagram back on that socket; 'none': go on at once. */
+      await: 'reply' | 'none';
+      timeoutMs: number;
+    }
+  | {
+      kind: 'receive';
+      /** Wait for the program to send a datagram to the peer's listening socket. */
+      timeoutMs: number;
+      /** Datagram (hex) to answer with, to the sender's address; null: stay silent. */
+      reply: string | null;
+    }
+  | {
+      kind: 'wait-exit';
+      timeoutMs: number;
+    };
+
+export interface TestPlan {
+  id: string;
+  /** Port the program is told to use (bind for servers, send to for clients). */
+  port: number;
+  /** Ports the peer binds (on ::) before the program starts, to make them taken. */
+  occupy: number[];
+  /** The peer listens on [::1]:port before the program starts (client tasks). */
+  listen: boolean;
+  program: CommandPlan;
+  /** 'port': wait until the program has bound `port`; 'none': go on at once. */
+  ready: 'port' | 'none';
+  readyTimeoutMs: number;
+  steps: StepPlan[];
+  /** After the steps: stop the program ('kill') or let it finish ('exit'). */
+  end: 'kill' | 'exit';
+  exitTimeoutMs: number;
+}
+
+export interface JobPlan {
+  sandbox: SandboxKind;
+  /** Host path of the scratch folder holding the submission; becomes the program's cwd. */
+  workDir: string;
+  build: CommandPlan | null;
+  tests: TestPlan[];
+}
+
+/** What happened to one program run, isolate-style. */
+export interface ProcessObservation {
+  /** Exit status, when the program exited by itself. */
+  exitCode: number | null;
+  /** Signal name (SIGSEGV, ...) when a signal ended it, ours or not. */
+  signal: string | null;
+  /** Why the runner stopped it, if it did. */
+  stoppedBy: null | 'end-of-test' | 'wall-time' | 'output-limit';
+  /** The program could not be started at all (not found, not executable). */
+  execError: string | null;
+  stdout: string;
+  stderr: string;
+  /** Output beyond the cap was dropped (and the program stopped). */
+  outputTruncated: boolean;
+  wallMs: number;
+  cpuMs: number | null;
+  maxRssKb: number | null;
+  /** Processes seen in the sandbox at the end; >= the limit means it hit the limit. */
+  peakProcesses: number;
+  /** Some process of the sandbox was still alive after the runner's cleanup. */
+  leftover: boolean;
+  /** Milliseconds since test start at which the program exited, if it did before cleanup. */
+  exitedAtMs: number | null;
+}
+
+export interface Datagram {
+  hex: string;
+  atMs: number;
+  fromPort?: number;
+}
+
+export type StepObservation =
+  | {
+      kind: 'send';
+      /** 'not-run': the program was gone before this step. */
+      outcome: 'replied' | 'no-reply' | 'program-exited' | 'sent' | 'not-run';
+      replies: Datagram[];
+      /** CPU time the program used while the runner waited (tells busy from idle). */
+      cpuMsWhileWaiting: number | null;
+      waitedMs: number;
+    }
+  | {
+      kind: 'receive';
+      outcome: 'received' | 'nothing' | 'program-exited' | 'not-run';
+      datagram: Datagram | null;
+      waitedMs: number;
+    }
+  | {
+      kind: 'wait-exit';
+      outcome: 'exited' | 'still-running' | 'not-run';
+      waitedMs: number;
+    };
+
+export interface TestObservation {
+  id: string;
+  /** 'ipv4-only': the port was bound, but by an AF_INET socket only. */
+  ready: 'ready' | 'ipv4-only' | 'not-ready' | 'exited' | 'not-required';
+  readyMs: number;
+  steps: StepObservation[];
+  /** Index of the step during which the program exited, if it did. */
+  exitedDuringStep: number | null;
+  /** Was the program still running when the steps were over? */
+  aliveAfterSteps: boolean;
+  /** Datagrams the program sent to the listening socket that no step consumed. */
+  unclaimedDatagrams: Datagram[];
+  process: ProcessObservation;
+  durationMs: number;
+  /** Set when the runner itself failed on this test (never the student's fault). */
+  internalError: string | null;
+}
+
+export interface BuildObservation {
+  ok: boolean;
+  process: ProcessObservation;
+  durationMs: number;
+}
+
+export type JobEvent =
+  | { type: 'ready'; setupMs: number }
+  | { type: 'build'; build: BuildObservation }
+  | { type: 'test'; test: TestObservation }
+  | { type: 'done' }
+  | { type: 'fatal'; message: string };
