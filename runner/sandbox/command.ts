@@ -89,6 +89,8 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnS
     '--bind', ctx.workDir, SANDBOX_HOME, '--chdir', SANDBOX_HOME,
   ];
   for (const file of [...(plan.preload ?? []), ...(plan.readOnlyFiles ?? [])]) bwrap.push('--ro-bind', file, file);
+  // Everything but /tmp and the scratch folder read-only, the root's own tmpfs included.
+  bwrap.push('--remount-ro', '/');
   for (const [k, v] of Object.entries({ ...env, HOME: SANDBOX_HOME })) bwrap.push('--setenv', k, v);
   bwrap.push('--info-fd', String(INFO_FD), '--', LAUNCHER_IN_SANDBOX, String(META_FD), ...limitArgs(plan), '--', ...plan.argv);
 

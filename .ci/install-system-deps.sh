@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# System packages sockgrade needs to grade: the sandbox (bubblewrap, util-linux's
+# unshare/setpriv, iproute2's ip), compilers for C submissions, python3 for
+# script submissions. Installs only what is missing. Used by .ci/run and by
+# the images in docker/, so CI exercises the same steps as a grading host.
+#   --with-browser   also Chromium, for the tests that open the batch summary page
+set -euo pipefail
+
+want_browser=0
+for arg in "$@"; do
+  case "$arg" in
+    --with-browser) want_browser=1 ;;
+    *) echo "install-system-deps: unknown option $arg" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have bwrap   || missing+=(bubblewrap)
+have unshare || missing+=(util-linux)
+have setpriv || missing+=(util-linux)
+have ip      || missing+=(iproute2)
+have gcc     || missing+=(gcc libc6-dev)
+have make    || missing+=(make)
+[ -x /usr/bin/python3 ] || missing+=(python3)   # the sandbox sees /usr only: python3 must be there
+have unzip   || missing+=(unzip)
+if [ "$want_browser" = 1 ]; then
+  have chromium || missing+=(chromium)
+fi
+
+if [ "${#missing[@]}" -gt 0 ]; then
+  # Deduplicate, keep order.
+  mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | awk '!seen[$0]++')
+  echo "install-system-deps: installing ${pkgs[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-system-deps: need root to install ${pkgs[*]} (sudo apt-get install ${pkgs[*]})" >&2
+    exit 3
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+fi
+
+# User namespaces must be allowed for non-root grading (root grading needs them too, for bwrap).
+if [ -r /proc/sys/user/max_user_namespaces ] && [ "$(cat /proc/sys/user/max_user_namespaces)" = 0 ]; then
+  echo "install-system-deps: user namespaces are disabled; enable: sysctl -w user.max_user_namespaces=15000" >&2
+  exit 3
+fi
+echo "install-system-deps: bwrap $(bwrap --version | awk '{print $2}'), $(gcc --version | head -1), $(/usr/bin/python3 --version)"

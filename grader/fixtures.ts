@@ -1,0 +1,86 @@
+// Sample submissions with declared outcomes (fixtures/<task>/<name>/), in the
+// way of Kattis' accepted/wrong_answer folders: each holds a `submission`
+// (folder, file or archive) and an expect.yaml saying what it must get.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Report } from './report/model.js';
+import { TaskError, YamlFile } from './task/yaml-file.js';
+
+const RESULTS = ['success', 'failed', 'timeout', 'crash', 'overflow', 'killed', 'error'] as const;
+
+export const fixtureExpectSchema = z
+  .object({
+    /** The exact score it must get. */
+    score: z.number().min(0).max(100).optional(),
+    /** Tests it must fail; every other test must pass, except those in may_fail. */
+    fails: z.array(z.string()).optional(),
+    may_fail: z.array(z.string()).default([]),
+    result: z.enum(RESULTS).optional(),
+    /** Text(s) that must appear in the feedback of some failing test. */
+    feedback_contains: z.union([z.string(), z.array(z.string())]).optional(),
+  })
+  .strict()
+  .refine((e) => e.score !== undefined || e.fails !== undefined || e.result !== undefined, {
+    message: 'say at least one of score, fails or result',
+  });
+export type FixtureExpect = z.infer<typeof fixtureExpectSchema>;
+
+export interface Fixture {
+  task: string;
+  name: string;
+  dir: string;
+  /** The submission entry: `submission/`, `submission.c`, `submission.zip`, ... */
+  submission: string;
+  expectFile: string;
+}
+
+export function listFixtures(fixturesDir: string, taskId: string): Fixture[] {
+  const root = path.join(fixturesDir, taskId);
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((name) => statSync(path.join(root, name)).isDirectory())
+    .sort()
+    .map((name) => {
+      const dir = path.join(root, name);
+      const entry = readdirSync(dir).find((f) => f === 'submission' || f.startsWith('submission.'));
+      return { task: taskId, name, dir, submission: path.join(dir, entry ?? 'submission'), expectFile: path.join(dir, 'expect.yaml') };
+    });
+}
+
+export function loadFixtureExpect(file: string): FixtureExpect {
+  const y = YamlFile.read(file);
+  const data = y.ok ? y.validate(fixtureExpectSchema, y.data()) : null;
+  if (!data) throw new TaskError(y.problems);
+  return data;
+}
+
+/** Every way the report differs from what the fixture declares; empty when it agrees. */
+export function compareWithExpect(report: Report, expect: FixtureExpect, knownTests: string[]): string[] {
+  const diffs: string[] = [];
+  const failing = report.tests.filter((t) => !t.passed).map((t) => t.id);
+  if (expect.score !== undefined && report.score !== expect.score) {
+    diffs.push(`score ${report.score}, expected ${expect.score}`);
+  }
+  if (expect.result !== undefined && report.result !== expect.result) {
+    diffs.push(`result ${report.result}, expected ${expect.result}`);
+  }
+  for (const id of [...(expect.fails ?? []), ...expect.may_fail]) {
+    if (!knownTests.includes(id)) diffs.push(`expect.yaml names test '${id}', which the task does not have`);
+  }
+  if (expect.fails !== undefined) {
+    const mustFail = new Set(expect.fails);
+    const mayFail = new Set(expect.may_fail);
+    const passedButMustFail = expect.fails.filter((id) => report.tests.some((t) => t.id === id && t.passed));
+    const failedButMustPass = failing.filter((id) => !mustFail.has(id) && !mayFail.has(id));
+    if (passedButMustFail.length) diffs.push(`passed ${passedButMustFail.join(', ')}, which it must fail`);
+    if (failedButMustPass.length) diffs.push(`failed ${failedButMustPass.join(', ')}, which it must pass`);
+  }
+  const wanted = expect.feedback_contains === undefined ? [] : [expect.feedback_contains].flat();
+  const feedback = report.tests.filter((t) => !t.passed).map((t) => t.feedback).join('\n');
+  for (const text of wanted) {
+    if (!feedback.includes(text)) diffs.push(`no failing test's feedback contains "${text}"`);
+  }
+  if (report.result === 'error' && expect.result !== 'error') diffs.push(`grader error: ${report.error ?? 'see the tests'}`);
+  return diffs;
+}

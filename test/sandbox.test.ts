@@ -1,0 +1,172 @@
+// The isolation requirements of design.md, each checked against the real
+// sandbox: a probe program reports what it can see and do, the runner's
+// observation is asserted on.
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runJob } from '../runner/job/run-job.js';
+import type { CommandPlan, JobPlan, Limits, TestObservation, TestPlan } from '../runner/types.js';
+import { ROOT } from './helpers.js';
+
+const LIMITS: Limits = { cpuSeconds: 2, wallSeconds: 10, memoryMb: 256, processes: 16, fileSizeMb: 1, openFiles: 64, outputKb: 16 };
+const scratchDirs: string[] = [];
+
+function scratch(files: Record<string, string> = {}): string {
+  const base = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-test-'));
+  scratchDirs.push(base);
+  const work = path.join(base, 'work');
+  mkdirSync(work);
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(work, name), text, { mode: 0o755 });
+  return work;
+}
+afterAll(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function shellTest(id: string, script: string, extra: Partial<TestPlan> = {}, limits: Partial<Limits> = {}): TestPlan {
+  const program: CommandPlan = { argv: ['/bin/sh', '-c', script], limits: { ...LIMITS, ...limits } };
+  return { id, port: 10000, occupy: [], listen: false, program, ready: 'none', readyTimeoutMs: 2000, steps: [], end: 'exit', exitTimeoutMs: 5000, ...extra };
+}
+
+async function observe(tests: TestPlan[], workDir = scratch()): Promise<Map<string, TestObservation>> {
+  chmodSync(path.dirname(workDir), 0o711); // mkdtemp makes 0700; the sandbox user must reach work/
+  const plan: JobPlan = { sandbox: 'bwrap', workDir, build: null, tests };
+  const events = await runJob(plan, { deadlineMs: 60_000 });
+  const out = new Map<string, TestObservation>();
+  for (const e of events) if (e.type === 'test') out.set(e.test.id, e.test);
+  return out;
+}
+
+describe('the student sandbox', () => {
+  it('runs the student unprivileged, in its own pid namespace, without capabilities', async () => {
+    const obs = await observe([
+      shellTest('who', 'id -u; echo pid=$$; grep CapEff /proc/self/status; ls /proc | grep -c "^[0-9]"'),
+    ]);
+    const out = obs.get('who')!.process.stdout;
+    expect(out).toMatch(/^1000$/m);
+    expect(out).toMatch(/CapEff:\s+0000000000000000/);
+    // pid 1 is bwrap's reaper, 2 the launcher, the shell is 3: nothing of the host is visible.
+    expect(Number(/pid=(\d+)/.exec(out)![1])).toBeLessThan(10);
+    expect(Number(out.trim().split('\n').pop())).toBeLessThan(10);
+  });
+
+  it('shows no task folder, grader, home or host files, and keeps the system read-only', async () => {
+    const obs = await observe([
+      shellTest(
+        'view',
+        [
+          `test -e ${ROOT}/tasks && echo SEES_TASKS`,
+          `test -e ${ROOT}/grader && echo SEES_GRADER`,
+          'test -e /root && echo SEES_ROOT',
+          'test -e /etc/shadow && echo SEES_SHADOW',
+          'ls /',
+          'touch /usr/sockgrade-probe 2>/dev/null && echo USR_WRITABLE',
+          'touch /sockgrade-probe 2>/dev/null && echo ROOT_WRITABLE',
+          'touch ./mine && echo SCRATCH_WRITABLE',
+          'pwd',
+        ].join('; '),
+      ),
+    ]);
+    const out = obs.get('view')!.process.stdout;
+    expect(out).not.toMatch(/SEES_|USR_WRITABLE|ROOT_WRITABLE/);
+    expect(out).toMatch(/SCRATCH_WRITABLE/);
+    expect(out).toMatch(/^\/home\/student$/m);
+    expect(out).not.toMatch(/^(work|root|opt|var|srv|mnt)$/m);
+  });
+
+  it('gives each job a private loopback: two jobs bind the same port at once', async () => {
+    const bindAndWait = shellTest(
+      'bind',
+      `exec python3 -c "
+import socket,select
+s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::1', 10000))
+print('bound', flush=True)
+select.select([s],[],[],3)
+"`,
+      { ready: 'port', end: 'kill', steps: [{ kind: 'send', socket: 'a', datagram: '00', await: 'none', timeoutMs: 100 }] },
+    );
+    const [a, b] = await Promise.all([observe([bindAndWait]), observe([bindAndWait])]);
+    for (const obs of [a, b]) {
+      const t = obs.get('bind')!;
+      expect(t.ready, t.process.stderr).toBe('ready');
+      expect(t.process.stdout).toContain('bound');
+    }
+  });
+
+  it('reaches nothing on the host network, loopback included', async () => {
+    // A service on the grading machine's own loopback, that the student must not reach.
+    const server = net.createServer((sock) => sock.end('hello'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    let reached = 0;
+    server.on('connection', () => reached++);
+    try {
+      const obs = await observe([
+        shellTest(
+          'net',
+          `cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d " "; python3 -c "import socket; socket.create_connection(('127.0.0.1', ${port}), timeout=1)" 2>&1 | tail -1`,
+        ),
+      ]);
+      const out = obs.get('net')!.process.stdout;
+      expect(out.split('\n').filter(Boolean)[0]).toBe('lo'); // the only interface
+      expect(out).toMatch(/Connection refused/i);
+      expect(reached).toBe(0);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('enforces the output, file size, process, CPU and wall-time limits', async () => {
+    const obs = await observe([
+      shellTest('output', 'yes flood'),
+      shellTest('fsize', 'head -c 3000000 /dev/zero > big; echo status=$?'),
+      shellTest('cpu', 'while :; do :; done', {}, { cpuSeconds: 1 }),
+      shellTest('wall', 'exec sleep 30', { exitTimeoutMs: 20_000 }, { wallSeconds: 1 }),
+      shellTest('procs', 'for i in $(seq 40); do sleep 5 & done; wait', { exitTimeoutMs: 3000 }, { processes: 8 }),
+      shellTest('files', 'python3 -c "\nfs=[]\ntry:\n  [fs.append(open(\'/dev/null\')) for _ in range(500)]\nexcept OSError as e: print(\'open failed after\', len(fs))"', {}, { openFiles: 32 }),
+    ]);
+    const output = obs.get('output')!.process;
+    expect(output.stoppedBy).toBe('output-limit');
+    expect(output.stdout.length).toBeLessThanOrEqual(LIMITS.outputKb * 1024);
+
+    const fsize = obs.get('fsize')!.process;
+    expect(fsize.stdout + fsize.stderr).toMatch(/File too large|status=1|status=153/);
+
+    const cpu = obs.get('cpu')!.process;
+    expect(cpu.signal).toMatch(/SIGXCPU|SIGKILL/);
+    expect(cpu.stoppedBy).toBeNull(); // the kernel stopped it, not the runner's timer
+
+    expect(obs.get('wall')!.process.stoppedBy).toBe('wall-time');
+
+    const procs = obs.get('procs')!.process;
+    expect(procs.stderr).toMatch(/fork|Resource temporarily unavailable|retry/i);
+
+    expect(obs.get('files')!.process.stdout).toMatch(/open failed after 2\d/);
+  });
+
+  it('leaves no process behind, even one that detached itself', async () => {
+    const marker = `sockgrade-leftover-${process.pid}-${Date.now()}`;
+    const obs = await observe([
+      shellTest('daemon', `setsid sh -c 'exec -a ${marker} sleep 60' & echo started`, { end: 'kill' }),
+    ]);
+    expect(obs.get('daemon')!.process.leftover).toBe(false);
+    const survivors = readdirSync('/proc')
+      .filter((p) => /^\d+$/.test(p))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(marker);
+        } catch {
+          return false;
+        }
+      });
+    expect(survivors).toEqual([]);
+  });
+
+  it('records CPU time and peak memory like a meta file', async () => {
+    const obs = await observe([shellTest('meta', 'python3 -c "x = bytearray(50_000_000); print(len(x))"')]);
+    const p = obs.get('meta')!.process;
+    expect(p.exitCode).toBe(0);
+    expect(p.maxRssKb!).toBeGreaterThan(45_000);
+    expect(p.cpuMs).not.toBeNull();
+  });
+});
