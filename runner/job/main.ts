@@ -3,10 +3,10 @@
 // line on stdout. Student output never reaches this stdout: it is captured
 // into the events as data.
 import { readFileSync } from 'node:fs';
-import { execa } from 'execa';
+import { execFileSync } from 'node:child_process';
 import { ProgramRun } from '../process.js';
 import type { SandboxContext } from '../sandbox/command.js';
-import type { CommandPlan, JobEvent, JobPlan } from '../types.js';
+import type { JobEvent, JobPlan, ProcessObservation } from '../types.js';
 import { runTest } from './run-test.js';
 
 export interface JobSpec {
@@ -21,16 +21,32 @@ function emit(event: JobEvent): void {
   process.stdout.write(JSON.stringify(event) + '\n');
 }
 
-const SELF_TEST: CommandPlan = {
-  argv: ['/bin/true'],
-  limits: { cpuSeconds: 1, wallSeconds: 5, memoryMb: 64, processes: 8, fileSizeMb: 1, openFiles: 16, outputKb: 4 },
-};
+/**
+ * bwrap reports its own setup failures as "bwrap: ..." on stderr, before the
+ * launcher runs (so no meta record). Recognising them here, rather than
+ * starting a probe program in every job, keeps a sandbox that cannot work
+ * from ever being blamed on the student.
+ */
+function sandboxFailed(p: ProcessObservation): boolean {
+  const setupError = p.exitCode === 1 && p.cpuMs === null && p.stoppedBy === null && p.stdout === '';
+  if (!setupError || !/^(bwrap|setpriv): /m.test(p.stderr)) return false;
+  emit({ type: 'fatal', message: `sandbox-unavailable: ${p.stderr.trim().split('\n')[0]}` });
+  return true;
+}
 
 async function main(): Promise<void> {
   const t0 = performance.now();
   const spec = JSON.parse(readFileSync(0, 'utf8')) as JobSpec;
   const { plan } = spec;
-  if (spec.privateNetwork) await execa('ip', ['link', 'set', 'lo', 'up']);
+  // A synchronous call, not execa: this runs once per job, and loading execa would cost more than the call.
+  if (spec.privateNetwork) {
+    try {
+      execFileSync('ip', ['link', 'set', 'lo', 'up'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      emit({ type: 'fatal', message: `sandbox-unavailable: cannot bring loopback up in the job's network namespace: ${(err as Error).message}` });
+      return;
+    }
+  }
   const ctx: SandboxContext = {
     kind: plan.sandbox,
     workDir: plan.workDir,
@@ -38,17 +54,12 @@ async function main(): Promise<void> {
     dropToUid: spec.dropToUid,
   };
 
-  // Prove the sandbox can start a program before blaming anything on the student.
-  const probe = await new ProgramRun(ctx, SELF_TEST, t0).finish(null);
-  if (probe.exitCode !== 0) {
-    emit({ type: 'fatal', message: `sandbox-unavailable: ${(probe.stderr || probe.execError || `exit ${probe.exitCode ?? probe.signal}`).trim()}` });
-    return;
-  }
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });
 
   if (plan.build) {
     const started = performance.now();
     const proc = await new ProgramRun(ctx, plan.build, started).finish(null);
+    if (sandboxFailed(proc)) return;
     const ok = proc.exitCode === 0;
     emit({ type: 'build', build: { ok, process: proc, durationMs: Math.round(performance.now() - started) } });
     if (!ok) {
@@ -56,7 +67,11 @@ async function main(): Promise<void> {
       return;
     }
   }
-  for (const test of plan.tests) emit({ type: 'test', test: await runTest(ctx, test) });
+  for (const test of plan.tests) {
+    const obs = await runTest(ctx, test);
+    if (sandboxFailed(obs.process)) return;
+    emit({ type: 'test', test: obs });
+  }
   emit({ type: 'done' });
 }
 

@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
 import { nativeCacheDir } from '../paths.js';
 
 const built = new Map<string, string>();
@@ -19,6 +18,8 @@ export async function compileNative(source: string, kind: 'exe' | 'shared', extr
     mkdirSync(nativeCacheDir, { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
     const flags = kind === 'shared' ? ['-shared', '-fPIC'] : [];
+    // Loaded here only: importing execa costs ~100 ms, and every grade would pay it.
+    const { execa } = await import('execa');
     await execa('gcc', ['-O2', '-Wall', ...flags, '-o', tmp, source, ...extraArgs]);
     renameSync(tmp, out); // atomic: parallel jobs never see a half-written helper
   }
