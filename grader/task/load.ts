@@ -130,13 +130,15 @@ function loadTests(file: YamlFile, task: TaskYaml, protocol: Protocol, defaults:
   const top = file.validate(testsFileSchema, file.data());
   if (!top) return [];
   const out: TestSpec[] = [];
+  const ids: { id: string; at: PropertyKey[] }[] = [];
   top.tests.forEach((raw, ti) => {
     const at = ['tests', ti];
     const t = file.validate(testSchema, raw, at);
-    if (!t) return;
-    const port = t.port ?? task.port;
+    // Steps and ids are checked even when the test itself is not valid: every problem at once.
+    const rawTest = (raw ?? {}) as { id?: unknown; steps?: unknown };
+    if (typeof rawTest.id === 'string') ids.push({ id: rawTest.id, at });
     const steps: StepSpec[] = [];
-    t.steps.forEach((rawStep, si) => {
+    (Array.isArray(rawTest.steps) ? rawTest.steps : []).forEach((rawStep: unknown, si: number) => {
       const sat = [...at, 'steps', si];
       const s = file.validate(stepSchema, rawStep, sat);
       if (!s) return;
@@ -161,6 +163,8 @@ function loadTests(file: YamlFile, task: TaskYaml, protocol: Protocol, defaults:
       }
       if (step) for (let r = 0; r < s.repeat; r++) steps.push(step);
     });
+    if (!t) return;
+    const port = t.port ?? task.port;
     const after = (t.after === undefined ? (task.role === 'server' ? { running: true } : { exit: 0 }) : file.validate(afterSchema, t.after, [...at, 'after'])) as AfterSpec | null;
     if (!after) return;
     const pos = file.position(at);
@@ -179,6 +183,13 @@ function loadTests(file: YamlFile, task: TaskYaml, protocol: Protocol, defaults:
       source: `${file.shownPath}:${pos.line}`,
     });
   });
+  const firstAt = new Map<string, number>();
+  for (const { id, at } of ids) {
+    const line = file.position(at, 'id').line;
+    const first = firstAt.get(id);
+    if (first === undefined) firstAt.set(id, line);
+    else file.problem(at, `duplicate test id '${id}' (first defined at line ${first}); test ids must be unique`, 'id');
+  }
   return out;
 }
 
@@ -207,13 +218,14 @@ export function loadTask(dir: string): Task {
       if (tf.ok) tests = tests.concat(loadTests(tf, y, protocol, y.visibility));
       problems.push(...tf.problems);
     }
+    // Within a file, loadTests reports duplicates; here, ids repeated across test files.
     const seen = new Map<string, string>();
     for (const t of tests) {
       const first = seen.get(t.id);
-      if (first) {
-        const [file, line] = t.source.split(/:(?=\d+$)/);
-        problems.push({ file: file!, line: Number(line), col: 1, message: `duplicate test id '${t.id}' (first defined at ${first})` });
-      } else seen.set(t.id, t.source);
+      const [file, line] = t.source.split(/:(?=\d+$)/);
+      if (first && !first.startsWith(`${file}:`)) {
+        problems.push({ file: file!, line: Number(line), col: 1, message: `duplicate test id '${t.id}' (first defined at ${first}); test ids must be unique` });
+      } else if (!first) seen.set(t.id, t.source);
     }
   }
   problems.unshift(...taskFile.problems);

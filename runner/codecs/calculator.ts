@@ -138,7 +138,8 @@ export function byteSwap32(n: number): number {
 
 const OP_NAMES = ['sum', 'product'];
 export function describeRequest(req: Request): string {
-  if (req.rawLength !== undefined) return `a raw datagram of ${req.rawLength} byte${req.rawLength === 1 ? '' : 's'}`;
+  if (req.rawLength === 0) return "an empty datagram";
+  if (req.rawLength !== undefined) return `a raw datagram of ${req.rawLength} byte${req.rawLength === 1 ? "" : "s"}`;
   const op = opcodeOf(req.header);
   const name = OP_NAMES[op] ?? `unknown opcode ${op}`;
   const n = req.ints.length;

@@ -1,0 +1,103 @@
+// A task author's mistakes come back all at once, each with its file, line and
+// column, and what to do: never a stack trace, never only the first one.
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadTask } from '../grader/task/load.js';
+import { TaskError } from '../grader/task/yaml-file.js';
+import { TASKS } from './helpers.js';
+
+const temps: string[] = [];
+afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function taskWith(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-task-'));
+  temps.push(dir);
+  cpSync(path.join(TASKS, 'calculator-server'), dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+function problemsOf(dir: string): string[] {
+  try {
+    loadTask(dir);
+  } catch (err) {
+    expect(err).toBeInstanceOf(TaskError);
+    return (err as TaskError).problems.map((p) => `${path.basename(p.file)}:${p.line}:${p.col}: ${p.message}`);
+  }
+  throw new Error('the task loaded, but it is broken');
+}
+
+describe('task validation', () => {
+  it('accepts the bundled calculator-server task', () => {
+    const task = loadTask(path.join(TASKS, 'calculator-server'));
+    expect(task.tests.length).toBeGreaterThanOrEqual(20);
+  });
+
+  it('reports every problem of a tests file, each at its line and column', () => {
+    const dir = taskWith({
+      'tests.yaml': [
+        'tests:', //                                      1
+        '  - id: sum-int', //                             2
+        '    name: Sum', //                               3
+        '    weight: -2', //                              4  negative weight
+        '    tags: [result, speed]', //                   5  unknown tag
+        '    steps:', //                                  6
+        '      - send: {op: sum, ints: [1, 2]}', //       7
+        '        expect: {status: ok, int: 3}', //        8
+        '        expct: {status: ok}', //                 9  misspelt key
+        '  - id: sum-int', //                            10  duplicate id
+        '    name: Again', //                            11
+        '    steps:', //                                 12
+        '      - send: {op: sum, ints: ["x"]}', //       13  not a number
+        '      - send: {raw: "5"}', //                   14  odd hex
+      ].join('\n'),
+    });
+    const problems = problemsOf(dir);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^tests\.yaml:4:13: .*weight/),
+        expect.stringMatching(/^tests\.yaml:5:\d+: .*tags/),
+        expect.stringMatching(/^tests\.yaml:9:9: unknown key 'expct'/),
+        expect.stringMatching(/^tests\.yaml:13:\d+: .*ints/),
+        expect.stringMatching(/^tests\.yaml:14:\d+: raw is a string of hex bytes/),
+        expect.stringMatching(/^tests\.yaml:10:\d+: duplicate test id 'sum-int'/),
+      ]),
+    );
+  });
+
+  it('names a missing statement or tests file and an unknown protocol in task.yaml', () => {
+    const dir = taskWith({
+      'task.yaml': [
+        'title: T',
+        'statement: missing.md',
+        'role: server',
+        'program: server',
+        'run: ["./server", "::", "{port}"]',
+        'protocol: carrier-pigeon',
+        'tests: nowhere.yaml',
+      ].join('\n'),
+    });
+    const problems = problemsOf(dir);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^task\.yaml:2:12: statement file 'missing\.md' not found/),
+        expect.stringMatching(/^task\.yaml:6:11: unknown protocol 'carrier-pigeon'; known: calculator/),
+        expect.stringMatching(/^task\.yaml:7:8: tests file 'nowhere\.yaml' not found/),
+      ]),
+    );
+  });
+
+  it('reports YAML syntax errors with their position', () => {
+    const dir = taskWith({ 'tests.yaml': 'tests:\n  - id: a\n    name: [unclosed\n' });
+    expect(problemsOf(dir)[0]).toMatch(/^tests\.yaml:\d+:\d+: /);
+  });
+
+  it('refuses an expectation the reference calculator contradicts', () => {
+    const dir = taskWith({
+      'tests.yaml': 'tests:\n  - id: t\n    name: T\n    steps:\n      - send: {op: 5, ints: [1]}\n        expect: {status: ok}\n',
+    });
+    expect(problemsOf(dir)).toEqual([expect.stringMatching(/^tests\.yaml:6:17: status ok, but the reference calculator answers S=0/)]);
+  });
+});
