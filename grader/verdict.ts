@@ -2,6 +2,7 @@
 // held against what the test expects. Limits first (they explain everything
 // after them), then readiness, then each step in order, then how it ended.
 import type { ProcessObservation, TestObservation } from '../runner/types.js';
+import { checkDatagrams, missingResult, notExited, wrongResult } from './client-checks.js';
 import type { StepContext } from './plan.js';
 import type { Finding } from './protocols/protocol.js';
 import type { Task, TestSpec } from './task/load.js';
@@ -135,6 +136,14 @@ function checkEnd(task: Task, test: TestSpec, obs: TestObservation, contexts: St
   const a = test.after;
   if (a.running) {
     if (obs.aliveAfterSteps) return null;
+    // A program that answered every step and exited just after the last reply
+    // may or may not be seen gone yet: judging that would make the verdict a
+    // race. Tests that must prove a server keeps serving end with one more request.
+    const last = obs.steps[obs.steps.length - 1];
+    const allAnswered = obs.steps.every((s) => s.outcome !== 'program-exited' && s.outcome !== 'not-run' && s.outcome !== 'no-reply');
+    if (allAnswered && last?.kind === 'send' && last.outcome === 'replied' && (obs.exitedDuringStep ?? obs.steps.length - 1) >= obs.steps.length - 1) {
+      return null;
+    }
     const how = ended(task, p);
     return {
       result: p.signal ? 'crash' : 'failed',
@@ -142,11 +151,10 @@ function checkEnd(task: Task, test: TestSpec, obs: TestObservation, contexts: St
     };
   }
   // The program must end by itself.
-  if (p.stoppedBy !== null) {
-    const cmd = test.argv.join(' ');
-    return { result: 'failed', feedback: `${who(task)} did not exit within ${test.after.within_ms ?? task.timeouts.exitMs} ms`, details: `started as: ${cmd}` };
-  }
+  if (p.stoppedBy !== null) return notExited(who(task), task, test, obs, contexts);
   if (p.signal) return { result: 'crash', feedback: `${who(task)} ${ended(task, p)}${stderrNote(p)}` };
+  const wrong = wrongResult(task, test, obs, contexts);
+  if (wrong) return wrong;
   const code = p.exitCode ?? -1;
   if (a.exit === 'nonzero' && code === 0) {
     return { result: 'failed', feedback: `${who(task)} exited with status 0, but this situation must end in a non-zero status${stderrNote(p)}`, details: `started as: ${test.argv.join(' ')}` };
@@ -161,7 +169,7 @@ function checkEnd(task: Task, test: TestSpec, obs: TestObservation, contexts: St
   if (a.stdout !== undefined && !matches(a.stdout, p.stdout)) {
     return { result: 'failed', feedback: `stdout does not have the expected form; it was ${p.stdout.trim() ? `"${excerpt(p.stdout)}"` : 'empty'}`, details: `expected a line matching /${a.stdout}/` };
   }
-  return null;
+  return missingResult(task, test, obs);
 }
 
 export function decideVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
@@ -186,6 +194,8 @@ export function decideVerdict(task: Task, test: TestSpec, obs: TestObservation, 
 
   const stepVerdict = checkSteps(task, test, obs, contexts);
   if (stepVerdict) return stepVerdict;
+  const datagramVerdict = checkDatagrams(who(task), test, obs);
+  if (datagramVerdict) return datagramVerdict;
   const endVerdict = checkEnd(task, test, obs, contexts);
   if (endVerdict) return endVerdict;
   return { result: 'success', feedback: '' };

@@ -45,7 +45,7 @@ describe('the student sandbox', () => {
     const out = obs.get('who')!.process.stdout;
     expect(out).toMatch(/^1000$/m);
     expect(out).toMatch(/CapEff:\s+0000000000000000/);
-    // pid 1 is bwrap's reaper, 2 the launcher, the shell is 3: nothing of the host is visible.
+    // pid 1 is the launcher, the shell is 2: nothing of the host is visible.
     expect(Number(/pid=(\d+)/.exec(out)![1])).toBeLessThan(10);
     expect(Number(out.trim().split('\n').pop())).toBeLessThan(10);
   });
@@ -72,6 +72,19 @@ describe('the student sandbox', () => {
     expect(out).toMatch(/SCRATCH_WRITABLE/);
     expect(out).toMatch(/^\/home\/student$/m);
     expect(out).not.toMatch(/^(work|root|opt|var|srv|mnt)$/m);
+  });
+
+  it('shows the student no environment of the grader, in any process it can see', async () => {
+    process.env.SOCKGRADE_TEST_SECRET = 'grader-secret-value';
+    try {
+      const obs = await observe([shellTest('env', 'env; for f in /proc/[0-9]*/environ; do tr "\\0" "\\n" < $f; done')]);
+      const out = obs.get('env')!.process.stdout;
+      expect(out).not.toContain('grader-secret-value');
+      const keys = new Set(out.split('\n').filter((l) => l.includes('=')).map((l) => l.split('=')[0]));
+      for (const key of keys) expect(['PATH', 'LANG', 'LC_ALL', 'HOME', 'PWD', 'SHLVL', '_', 'OLDPWD']).toContain(key);
+    } finally {
+      delete process.env.SOCKGRADE_TEST_SECRET;
+    }
   });
 
   it('gives each job a private loopback: two jobs bind the same port at once', async () => {

@@ -35,10 +35,13 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
     const readyMs = clock();
 
     const pendingSends: { index: number; box: Mailbox }[] = [];
+    // Once the program fails to answer, the rest of the test cannot pass: do
+    // not make a broken submission wait out every later step's timeout too.
+    let silent = false;
     for (const step of test.steps) {
       stepStarts.push(clock());
       // A program that already exited may still have left datagrams for a receive step.
-      const skip = (ready !== 'ready' && ready !== 'not-required') || (!program.running && step.kind !== 'receive');
+      const skip = silent || (ready !== 'ready' && ready !== 'not-required') || (!program.running && step.kind !== 'receive');
       if (skip) {
         steps.push(notRun(step.kind));
         continue;
@@ -55,6 +58,7 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
         const cpuBefore = program.cpuMs();
         const reply = await box.next(deadline(step.timeoutMs), gone);
         const cpuAfter = program.cpuMs();
+        silent = reply === null;
         steps.push({
           kind: 'send',
           outcome: reply ? 'replied' : program.running ? 'no-reply' : 'program-exited',
@@ -66,6 +70,7 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
         const box = peer.listening;
         const got = box ? await box.next(deadline(step.timeoutMs), gone) : null;
         if (got && step.reply !== null) await peer.reply(got, step.reply);
+        silent = got === null;
         steps.push({
           kind: 'receive',
           outcome: got ? 'received' : program.running ? 'nothing' : 'program-exited',
@@ -79,7 +84,11 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
     }
     const aliveAfterSteps = program.running;
 
-    if (test.end === 'exit') await withDeadline(gone, deadline(test.exitTimeoutMs));
+    if (test.end === 'exit') {
+      // A program that must send nothing has failed as soon as it sends: no use waiting for its exit.
+      const sent = test.stopOnDatagram && peer.listening ? peer.listening.pending() : null;
+      await withDeadline(sent ? Promise.race([gone, sent]) : gone, deadline(test.exitTimeoutMs));
+    }
     const proc = await program.finish('end-of-test');
 
     // Replies to fire-and-forget sends: whatever reached their sockets by now.

@@ -25,6 +25,15 @@ export interface SandboxContext {
    * (root ignores RLIMIT_NPROC): drop to this unprivileged uid before bwrap.
    */
   dropToUid: number | null;
+  /** Host path of the job's compiled harness (function tasks), run by CommandPlan.viaHarness. */
+  harness?: string | null;
+  /** Host path of the compiled faults shim, preloaded by CommandPlan.calls. */
+  faultsShim?: string | null;
+}
+
+function nativePart(path: string | null | undefined, what: string): string {
+  if (!path) throw new Error(`the plan needs the ${what}, but the job has none`);
+  return path;
 }
 
 export interface SpawnSpec {
@@ -65,12 +74,15 @@ function limitArgs(plan: CommandPlan): string[] {
 
 export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnSpec {
   const env: Record<string, string> = { ...BASE_ENV, ...plan.env };
-  if (plan.preload?.length) env.LD_PRELOAD = plan.preload.join(':');
+  const argv = plan.viaHarness ? [nativePart(ctx.harness, 'harness'), ...plan.argv] : plan.argv;
+  const preload = [...(plan.preload ?? []), ...(plan.calls ? [nativePart(ctx.faultsShim, 'faults shim')] : [])];
+  // sg-launch hands it on as LD_PRELOAD to the program only: a shim must not run inside the launcher.
+  if (preload.length) env.SG_LD_PRELOAD = preload.join(':');
 
   if (ctx.kind === 'none') {
     return {
       file: ctx.launcher,
-      args: [String(META_FD), ...limitArgs(plan), '--', ...plan.argv],
+      args: [String(META_FD), ...limitArgs(plan), '--', ...argv],
       cwd: ctx.workDir,
       env: { ...env, HOME: ctx.workDir },
     };
@@ -80,6 +92,11 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnS
     '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
     '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID), '--hostname', 'sandbox',
     '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
+    // The launcher is pid 1 (no bwrap reaper): the student sees no process but
+    // its own and the launcher (whose environment is its own), cannot kill the
+    // launcher (pid 1 ignores signals it has no handler for), and when the
+    // launcher exits the namespace goes with everything in it.
+    '--as-pid-1',
     '--clearenv',
     '--ro-bind', '/usr', '/usr', ...rootLinks(),
     '--dev', '/dev', '--proc', '/proc',
@@ -88,11 +105,12 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnS
     '--ro-bind', ctx.launcher, LAUNCHER_IN_SANDBOX,
     '--bind', ctx.workDir, SANDBOX_HOME, '--chdir', SANDBOX_HOME,
   ];
-  for (const file of [...(plan.preload ?? []), ...(plan.readOnlyFiles ?? [])]) bwrap.push('--ro-bind', file, file);
+  const shown = [...preload, ...(plan.readOnlyFiles ?? []), ...(plan.viaHarness ? [argv[0]!] : [])];
+  for (const file of shown) bwrap.push('--ro-bind', file, file);
   // Everything but /tmp and the scratch folder read-only, the root's own tmpfs included.
   bwrap.push('--remount-ro', '/');
   for (const [k, v] of Object.entries({ ...env, HOME: SANDBOX_HOME })) bwrap.push('--setenv', k, v);
-  bwrap.push('--info-fd', String(INFO_FD), '--', LAUNCHER_IN_SANDBOX, String(META_FD), ...limitArgs(plan), '--', ...plan.argv);
+  bwrap.push('--info-fd', String(INFO_FD), '--', LAUNCHER_IN_SANDBOX, String(META_FD), ...limitArgs(plan), '--', ...argv);
 
   if (ctx.dropToUid !== null) {
     const id = String(ctx.dropToUid);
