@@ -36,9 +36,18 @@ if [ "${#missing[@]}" -gt 0 ]; then
     echo "install-system-deps: need root to install ${pkgs[*]} (sudo apt-get install ${pkgs[*]})" >&2
     exit 3
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+  if have apt-get; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
+  elif have dnf; then
+    # Red Hat family (INGInious images are Rocky Linux): two packages have other names there.
+    mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sed -e 's/^iproute2$/iproute/' -e 's/^libc6-dev$/glibc-devel/')
+    dnf -y -q install "${pkgs[@]}"
+  else
+    echo "install-system-deps: neither apt-get nor dnf found; install ${pkgs[*]} by hand" >&2
+    exit 3
+  fi
 fi
 
 # User namespaces must be allowed for non-root grading (root grading needs them too, for bwrap).

@@ -1,5 +1,8 @@
 // Every output format, by name. Each renders the one Report structure.
 import type { Report } from './model.js';
+import { formatGradescope } from './gradescope.js';
+import { formatInginious } from './inginious.js';
+import { formatJunit } from './junit.js';
 import { formatText } from './text.js';
 
 export type Formatter = (report: Report, opts: { colour: boolean }) => string;
@@ -7,4 +10,11 @@ export type Formatter = (report: Report, opts: { colour: boolean }) => string;
 export const FORMATS: Record<string, Formatter> = {
   text: (r, o) => formatText(r, o.colour),
   json: (r) => JSON.stringify(r, null, 2) + '\n',
+  junit: (r) => formatJunit(r),
+  gradescope: (r) => formatGradescope(r),
+  // The calls to INGInious's feedback commands, as a script; the CLI makes them when they exist.
+  inginious: (r) => formatInginious(r),
 };
+
+/** Formats whose platform hides after_due_date tests itself until the due date (it knows the date). */
+export const PLATFORM_ENFORCES_DUE_DATE: ReadonlySet<string> = new Set(['gradescope']);

@@ -21,3 +21,13 @@ export function viewTest(t: TestReport, opts: ViewOptions): TestReport {
 export function viewReport(r: Report, opts: ViewOptions): Report {
   return { ...r, tests: r.tests.map((t) => viewTest(t, opts)) };
 }
+
+/**
+ * Whether the due date has passed. sockgrade cannot know a course's deadline:
+ * whoever runs it says so, with --after-due-date or, from a platform's run
+ * script, SOCKGRADE_AFTER_DUE_DATE=1.
+ */
+export function dueDatePassed(flag: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
+  const v = (env.SOCKGRADE_AFTER_DUE_DATE ?? '').trim().toLowerCase();
+  return flag || (v !== '' && v !== '0' && v !== 'false' && v !== 'no');
+}

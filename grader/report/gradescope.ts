@@ -1,0 +1,98 @@
+// Gradescope's results.json (its autograder specification): a test per
+// hidden test, worth its weight scaled so that the whole task is worth 100
+// points, as sockgrade's own score. Gradescope enforces visibility itself,
+// so each test carries Gradescope's visibility field.
+import type { Visibility } from '../task/load.js';
+import type { Report, TestReport } from './model.js';
+
+export type GradescopeVisibility = 'hidden' | 'after_due_date' | 'after_published' | 'visible';
+
+export interface GradescopeTest {
+  name: string;
+  score: number;
+  max_score: number;
+  status: 'passed' | 'failed';
+  output: string;
+  tags: string[];
+  visibility: GradescopeVisibility;
+  extra_data: { id: string; result: string; weight: number };
+}
+
+export interface GradescopeResults {
+  score: number;
+  execution_time: number;
+  output: string;
+  output_format: 'text';
+  test_output_format: 'text';
+  stdout_visibility: GradescopeVisibility;
+  extra_data: { schema: string; task: string; result: string; seed: number; sandbox: string };
+  tests: GradescopeTest[];
+}
+
+// Our "hidden" shows the name and verdict, so Gradescope shows the test (with
+// no output); "after_due_date" is left to Gradescope, which knows the date.
+const VISIBILITY: Record<Visibility, GradescopeVisibility> = {
+  visible: 'visible',
+  feedback: 'visible',
+  hidden: 'visible',
+  after_due_date: 'after_due_date',
+};
+
+/**
+ * Each test's share of 100 points, in hundredths, summing to exactly 100:
+ * rounded down, then the hundredths left over go to the largest remainders.
+ */
+export function pointsPerTest(weights: number[]): number[] {
+  const total = weights.reduce((s, w) => s + w, 0);
+  if (total === 0) return weights.map(() => 0);
+  const exact = weights.map((w) => (w / total) * 10000);
+  const cents = exact.map(Math.floor);
+  let left = 10000 - cents.reduce((s, c) => s + c, 0);
+  const order = exact.map((e, i) => [e - Math.floor(e), i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+  for (const [, i] of order) {
+    if (left-- <= 0) break;
+    cents[i]! += 1;
+  }
+  return cents.map((c) => c / 100);
+}
+
+function testOutput(t: TestReport): string {
+  const verdict = t.passed || t.result === 'failed' ? '' : `[${t.result}]`;
+  return [verdict, t.feedback, t.details ?? ''].filter(Boolean).join('\n\n');
+}
+
+function summary(r: Report): string {
+  const passed = r.tests.filter((t) => t.passed).length;
+  const lines = [`${r.task}: ${passed}/${r.tests.length} tests passed, score ${r.score}/100 (${r.result})`];
+  if (!r.build.ok) lines.push('', 'The build failed:', r.build.output);
+  if (r.error) lines.push('', `The grader failed, not your submission: ${r.error}`);
+  return lines.join('\n');
+}
+
+export function gradescopeResults(r: Report): GradescopeResults {
+  const points = pointsPerTest(r.tests.map((t) => t.weight));
+  return {
+    score: r.score,
+    execution_time: Math.round(r.duration_ms / 1000),
+    output: summary(r),
+    // "text": compiler and student output must never be read as HTML.
+    output_format: 'text',
+    test_output_format: 'text',
+    stdout_visibility: 'hidden',
+    extra_data: { schema: r.schema, task: r.task, result: r.result, seed: r.seed, sandbox: r.sandbox },
+    tests: r.tests.map((t, i) => ({
+      name: `${t.name} [${t.id}]`,
+      score: t.passed ? points[i]! : 0,
+      max_score: points[i]!,
+      status: t.passed ? 'passed' : 'failed',
+      output: testOutput(t),
+      tags: t.tags,
+      visibility: VISIBILITY[t.visibility],
+      extra_data: { id: t.id, result: t.result, weight: t.weight },
+    })),
+  };
+}
+
+export function formatGradescope(r: Report): string {
+  return JSON.stringify(gradescopeResults(r), null, 2) + '\n';
+}

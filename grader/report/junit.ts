@@ -1,0 +1,98 @@
+// JUnit XML, the report CI servers read (Jenkins, GitLab, GitHub test
+// reporters): one testsuite per task, one testcase per hidden test.
+import type { Report, TestReport } from './model.js';
+
+// XML 1.0 cannot carry most control characters even escaped, and a student's
+// program may print any byte: those are written as visible \xNN text.
+const NOT_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+function xmlText(s: string): string {
+  return s
+    .replace(NOT_XML, (c) => `\\x${c.codePointAt(0)!.toString(16).padStart(2, '0')}`)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
+}
+
+/** Attribute values keep their line breaks only as character references. */
+function xmlAttr(s: string): string {
+  return xmlText(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
+}
+
+function attrs(pairs: Record<string, string | number>): string {
+  return Object.entries(pairs)
+    .map(([k, v]) => ` ${k}="${xmlAttr(String(v))}"`)
+    .join('');
+}
+
+function seconds(ms: number): string {
+  return (ms / 1000).toFixed(3);
+}
+
+interface Case {
+  name: string;
+  ms: number;
+  outcome: { kind: 'failure' | 'error'; type: string; message: string; body: string } | null;
+  out?: string;
+}
+
+function testCase(t: TestReport): Case {
+  if (t.passed) return { name: `${t.id}: ${t.name}`, ms: t.duration_ms, outcome: null, ...(t.details ? { out: t.details } : {}) };
+  // A hidden test has no feedback left: its verdict is the whole message.
+  const message = t.feedback || (t.result === 'failed' ? 'test failed' : t.result);
+  return {
+    name: `${t.id}: ${t.name}`,
+    ms: t.duration_ms,
+    outcome: { kind: t.result === 'error' ? 'error' : 'failure', type: t.result, message, body: t.feedback },
+    ...(t.details ? { out: t.details } : {}),
+  };
+}
+
+/** The cases: the tests, or the build when there was nothing to test. */
+function cases(r: Report): Case[] {
+  const list = r.tests.map(testCase);
+  if (!r.build.ok) {
+    list.unshift({
+      name: 'build',
+      ms: r.timing.build_ms,
+      outcome: { kind: 'failure', type: 'build', message: 'the build failed', body: r.build.output },
+    });
+  } else if (r.tests.length === 0 && r.result === 'error') {
+    const message = r.error ?? 'the grader ran no test';
+    list.push({ name: 'grader', ms: 0, outcome: { kind: 'error', type: 'error', message, body: message } });
+  }
+  return list;
+}
+
+export function formatJunit(r: Report): string {
+  const list = cases(r);
+  const failures = list.filter((c) => c.outcome?.kind === 'failure').length;
+  const errors = list.filter((c) => c.outcome?.kind === 'error').length;
+  const counts = { tests: list.length, failures, errors, time: seconds(r.duration_ms) };
+  const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  lines.push(`<testsuites${attrs({ name: 'sockgrade', ...counts })}>`);
+  lines.push(`  <testsuite${attrs({ name: r.task, ...counts, skipped: 0 })}>`);
+  lines.push('    <properties>');
+  const props = { score: r.score, result: r.result, seed: r.seed, sandbox: r.sandbox, submission: r.submission };
+  for (const [name, value] of Object.entries(props)) lines.push(`      <property${attrs({ name, value })}/>`);
+  lines.push('    </properties>');
+  for (const c of list) {
+    const open = `    <testcase${attrs({ classname: r.task, name: c.name, time: seconds(c.ms) })}`;
+    if (!c.outcome && c.out === undefined) {
+      lines.push(`${open}/>`);
+      continue;
+    }
+    lines.push(`${open}>`);
+    if (c.outcome) {
+      const { kind, type, message, body } = c.outcome;
+      lines.push(`      <${kind}${attrs({ message, type })}>${xmlText(body)}</${kind}>`);
+    }
+    // Inputs and bytes: present only when the test is visible (see visibility.ts).
+    if (c.out !== undefined) lines.push(`      <system-out>${xmlText(c.out)}</system-out>`);
+    lines.push('    </testcase>');
+  }
+  if (r.error) lines.push(`    <system-err>${xmlText(r.error)}</system-err>`);
+  lines.push('  </testsuite>');
+  lines.push('</testsuites>');
+  return lines.join('\n') + '\n';
+}
