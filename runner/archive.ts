@@ -1,11 +1,364 @@
-// Archive submissions (.zip, .tar.gz). Unpacking with caps on entries, size
-// and depth, refusing entries that escape their folder.
+// Archive submissions (.zip, .tar.gz). Every entry is listed and checked
+// before anything is written: entry count, total and per-entry expansion,
+// depth, names that escape the folder (../, absolute), links that point out of
+// it, special files. Only then are the entries written, by our own code, into
+// a folder that did not exist before. A single top-level folder (students zip
+// their folder) is unwrapped.
+import { once } from 'node:events';
+import { closeSync, copyFileSync, createReadStream, createWriteStream, mkdirSync, openSync, statSync, symlinkSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { Parser, type ReadEntry } from 'tar';
+import yauzl from 'yauzl';
 import { SubmissionError } from './errors.js';
+
+export interface ArchiveLimits {
+  /** Entries of any kind, folders included. */
+  maxEntries: number;
+  /** Sum of the unpacked sizes of all files. */
+  maxTotalBytes: number;
+  /** Path components of the deepest entry (after unwrapping). */
+  maxDepth: number;
+  /** Unpacked/packed size above which a big entry (or archive) is taken for a bomb. */
+  maxRatio: number;
+}
+
+export const ARCHIVE_LIMITS: ArchiveLimits = {
+  maxEntries: 1000,
+  maxTotalBytes: 64 * 1024 * 1024,
+  maxDepth: 16,
+  maxRatio: 100,
+};
+
+// Source files compress well (5-10x); below this size no ratio is suspicious.
+const RATIO_FLOOR_BYTES = 1024 * 1024;
+const MAX_LINK_TARGET = 1024;
+const MAX_NAME_BYTES = 255;
+
+type Kind = 'file' | 'dir' | 'symlink' | 'hardlink';
+
+interface ListedEntry {
+  /** Position in the archive. */
+  index: number;
+  /** The name as stored in the archive. */
+  name: string;
+  kind: Kind;
+  size: number;
+  executable: boolean;
+  /** Symlink target (relative to the link's folder) or hard link target (archive root). */
+  link?: string;
+}
+
+interface PlannedEntry extends ListedEntry {
+  /** Relative path inside the unpacked folder, '/'-separated. */
+  path: string;
+  /** Hard links: the planned path of the file it names. */
+  linkedFile?: string;
+}
 
 export function isArchive(file: string): boolean {
   return /\.(zip|tar\.gz|tgz)$/i.test(file);
 }
 
-export async function unpackArchive(file: string, _into: string): Promise<void> {
-  throw new SubmissionError(`archive submissions are not supported yet: ${file}; unpack it and pass the folder`);
+const mb = (n: number) => (n < 1024 * 1024 ? `${Math.ceil(n / 1024)} KB` : `${Math.round((n / 1024 / 1024) * 10) / 10} MB`);
+
+class Rejected extends SubmissionError {}
+
+/** Unpacks `file` into `into` (created here; it must not exist) within `limits`. */
+export async function unpackArchive(file: string, into: string, limits: ArchiveLimits = ARCHIVE_LIMITS): Promise<void> {
+  const reject = (why: string) => new Rejected(`archive rejected: ${file}: ${why}`);
+  const packedBytes = statSync(file).size;
+  try {
+    if (/\.zip$/i.test(file)) await unpackZip(file, into, limits, packedBytes, reject);
+    else await unpackTarGz(file, into, limits, packedBytes, reject);
+  } catch (err) {
+    if (err instanceof Rejected) throw err;
+    // yauzl, zlib and tar say what is broken; the student needs to know it is the archive.
+    throw reject(`corrupt or unreadable archive (${(err as Error).message})`);
+  }
+}
+
+/** Splits a stored name into safe components, or says why it is refused. */
+function components(name: string, reject: (why: string) => Error, what = `entry '${name}'`): string[] {
+  if (name.includes('\0')) throw reject(`${what.replace(/\0/g, '\\0')} holds a NUL byte`);
+  if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw reject(`${what} is an absolute path, outside the submission folder`);
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.includes('..')) throw reject(`${what} escapes the submission folder (..)`);
+  for (const p of parts) {
+    if (Buffer.byteLength(p) > MAX_NAME_BYTES) throw reject(`${what} has a name longer than ${MAX_NAME_BYTES} bytes`);
+  }
+  return parts;
+}
+
+/** From the listed entries to what will be written, with every check that needs the whole list. */
+function planEntries(listed: ListedEntry[], limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error): PlannedEntry[] {
+  if (listed.length > limits.maxEntries) throw reject(`more than ${limits.maxEntries} entries`);
+  const total = listed.filter((e) => e.kind === 'file').reduce((sum, e) => sum + e.size, 0);
+  if (total > limits.maxTotalBytes) throw reject(`unpacks to ${mb(total)}, more than the ${mb(limits.maxTotalBytes)} allowed`);
+  if (total > RATIO_FLOOR_BYTES && total / Math.max(1, packedBytes) > limits.maxRatio) {
+    throw reject(`expands ${Math.round(total / Math.max(1, packedBytes))} times (${mb(packedBytes)} to ${mb(total)}): an archive bomb?`);
+  }
+
+  // macOS adds resource forks under __MACOSX/: not the student's work.
+  const split = listed
+    .map((e) => ({ e, parts: components(e.name, reject) }))
+    .filter(({ parts }) => parts.length > 0 && parts[0] !== '__MACOSX');
+
+  // One folder holding everything: unwrap it.
+  const tops = new Set(split.map(({ parts }) => parts[0]));
+  const unwrap =
+    tops.size === 1 &&
+    split.some(({ parts }) => parts.length > 1) &&
+    split.every(({ e, parts }) => parts.length > 1 || e.kind === 'dir');
+  const strip = (parts: string[]) => (unwrap ? parts.slice(1) : parts);
+
+  const byPath = new Map<string, PlannedEntry>();
+  const planned: PlannedEntry[] = [];
+  for (const { e, parts } of split) {
+    const rel = strip(parts);
+    if (rel.length === 0) continue; // the unwrapped folder itself
+    if (rel.length > limits.maxDepth) throw reject(`entry '${e.name}' is nested deeper than ${limits.maxDepth} folders`);
+    const p = rel.join('/');
+    const seen = byPath.get(p);
+    if (seen) {
+      if (seen.kind === 'dir' && e.kind === 'dir') continue;
+      throw reject(`entry '${e.name}' appears twice`);
+    }
+    const entry: PlannedEntry = { ...e, path: p };
+    if (e.kind === 'hardlink') {
+      const target = strip(components(e.link ?? '', reject, `hard link '${e.name}' -> '${e.link}'`)).join('/');
+      const file = byPath.get(target);
+      if (!file || file.kind !== 'file') throw reject(`hard link '${e.name}' does not name a file stored before it in the archive`);
+      entry.linkedFile = target;
+      entry.size = file.size;
+    }
+    byPath.set(p, entry);
+    planned.push(entry);
+  }
+
+  for (const entry of planned) {
+    // Nothing may be written through a link, or below a file.
+    const parts = entry.path.split('/');
+    for (let i = 1; i < parts.length; i++) {
+      const parent = byPath.get(parts.slice(0, i).join('/'));
+      if (parent?.kind === 'symlink') throw reject(`entry '${entry.name}' lies inside the link '${parent.name}'`);
+      if (parent && parent.kind !== 'dir') throw reject(`entry '${entry.name}' lies inside the file '${parent.name}'`);
+    }
+    if (entry.kind === 'symlink') checkLink(entry, byPath, reject);
+  }
+  const copies = planned.filter((e) => e.kind === 'hardlink').reduce((sum, e) => sum + e.size, 0);
+  if (total + copies > limits.maxTotalBytes) throw reject(`unpacks to ${mb(total + copies)}, more than the ${mb(limits.maxTotalBytes)} allowed`);
+  return planned;
+}
+
+/**
+ * A symbolic link must resolve inside the folder, judged on its text alone:
+ * relative, never climbing above the root, and never going through another
+ * link on the way (a link to '.' followed by '..' would climb out unseen).
+ */
+function checkLink(entry: PlannedEntry, byPath: Map<string, PlannedEntry>, reject: (why: string) => Error): void {
+  const target = entry.link ?? '';
+  if (!target || target.length > MAX_LINK_TARGET || target.includes('\0')) throw reject(`link '${entry.name}' has an unusable target`);
+  if (target.startsWith('/')) throw reject(`link '${entry.name}' points outside the submission folder (${target})`);
+  const at = entry.path.split('/').slice(0, -1);
+  const steps = target.split('/').filter((s) => s !== '' && s !== '.');
+  for (const [i, step] of steps.entries()) {
+    if (step === '..') {
+      if (at.length === 0) throw reject(`link '${entry.name}' points outside the submission folder (${target})`);
+      at.pop();
+    } else {
+      at.push(step);
+      const through = byPath.get(at.join('/'));
+      if (through?.kind === 'symlink' && i < steps.length - 1) throw reject(`link '${entry.name}' goes through another link ('${through.name}')`);
+    }
+  }
+}
+
+/** Writes the planned entries: folders, then files (by `writeFiles`), then links. */
+async function writeEntries(into: string, planned: PlannedEntry[], writeFiles: (dest: (e: PlannedEntry) => string) => Promise<void>): Promise<void> {
+  mkdirSync(into); // fails if it exists: nothing of ours is ever written into someone else's folder
+  const dest = (e: PlannedEntry) => path.join(into, ...e.path.split('/'));
+  for (const e of planned) {
+    if (e.kind === 'dir') mkdirSync(dest(e), { recursive: true });
+    else mkdirSync(path.dirname(dest(e)), { recursive: true });
+  }
+  await writeFiles(dest);
+  for (const e of planned) {
+    if (e.kind === 'hardlink') copyFileSync(path.join(into, ...e.linkedFile!.split('/')), dest(e));
+  }
+  // Links last, so no entry is ever written through one.
+  for (const e of planned) if (e.kind === 'symlink') symlinkSync(e.link!, dest(e));
+}
+
+const fileMode = (e: ListedEntry) => (e.executable ? 0o755 : 0o644);
+
+// ---- zip ----
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+const S_IFLNK = 0o120000;
+
+async function unpackZip(file: string, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error): Promise<void> {
+  // decodeStrings off: we decode and check names ourselves, with our own messages.
+  const zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true });
+  try {
+    if (zip.entryCount > limits.maxEntries) throw reject(`${zip.entryCount} entries, more than the ${limits.maxEntries} allowed`);
+    const listed: ListedEntry[] = [];
+    const zipEntries: yauzl.Entry[] = [];
+    let total = 0;
+    for await (const entry of zip.eachEntry()) {
+      const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
+      if (entry.isEncrypted()) throw reject(`entry '${name}' is encrypted`);
+      const unixMode = entry.versionMadeBy >> 8 === 3 ? entry.externalFileAttributes >>> 16 : 0;
+      const type = unixMode & S_IFMT;
+      let kind: Kind;
+      if (name.endsWith('/') || type === S_IFDIR) kind = 'dir';
+      else if (type === S_IFLNK) kind = 'symlink';
+      else if (type === 0 || type === S_IFREG) kind = 'file';
+      else throw reject(`entry '${name}' is a special file (device, pipe or socket)`);
+      if (kind === 'file') {
+        total += entry.uncompressedSize;
+        if (total > limits.maxTotalBytes) throw reject(`unpacks to more than the ${mb(limits.maxTotalBytes)} allowed`);
+        const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
+        if (entry.uncompressedSize > RATIO_FLOOR_BYTES && ratio > limits.maxRatio) {
+          throw reject(`entry '${name}' expands ${Math.round(ratio)} times (${mb(entry.compressedSize)} to ${mb(entry.uncompressedSize)}): an archive bomb?`);
+        }
+      }
+      const e: ListedEntry = { index: listed.length, name, kind, size: kind === 'file' ? entry.uncompressedSize : 0, executable: (unixMode & 0o111) !== 0 };
+      if (kind === 'symlink') {
+        if (entry.uncompressedSize > MAX_LINK_TARGET) throw reject(`link '${name}' has an unusable target`);
+        e.link = await readSmall(await zip.openReadStreamPromise(entry));
+      }
+      listed.push(e);
+      zipEntries.push(entry);
+    }
+    const planned = planEntries(listed, limits, packedBytes, reject);
+    await writeEntries(into, planned, async (dest) => {
+      for (const e of planned) {
+        if (e.kind !== 'file') continue;
+        const source = zipEntries[e.index]!;
+        // yauzl checks the stream against the declared size, which the caps were checked on.
+        await pipeline(await zip.openReadStreamPromise(source), createWriteStream(dest(e), { flags: 'wx', mode: fileMode(e) }));
+      }
+    });
+  } finally {
+    zip.close();
+  }
+}
+
+async function readSmall(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+// ---- tar.gz ----
+
+/**
+ * Reads the archive once, calling `onEntry` for each entry in order. The
+ * decompressed stream is capped, so a gzip bomb stops at the cap rather than
+ * at the end of the disk. An error thrown by `onEntry` ends the walk.
+ */
+async function walkTar(file: string, maxStreamBytes: number, reject: (why: string) => Error, onEntry: (e: ReadEntry) => void): Promise<void> {
+  const parser = new Parser({ strict: true });
+  const source = createReadStream(file);
+  const inflated = source.pipe(createGunzip());
+  let failure: unknown = null;
+  let fail: (err: unknown) => void = () => {};
+  const failed = new Promise<never>((_, rejectWalk) => {
+    fail = (err) => {
+      failure ??= err;
+      source.destroy();
+      inflated.destroy();
+      rejectWalk(failure);
+    };
+  });
+  failed.catch(() => {}); // awaited in the race below
+  parser.on('error', fail);
+  source.on('error', fail);
+  parser.on('entry', (e: ReadEntry) => {
+    try {
+      onEntry(e);
+    } catch (err) {
+      e.resume();
+      fail(err);
+    }
+  });
+  const ended = once(parser, 'end');
+  const feed = async () => {
+    let bytes = 0;
+    for await (const chunk of inflated) {
+      bytes += (chunk as Buffer).length;
+      if (bytes > maxStreamBytes) throw reject(`unpacks to more than ${mb(maxStreamBytes)}: a gzip bomb?`);
+      if (!parser.write(chunk as Buffer)) await Promise.race([once(parser, 'drain'), failed]);
+      if (failure) throw failure;
+    }
+    parser.end();
+    await ended;
+  };
+  await Promise.race([feed(), failed]);
+  if (failure) throw failure;
+}
+
+const TAR_KINDS: Partial<Record<string, Kind>> = {
+  File: 'file',
+  OldFile: 'file',
+  ContiguousFile: 'file',
+  Directory: 'dir',
+  GNUDumpDir: 'dir',
+  SymbolicLink: 'symlink',
+  Link: 'hardlink',
+};
+
+async function unpackTarGz(file: string, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error): Promise<void> {
+  // Headers, padding and PAX records on top of the file bytes.
+  const maxStreamBytes = limits.maxTotalBytes + (limits.maxEntries + 2) * 3 * 512 + 10240;
+  const listed: ListedEntry[] = [];
+  let total = 0;
+  await walkTar(file, maxStreamBytes, reject, (e) => {
+    const kind = TAR_KINDS[e.type];
+    if (!kind) throw reject(`entry '${e.path}' is a ${e.type} entry, which a submission may not hold`);
+    if (listed.length >= limits.maxEntries) throw reject(`more than ${limits.maxEntries} entries`);
+    // The header gives the size before the body: a bomb is refused before it is inflated.
+    if (kind === 'file') {
+      total += e.size;
+      if (total > limits.maxTotalBytes) throw reject(`unpacks to more than the ${mb(limits.maxTotalBytes)} allowed`);
+    }
+    listed.push({
+      index: listed.length,
+      name: e.path,
+      kind,
+      size: kind === 'file' ? e.size : 0,
+      executable: ((e.mode ?? 0) & 0o111) !== 0,
+      ...(kind === 'symlink' || kind === 'hardlink' ? { link: e.linkpath ?? '' } : {}),
+    });
+    e.resume();
+  });
+  const planned = planEntries(listed, limits, packedBytes, reject);
+  const files = new Map(planned.filter((p) => p.kind === 'file').map((p) => [p.index, p]));
+
+  await writeEntries(into, planned, async (dest) => {
+    let index = 0;
+    await walkTar(file, maxStreamBytes, reject, (e) => {
+      const entry = files.get(index++);
+      if (!entry) {
+        e.resume();
+        return;
+      }
+      // 'wx': never through something already there. Sizes come from the
+      // header the caps were checked on; the parser reads exactly that many bytes.
+      const fd = openSync(dest(entry), 'wx', fileMode(entry));
+      e.on('data', (chunk: Buffer) => {
+        try {
+          writeSync(fd, chunk);
+        } catch (err) {
+          closeSync(fd);
+          throw err;
+        }
+      });
+      e.on('end', () => closeSync(fd));
+    });
+  });
 }

@@ -1,0 +1,52 @@
+// `sockgrade batch TASK SUBMISSIONS_DIR [--out DIR] [--jobs N] [--regrade]`:
+// the command line of runBatch. Bad input (no such folder, an empty one, an
+// output folder of another task) is one line and exit 2, before anything is graded.
+import os from 'node:os';
+import path from 'node:path';
+import { openTask, parse, seedOption, UsageError } from '../cli.js';
+import { runBatch } from './run.js';
+
+function jobsOption(value: unknown): number {
+  if (value === undefined) return os.availableParallelism();
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--jobs takes a whole number of parallel jobs, 1 or more, not '${value}'`);
+  return n;
+}
+
+export async function batchCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      out: { type: 'string' },
+      jobs: { type: 'string' },
+      regrade: { type: 'boolean' },
+      seed: { type: 'string' },
+      'show-all': { type: 'boolean' },
+    },
+    2,
+  );
+  const jobs = jobsOption(values.jobs);
+  const seed = seedOption(values.seed);
+  const task = openTask(positionals[0]!);
+  const dir = positionals[1]!;
+  // Next to the submissions by default, never inside them.
+  const out = (values.out as string | undefined) ?? `${path.resolve(dir)}-grades`;
+  const summary = await runBatch({
+    task,
+    dir,
+    out,
+    jobs,
+    regrade: Boolean(values.regrade),
+    seed,
+    sandbox: 'bwrap',
+    showAll: Boolean(values['show-all']),
+    progress: 'auto',
+  });
+  const failing = summary.errors ? `, ${summary.errors} grader error(s)` : '';
+  process.stdout.write(
+    `${summary.students} student(s): ${summary.gradedNow} graded now, ${summary.alreadyGraded} already graded; ` +
+      `${summary.notPassing} not passing${failing}\n` +
+      `grades: ${path.join(out, 'grades.csv')}  summary: ${path.join(out, 'summary.html')}  reports: ${path.join(out, 'reports')}${path.sep}\n`,
+  );
+  return 0;
+}

@@ -1,0 +1,60 @@
+// What a batch leaves for the teaching assistant besides the summary page:
+// grades.csv (one row per student) and each student's report, in the
+// existing report formats.
+import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import { FORMATS } from '../report/formats.js';
+import { viewReport } from '../report/visibility.js';
+import type { Task } from '../task/load.js';
+import { writeFileAtomic } from './durable.js';
+import type { GradeRecord } from './store.js';
+
+/** One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or edge spaces. */
+export function csvField(value: string | number): string {
+  const s = String(value);
+  return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
+}
+
+/**
+ * id, score, result, then one column per test of the task: "pass", the
+ * failing result (failed, timeout, crash...), or empty when the test did not
+ * run (build failed, archive rejected).
+ */
+export function gradesCsv(task: Task, records: GradeRecord[]): string {
+  const header = ['id', 'score', 'result', ...task.tests.map((t) => t.id)];
+  const rows = records.map((r) => {
+    const byTest = new Map(r.report.tests.map((t) => [t.id, t]));
+    return [
+      r.id,
+      r.report.score,
+      r.report.result,
+      ...task.tests.map((t) => {
+        const got = byTest.get(t.id);
+        return got ? (got.passed ? 'pass' : got.result) : '';
+      }),
+    ];
+  });
+  return [header, ...rows].map((row) => row.map(csvField).join(',') + '\r\n').join('');
+}
+
+// A file name is at most 255 bytes, and a student id can be that long already.
+export function reportBaseName(id: string): string {
+  if (Buffer.byteLength(id) <= 200) return id;
+  const cut = Buffer.from(id).subarray(0, 180).toString('utf8').replace(/\uFFFD+$/, '');
+  return `${cut}-${createHash('sha256').update(id).digest('hex').slice(0, 12)}`;
+}
+
+export function reportsDir(outDir: string): string {
+  return path.join(outDir, 'reports');
+}
+
+/** Writes reports/<id>.json and reports/<id>.txt; the student's view unless `showAll`. */
+export function writeStudentReports(outDir: string, record: GradeRecord, showAll: boolean): void {
+  const dir = reportsDir(outDir);
+  mkdirSync(dir, { recursive: true });
+  const view = viewReport(record.report, { showAll });
+  const base = path.join(dir, reportBaseName(record.id));
+  writeFileAtomic(`${base}.json`, FORMATS.json!(view, { colour: false }));
+  writeFileAtomic(`${base}.txt`, FORMATS.text!(view, { colour: false }));
+}
