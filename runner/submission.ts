@@ -1,7 +1,7 @@
 // A submission, copied into a private scratch folder: the original is never
 // written, and nothing is run here. A single file becomes the program (or its
 // C source); archives are unpacked with caps by archive.ts.
-import { chmodSync, closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isArchive, unpackArchive } from './archive.js';
@@ -46,9 +46,11 @@ export async function prepareSubmission(source: string, program: string): Promis
       throw new SubmissionError(`submission is neither a file nor a folder: ${source}`);
     }
     // A script handed in without its x bit (archives often lose it) still runs.
+    // lstat, never stat: a `server` that is a link to a host file must not be read or chmod-ed here.
     const prog = path.join(workDir, program);
-    if (existsSync(prog) && statSync(prog).isFile() && (startsWith(prog, '#!') || startsWith(prog, '\x7fELF'))) {
-      chmodSync(prog, statSync(prog).mode | 0o755);
+    const progStat = existsSync(prog) ? lstatSync(prog) : null;
+    if (progStat?.isFile() && (startsWith(prog, '#!') || startsWith(prog, '\x7fELF'))) {
+      chmodSync(prog, progStat.mode | 0o755);
     }
     return { workDir, cleanup };
   } catch (err) {

@@ -1,6 +1,6 @@
 // What a student hands in is graded from a scratch copy: the original is never
 // written, and the shapes a student may hand in all work.
-import { chmodSync, cpSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,18 @@ describe('submissions', () => {
     chmodSync(path.join(dir, 'server'), 0o644);
     const report = await grade('calculator-server', dir, ['sum-int', 'sum-text']);
     expect(report.score, summary(report)).toBe(100);
+  });
+
+  it('never follows a link in the submission to a file of the grading machine', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-sub-'));
+    temps.push(dir);
+    const hostFile = path.join(dir, 'host-secret');
+    writeFileSync(hostFile, '#!/bin/sh\necho secret\n', { mode: 0o600 });
+    mkdirSync(path.join(dir, 'work'));
+    symlinkSync(hostFile, path.join(dir, 'work', 'server'));
+    const report = await grade('calculator-server', path.join(dir, 'work'), ['sum-int']);
+    expect(statSync(hostFile).mode & 0o777).toBe(0o600);
+    expect(report.result).toBe('failed'); // inside the sandbox the link points nowhere
   });
 
   it('gives a submission that does not compile score 0, result failed, with the compiler output', async () => {
