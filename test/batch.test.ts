@@ -371,5 +371,6 @@ describe('sockgrade batch on a terminal', () => {
 describe('grades.csv fields', () => {
   it('quotes commas, quotes, line breaks and edge spaces', () => {
     expect(['plain', 'a,b', 'say "hi"', 'two\nlines', ' pad', 42].map(csvField)).toEqual(['plain', '"a,b"', '"say ""hi"""', '"two\nlines"', '" pad"', '42']);
+    expect(['=SUM(A1)', '+1', '@x', -3].map(csvField)).toEqual(["'=SUM(A1)", "'+1", "'@x", '-3']);
   });
 });

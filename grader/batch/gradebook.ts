@@ -12,7 +12,8 @@ import type { GradeRecord } from './store.js';
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or edge spaces. */
 export function csvField(value: string | number): string {
-  const s = String(value);
+  // A text starting like a formula (a student id "=HYPERLINK(...)") is kept as text in spreadsheets.
+  const s = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 

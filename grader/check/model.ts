@@ -1,0 +1,35 @@
+// What `sockgrade check` found: one suite per task, one check per thing
+// proved (well-formedness, each fixture, coverage, each correct fixture's
+// margins). Every output format is made from this one structure.
+
+/** fail: the task is not fit for students; warn: worth a look, never fails the run; skip: could not be checked. */
+export type CheckStatus = 'ok' | 'fail' | 'warn' | 'skip';
+
+export interface CheckOutcome {
+  name: string;
+  status: CheckStatus;
+  /** One line: what holds, or what is wrong. */
+  summary: string;
+  /** The differences and problems, one per line (PATH:LINE:COL: message for file problems). */
+  details: string[];
+  durationMs: number;
+}
+
+export interface SuiteOutcome {
+  /** A task id, or the folder that claims to be one. */
+  name: string;
+  checks: CheckOutcome[];
+}
+
+export interface CheckRun {
+  suites: SuiteOutcome[];
+  durationMs: number;
+}
+
+export function check(name: string, status: CheckStatus, summary: string, details: string[] = [], durationMs = 0): CheckOutcome {
+  return { name, status, summary, details, durationMs };
+}
+
+export function failed(run: CheckRun): CheckOutcome[] {
+  return run.suites.flatMap((s) => s.checks.filter((c) => c.status === 'fail'));
+}

@@ -1,0 +1,53 @@
+// Is a task folder usable at all: task.yaml, its hidden tests and every file
+// they name validate (grader/task/load.ts collects every problem at once),
+// and its harness compiles. The verdict is a CheckOutcome, never a throw,
+// so that one broken task does not hide the others.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { loadTask, type Task } from '../task/load.js';
+import { formatProblem, TaskError } from '../task/yaml-file.js';
+import { harnessProblems } from './harness.js';
+import { check, type CheckOutcome } from './model.js';
+
+export interface LoadedTask {
+  id: string;
+  dir: string;
+  /** null when the task does not load: nothing can be graded against it. */
+  task: Task | null;
+  check: CheckOutcome;
+}
+
+export function shown(p: string): string {
+  return path.relative(process.cwd(), p) || p;
+}
+
+export async function checkTaskFolder(dir: string): Promise<LoadedTask> {
+  const started = performance.now();
+  const id = path.basename(dir);
+  const elapsed = () => performance.now() - started;
+  let task: Task;
+  try {
+    task = loadTask(dir);
+  } catch (err) {
+    if (!(err instanceof TaskError)) throw err;
+    const details = err.problems.map(formatProblem);
+    const summary = details.length ? `${details.length} problem(s); the task cannot be used until they are fixed` : 'the task does not load';
+    return { id, dir, task: null, check: check('well-formed', 'fail', summary, details, elapsed()) };
+  }
+  const harness = await harnessProblems(task);
+  if (harness.length) {
+    return { id, dir, task: null, check: check('well-formed', 'fail', 'the harness does not compile', harness.map(formatProblem), elapsed()) };
+  }
+  const summary = `${task.tests.length} tests, ${task.role}, protocol ${task.protocol.name}`;
+  return { id, dir, task, check: check('well-formed', 'ok', summary, [], elapsed()) };
+}
+
+/** Folders under the tasks folder without a task.yaml: a misspelt task.yml, or a shared folder. */
+export function foldersWithoutTask(tasksRoot: string): string[] {
+  if (!existsSync(tasksRoot)) return [];
+  return readdirSync(tasksRoot)
+    .filter((name) => !name.startsWith('.'))
+    .map((name) => path.join(tasksRoot, name))
+    .filter((dir) => statSync(dir).isDirectory() && !existsSync(path.join(dir, 'task.yaml')))
+    .sort();
+}
