@@ -6,14 +6,16 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SandboxUnavailableError, SubmissionError } from '../runner/errors.js';
+import { deliverFeedback } from '../runner/platforms/inginious.js';
 import { packageRoot } from '../runner/paths.js';
 import type { SandboxKind } from '../runner/types.js';
 import { gradeSubmission } from './grade.js';
 import { log } from './log.js';
-import { FORMATS } from './report/formats.js';
+import { FORMATS, PLATFORM_ENFORCES_DUE_DATE } from './report/formats.js';
+import { inginiousCalls } from './report/inginious.js';
 import type { Report } from './report/model.js';
 import { useColour } from './report/text.js';
-import { viewReport } from './report/visibility.js';
+import { dueDatePassed, viewReport, type ViewOptions } from './report/visibility.js';
 import { listTaskIds, loadTask, resolveTaskDir, type Task } from './task/load.js';
 import { TaskError } from './task/yaml-file.js';
 
@@ -22,7 +24,9 @@ export class UsageError extends Error {
 }
 
 const USAGE = `usage:
-  sockgrade grade TASK SUBMISSION [--format text|json] [--out FILE] [--seed N] [--sandbox bwrap|none] [--show-all]
+  sockgrade grade TASK SUBMISSION [--format text|json|junit|gradescope|inginious] [--out FILE] [--seed N] [--sandbox bwrap|none] [--show-all] [--after-due-date]
+  sockgrade check [TASK...] [--format text|junit] [--out FILE] [--repeat N] [--jobs N] [--fixtures DIR]
+  sockgrade batch TASK SUBMISSIONS_DIR [--out DIR] [--jobs N] [--regrade] [--seed N] [--show-all]
   sockgrade tasks
   sockgrade demo
 
@@ -71,7 +75,7 @@ function sandboxOption(value: unknown): SandboxKind {
   return v;
 }
 
-function seedOption(value: unknown): number {
+export function seedOption(value: unknown): number {
   if (value === undefined) return 1;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new UsageError(`--seed takes a whole number, not '${value}'`);
@@ -91,8 +95,8 @@ function emit(text: string, out: unknown): void {
   } else process.stdout.write(text);
 }
 
-function render(report: Report, format: string, showAll: boolean, toTerminal: boolean): string {
-  return FORMATS[format]!(viewReport(report, { showAll }), { colour: toTerminal && useColour() });
+function render(report: Report, format: string, showAll: boolean, toTerminal: boolean, afterDueDate = false): string {
+  return FORMATS[format]!(viewReport(report, { showAll, afterDueDate }), { colour: toTerminal && useColour() });
 }
 
 async function cmdGrade(args: string[]): Promise<number> {
@@ -104,6 +108,7 @@ async function cmdGrade(args: string[]): Promise<number> {
       seed: { type: 'string' },
       sandbox: { type: 'string' },
       'show-all': { type: 'boolean' },
+      'after-due-date': { type: 'boolean' },
       test: { type: 'string', multiple: true },
     },
     2,
@@ -117,7 +122,21 @@ async function cmdGrade(args: string[]): Promise<number> {
     if (!task.tests.some((t) => t.id === id)) throw new UsageError(`task ${task.id} has no test '${id}'`);
   }
   const report = await gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}) });
-  emit(render(report, format, Boolean(values['show-all']), values.out === undefined), values.out);
+  const view: ViewOptions = {
+    showAll: Boolean(values['show-all']),
+    afterDueDate: dueDatePassed(Boolean(values['after-due-date'])) || PLATFORM_ENFORCES_DUE_DATE.has(format),
+  };
+  const text = render(report, format, view.showAll!, values.out === undefined, view.afterDueDate);
+  if (format === 'inginious') {
+    // Inside INGInious the feedback commands take the report; elsewhere the calls are printed.
+    const delivery = await deliverFeedback(inginiousCalls(viewReport(report, view)));
+    if (delivery.status === 'failed') {
+      process.stderr.write(`sockgrade: ${delivery.message}\n`);
+      return 3;
+    }
+    if (delivery.status === 'delivered' && values.out === undefined) return 0;
+  }
+  emit(text, values.out);
   return 0;
 }
 

@@ -5,7 +5,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Report } from './report/model.js';
-import { TaskError, YamlFile } from './task/yaml-file.js';
+import { TaskError, YamlFile, type Problem } from './task/yaml-file.js';
 
 const RESULTS = ['success', 'failed', 'timeout', 'crash', 'overflow', 'killed', 'error'] as const;
 
@@ -53,6 +53,26 @@ export function loadFixtureExpect(file: string): FixtureExpect {
   const data = y.ok ? y.validate(fixtureExpectSchema, y.data()) : null;
   if (!data) throw new TaskError(y.problems);
   return data;
+}
+
+/** expect.yaml as `sockgrade check` reads it: every problem with its position, test ids checked against the task's. */
+export function readFixtureExpect(file: string, knownTests: string[] | null): { expect: FixtureExpect | null; problems: Problem[] } {
+  const y = YamlFile.read(file);
+  const data = y.ok ? y.validate(fixtureExpectSchema, y.data()) : null;
+  if (data && knownTests) {
+    for (const key of ['fails', 'may_fail'] as const) {
+      (data[key] ?? []).forEach((id, i) => {
+        if (!knownTests.includes(id)) y.problem([key, i], `${key}: the task has no test '${id}'; check its spelling against the task's test ids`);
+        else if (key === 'may_fail' && data.fails?.includes(id)) y.problem([key, i], `may_fail: '${id}' is also in fails; keep it in one of them`);
+      });
+    }
+  }
+  return { expect: y.problems.length ? null : data, problems: y.problems };
+}
+
+/** Declared to pass everything: such fixtures prove the tests can be passed, and measure the limits' margins. */
+export function isCorrectFixture(expect: FixtureExpect): boolean {
+  return expect.score === 100 || expect.result === 'success';
 }
 
 /** Every way the report differs from what the fixture declares; empty when it agrees. */

@@ -87,6 +87,8 @@ export async function gradeSubmission(task: Task, submission: string, opts: Grad
       const spec = task.tests.find((t) => t.id === e.test.id)!;
       const verdict = decideVerdict(task, spec, e.test, planned.contexts.get(spec.id) ?? []);
       const report = testReport(task, spec.id, verdict, e.test.durationMs);
+      const p = e.test.process;
+      report.usage = { cpu_ms: p.cpuMs, wall_ms: Math.round(p.wallMs), max_rss_kb: p.maxRssKb };
       tests.push(report);
       opts.onTest?.(report);
     };

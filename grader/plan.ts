@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { seededRandom } from '../runner/codecs/random.js';
 import type { CommandPlan, JobPlan, SandboxKind, StepPlan, TestPlan } from '../runner/types.js';
+import { functionBuildFiles, harnessAndFaults } from './functions/plan.js';
 import type { MessageSpec, Task, TestSpec } from './task/load.js';
 
 /** What a step asked of the program, kept for checking its observation. */
@@ -12,6 +13,8 @@ export interface StepContext {
   /** The resolved request the peer sent (send steps). */
   request?: unknown;
   describe: string;
+  /** The answer the peer sends back (receive steps), hex; absent when it stays silent. */
+  answer?: string;
 }
 
 export interface PlannedJob {
@@ -56,13 +59,13 @@ function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; c
     }
     if (s.kind === 'receive') {
       const answer = s.answer ? datagramOf(task, s.answer, random, 'response').hex : null;
-      contexts.push({ describe: 'the program\'s request' });
+      contexts.push({ describe: 'the program\'s request', ...(answer !== null ? { answer } : {}) });
       return { kind: 'receive', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs, reply: answer };
     }
     contexts.push({ describe: 'waiting for the program to exit' });
     return { kind: 'wait-exit', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs };
   });
-  const program: CommandPlan = { argv: test.argv, limits: task.limits };
+  const program: CommandPlan = { argv: test.argv, limits: task.limits, ...harnessAndFaults(task, test) };
   return {
     plan: {
       id: test.id,
@@ -75,6 +78,7 @@ function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; c
       steps,
       end: test.after.running ? 'kill' : 'exit',
       exitTimeoutMs: test.after.within_ms ?? task.timeouts.exitMs,
+      ...(test.after.datagrams === 'none' ? { stopOnDatagram: true } : {}),
     },
     contexts,
   };
@@ -87,7 +91,7 @@ export function chooseBuild(task: Task, workDir: string): { when: string; run: s
 
 export function planJob(task: Task, workDir: string, opts: { seed: number; sandbox: SandboxKind; testIds?: string[] }): PlannedJob {
   const buildRule = chooseBuild(task, workDir);
-  const build: CommandPlan | null = buildRule ? { argv: buildRule.run, limits: task.buildLimits } : null;
+  const build: CommandPlan | null = buildRule ? { argv: buildRule.run, limits: task.buildLimits, ...functionBuildFiles(task) } : null;
   const contexts = new Map<string, StepContext[]>();
   const tests = task.tests
     .filter((t) => !opts.testIds || opts.testIds.includes(t.id))
@@ -96,7 +100,8 @@ export function planJob(task: Task, workDir: string, opts: { seed: number; sandb
       contexts.set(t.id, planned.contexts);
       return planned.plan;
     });
-  return { plan: { sandbox: opts.sandbox, workDir, build, tests }, contexts, buildRule };
+  const harness = task.function ? { harness: task.function.harnessPath } : {};
+  return { plan: { sandbox: opts.sandbox, workDir, build, tests, ...harness }, contexts, buildRule };
 }
 
 /** Upper bound on how long a job may take, so a stuck job is stopped. */

@@ -3,6 +3,7 @@
 // after them), then readiness, then each step in order, then how it ended.
 import type { ProcessObservation, TestObservation } from '../runner/types.js';
 import { checkDatagrams, missingResult, notExited, wrongResult } from './client-checks.js';
+import { decideFunctionVerdict } from './functions/verdict.js';
 import type { StepContext } from './plan.js';
 import type { Finding } from './protocols/protocol.js';
 import type { Task, TestSpec } from './task/load.js';
@@ -37,11 +38,12 @@ function excerpt(text: string, max = 200): string {
 }
 
 function who(task: Task): string {
+  if (task.function) return 'the function';
   return task.role === 'server' ? 'the server' : 'the client';
 }
 
 /** Limits explain a run whatever else happened in it, so they are judged first. */
-function limitVerdict(task: Task, p: ProcessObservation): TestVerdict | null {
+export function limitVerdict(task: Task, p: ProcessObservation): TestVerdict | null {
   const l = task.limits;
   if (p.stoppedBy === 'output-limit') {
     return { result: 'overflow', feedback: `${who(task)} printed more than ${l.outputKb} KiB of output and was stopped: print less (a print in a loop?)` };
@@ -88,7 +90,7 @@ function fromFinding(f: Finding): TestVerdict {
   return { result: 'failed', feedback: f.feedback, ...(f.details ? { details: f.details } : {}) };
 }
 
-function checkSteps(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict | null {
+export function checkSteps(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict | null {
   for (let i = 0; i < obs.steps.length; i++) {
     const s = obs.steps[i]!;
     const spec = test.steps[i]!;
@@ -176,6 +178,7 @@ export function decideVerdict(task: Task, test: TestSpec, obs: TestObservation, 
   if (obs.internalError) return { result: 'error', feedback: `the grader failed on this test (not your fault): ${obs.internalError}` };
   const p = obs.process;
   if (p.leftover) return { result: 'error', feedback: 'the grader could not clean up the program\'s processes (not your fault)' };
+  if (task.function) return decideFunctionVerdict(task, test, obs, contexts);
   if (p.execError) {
     return { result: 'failed', feedback: `the program could not be started: ${p.execError} (is '${task.program}' an executable, with a valid #! line for a script?)` };
   }

@@ -40,6 +40,12 @@ export class Mailbox {
   drain(): Datagram[] {
     return this.queue.splice(0);
   }
+
+  /** Resolves as soon as a datagram is waiting, without taking it. */
+  pending(): Promise<void> {
+    if (this.queue.length) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('message', () => resolve()));
+  }
 }
 
 function bind(socket: dgram.Socket, port: number, address: string): Promise<void> {

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
+import { needsReportChannel, ReportChannel } from './harness/channel.js';
 import { INFO_FD, META_FD, sandboxedCommand, type SandboxContext } from './sandbox/command.js';
 import type { CommandPlan, ProcessObservation } from './types.js';
 import { deadline, waitUntil, withDeadline } from './wait.js';
@@ -60,6 +61,16 @@ function processGone(pid: number): boolean {
   }
 }
 
+/** Peak resident memory (kB) of one process so far; 0 when it is gone. */
+function peakRssKb(pid: number): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
 function cpuTicks(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -83,12 +94,18 @@ export class ProgramRun {
   private exitedAt: number | null = null;
   private sandboxInit: number | null = null;
   private peakProcesses = 0;
+  /** CPU ms sampled just before the runner killed the program (the launcher dies too, with no meta). */
+  private cpuMsAtStop: number | null = null;
+  /** Likewise its peak memory: a server killed at the end of a test has no meta record either. */
+  private rssKbAtStop: number | null = null;
   private readonly wallTimer: NodeJS.Timeout;
   private readonly meta: Promise<string>;
   private readonly info: Promise<string>;
   /** Resolves when the program's process is gone. */
   readonly exited: Promise<void>;
   private readonly outputDrained: Promise<unknown>;
+  /** Fds 5-7 for the trusted code in the program (harness, faults shim), when the plan has any. */
+  private readonly reportChannel: ReportChannel | null;
 
   constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number) {
     this.testStart = testStart;
@@ -96,7 +113,7 @@ export class ProgramRun {
     this.child = spawn(spec.file, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(needsReportChannel(plan) ? (['pipe', 'pipe', 'pipe'] as const) : [])],
       detached: true, // its own process group: stop() reaches everything in --sandbox none
     });
     const capBytes = plan.limits.outputKb * 1024;
@@ -112,7 +129,8 @@ export class ProgramRun {
     this.child.stdout!.on('data', take('stdout'));
     this.child.stderr!.on('data', take('stderr'));
     const ended = (s: Readable) => new Promise((r) => { s.on('end', r); s.on('error', r); });
-    this.outputDrained = Promise.all([ended(this.child.stdout!), ended(this.child.stderr!)]);
+    this.reportChannel = needsReportChannel(plan) ? new ReportChannel(this.child.stdio, plan) : null;
+    this.outputDrained = Promise.all([ended(this.child.stdout!), ended(this.child.stderr!), this.reportChannel?.drained]);
     this.meta = collect(this.child.stdio[META_FD] as Readable);
     this.info = collect(this.child.stdio[INFO_FD] as Readable);
     void this.info.then((text) => {
@@ -161,7 +179,9 @@ export class ProgramRun {
   stop(reason: StopReason): void {
     if (!this.running) return;
     this.stopReason ??= reason;
-    this.cpuMs(); // last look at the tree before it goes
+    this.cpuMsAtStop = this.cpuMs(); // last look at the tree before it goes
+    const root = this.treeRoot();
+    if (root !== null) this.rssKbAtStop = Math.max(0, ...descendants(root).map(peakRssKb)) || null;
     this.exitedAt ??= performance.now();
     const pid = this.child.pid;
     if (pid === undefined) return;
@@ -214,11 +234,12 @@ export class ProgramRun {
       stderr: this.stderr,
       outputTruncated: this.truncated,
       wallMs: Math.round(((this.exitedAt ?? performance.now()) - this.startedAt) * 10) / 10,
-      cpuMs: meta.cpu_ms ?? null,
-      maxRssKb: meta.maxrss_kb ?? null,
+      cpuMs: meta.cpu_ms ?? this.cpuMsAtStop,
+      maxRssKb: meta.maxrss_kb ?? this.rssKbAtStop,
       peakProcesses: this.peakProcesses,
       leftover,
       exitedAtMs: this.exitedAt === null ? null : Math.round(this.exitedAt - this.testStart),
+      ...(this.reportChannel ? { report: this.reportChannel.observation() } : {}),
     };
   }
 }

@@ -14,6 +14,16 @@ export interface Limits {
 
 export type SandboxKind = 'bwrap' | 'none';
 
+/** A call the faults shim (runner/harness/faults.c) makes fail, without making it. */
+export interface FaultPlan {
+  /** libc functions; a call to any of them counts (e.g. send, sendto, write). */
+  calls: string[];
+  /** errno number the failing call sets. */
+  errno: number;
+  /** Only the nth matching call fails (1 = the first); 0: every one. */
+  nth: number;
+}
+
 /** A command to run in the sandbox, in the submission's scratch folder. */
 export interface CommandPlan {
   argv: string[];
@@ -23,6 +33,10 @@ export interface CommandPlan {
   preload?: string[];
   /** Extra host files made visible read-only inside the sandbox at the same path. */
   readOnlyFiles?: string[];
+  /** Run the job's harness (JobPlan.harness) with argv as its arguments (function tasks). */
+  viaHarness?: boolean;
+  /** Preload the faults shim: record the program's socket calls and make these fail. */
+  calls?: { fail: FaultPlan[] };
 }
 
 export type StepPlan =
@@ -64,6 +78,8 @@ export interface TestPlan {
   /** After the steps: stop the program ('kill') or let it finish ('exit'). */
   end: 'kill' | 'exit';
   exitTimeoutMs: number;
+  /** The program must send nothing: stop waiting for its exit once it sends to the listener. */
+  stopOnDatagram?: boolean;
 }
 
 export interface JobPlan {
@@ -72,6 +88,18 @@ export interface JobPlan {
   workDir: string;
   build: CommandPlan | null;
   tests: TestPlan[];
+  /** Host path of a function task's harness source: the runner compiles it on the host, trusted. */
+  harness?: string;
+}
+
+/** What the trusted code in a program (harness, shim) reported; see runner/harness/channel.ts. */
+export interface ReportObservation {
+  /** Lines that carried the run's nonce, without it. */
+  lines: string[];
+  /** Lines without the nonce: written by the student's code. */
+  rejected: number;
+  /** More was written than the runner keeps. */
+  truncated: boolean;
 }
 
 /** What happened to one program run, isolate-style. */
@@ -89,6 +117,7 @@ export interface ProcessObservation {
   /** Output beyond the cap was dropped (and the program stopped). */
   outputTruncated: boolean;
   wallMs: number;
+  /** CPU time of the whole run; for a program the runner stopped, as last sampled before the kill. */
   cpuMs: number | null;
   maxRssKb: number | null;
   /** Processes seen in the sandbox at the end; >= the limit means it hit the limit. */
@@ -97,6 +126,8 @@ export interface ProcessObservation {
   leftover: boolean;
   /** Milliseconds since test start at which the program exited, if it did before cleanup. */
   exitedAtMs: number | null;
+  /** Present when the program had a report channel (viaHarness or calls). */
+  report?: ReportObservation;
 }
 
 export interface Datagram {

@@ -50,6 +50,12 @@ function signed32(n: bigint): bigint {
   return n >= 1n << 31n ? n - (1n << 32n) : n;
 }
 
+/** What a program computes when it uses the integers as they arrive, without ntohl(), in either byte order. */
+function unconvertedResults(req: calc.Request): bigint[] {
+  const raw = calc.referenceResult({ header: req.header, ints: req.ints.map(calc.byteSwap32) });
+  return raw === null ? [] : [raw, BigInt(calc.byteSwap32(Number(raw)))];
+}
+
 /** The other operation's result: a mix-up of opcodes shows as exactly that number. */
 function otherOpResult(req: calc.Request): bigint | null {
   const op = calc.opcodeOf(req.header);
@@ -117,6 +123,9 @@ function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null
     if (other !== null && got === other) {
       return finding(`answered with the ${calc.opcodeOf(req.header) === 0 ? 'product' : 'sum'} instead of the ${calc.opcodeOf(req.header) === 0 ? 'sum' : 'product'}: ${OPCODE_HINT}`, details);
     }
+    if (unconvertedResults(req).includes(got)) {
+      return finding(`the result was computed on the integers in network ${BYTE_ORDER}: convert each with ntohl() before computing, and an integer result with htonl() before sending`, details);
+    }
     return finding('wrong result (arithmetic is on unsigned 32-bit integers, modulo 2^32)', details);
   }
 
@@ -141,6 +150,9 @@ function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null
   }
   if (other !== null && got === other) {
     return finding(`answered with the ${calc.opcodeOf(req.header) === 0 ? 'product' : 'sum'} instead of the ${calc.opcodeOf(req.header) === 0 ? 'sum' : 'product'}: ${OPCODE_HINT}`, details);
+  }
+  if (unconvertedResults(req).includes(got)) {
+    return finding(`the result was computed on the integers in network ${BYTE_ORDER}: convert each with ntohl() before computing`, details);
   }
   return finding('wrong result (arithmetic is on unsigned 32-bit integers, modulo 2^32)', details);
 }
@@ -179,6 +191,45 @@ function checkRequest(expect: RequestExpect, got: Buffer): Finding | null {
   return finding('the integers in the request are not the ones given on the command line', details);
 }
 
+/** What a client's wrong printed result says about its mistake, given the answers it got. */
+function explainResult(printed: string, expected: string | null, answers: Buffer[]): string | null {
+  const answer = answers[answers.length - 1];
+  if (expected === null) {
+    if (!answer) return null;
+    const res = calc.decodeResponse(answer);
+    if (!res) return 'the answer was an empty datagram: a response has at least its header byte, anything shorter is an error';
+    if (!res.success) {
+      return 'the answer had S=0 (error), so test the S bit (header & 0x80) before anything else: the payload of an error answer means nothing';
+    }
+    return 'the answer was too short to hold a result: check the length recvfrom() returns (1 + 4 bytes for an integer answer, at least one digit after the header for text)';
+  }
+  if (!/^\d+$/.test(expected)) return null;
+  if (!/^-?\d+$/.test(printed)) {
+    return printed.startsWith(expected)
+      ? 'printed more than the text answer: the digits carry no terminating \\0, so end the string at the length recvfrom() returned'
+      : null;
+  }
+  const want = BigInt(expected);
+  const got = BigInt(printed);
+  if (want >= 1n << 32n || got >= 1n << 32n || got < -(1n << 31n)) return null;
+  const asUnsigned = got < 0n ? got + (1n << 32n) : got;
+  if (asUnsigned === BigInt(calc.byteSwap32(Number(want)))) {
+    return `the result is byte-swapped (${BYTE_ORDER}): convert the integer of the answer with ntohl() before printing it`;
+  }
+  if (got < 0n && asUnsigned === want) {
+    return 'it came out as a signed number: the result is an unsigned 32-bit integer, print it with %u (or PRIu32 for a uint32_t)';
+  }
+  // The first four bytes read as an integer, either byte order: the number a misplaced read prints.
+  const readsAs = (b: Buffer) => b.length >= 4 && (asUnsigned === BigInt(b.readUInt32BE(0)) || asUnsigned === BigInt(b.readUInt32LE(0)));
+  if (!answer) return null;
+  if (readsAs(answer)) return 'the integer was read from the start of the datagram: it follows the 1-byte header';
+  const payload = answer.subarray(1);
+  if (/^\d+$/.test(payload.toString('latin1')) && readsAs(payload)) {
+    return 'the text answer was read as a 4-byte integer: with -s the answer is decimal digits, print them as they are';
+  }
+  return null;
+}
+
 export const calculatorProtocol: Protocol = {
   name: 'calculator',
   requestSchema: calc.requestSchema,
@@ -198,6 +249,7 @@ export const calculatorProtocol: Protocol = {
   },
   checkReply: (expect, request, reply) => checkReply(expect as ReplyExpect, request as calc.Request, reply),
   checkRequest: (expect, got) => checkRequest(expect as RequestExpect, got),
+  explainResult,
   expectationProblem(expect, request) {
     const e = expect as ReplyExpect;
     if (e !== 'silence' && e.status === 'ok' && e.int === undefined && e.text === undefined) {

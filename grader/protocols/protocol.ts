@@ -33,6 +33,12 @@ export interface Protocol {
   buildResponse(spec: unknown): Buffer;
   checkReply(expect: unknown, request: unknown, reply: Buffer | null): Finding | null;
   checkRequest(expect: unknown, got: Buffer): Finding | null;
+  /**
+   * Client tasks: the mistake behind a wrong printed result, given the answers
+   * the peer sent (oldest first). `expected` null: no result was due. Null when
+   * nothing more specific than "wrong result" can be said.
+   */
+  explainResult?(printed: string, expected: string | null, answers: Buffer[]): string | null;
   /** A task-authoring mistake in an expectation (checked when the task loads), or null. */
   expectationProblem(expect: unknown, request: unknown): string | null;
 }

@@ -17,6 +17,14 @@ export interface TestReport {
   details?: string;
   visibility: Visibility;
   duration_ms: number;
+  /** What the program used in this test, against the task's limits (sockgrade check's margins). */
+  usage?: TestUsage;
+}
+
+export interface TestUsage {
+  cpu_ms: number | null;
+  wall_ms: number;
+  max_rss_kb: number | null;
 }
 
 export interface Report {

@@ -3,7 +3,9 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import type { Limits } from '../../runner/types.js';
+import type { FaultPlan, Limits } from '../../runner/types.js';
+import { functionBuildRule } from '../functions/plan.js';
+import { readFaults, readFunctionAfter, readFunctionTask, type FunctionSpec } from '../functions/schema.js';
 import { protocolNamed, protocolNames } from '../protocols/index.js';
 import type { Protocol } from '../protocols/protocol.js';
 import { afterSchema, stepSchema, taskSchema, testSchema, testsFileSchema, type TaskYaml } from './schema.js';
@@ -24,6 +26,11 @@ export interface AfterSpec {
   stdout?: string;
   stderr?: string;
   within_ms?: number;
+  /** The value printed in the task's result line; 'none': no result line at all. */
+  result?: number | string;
+  datagrams?: 'none' | 'retransmissions';
+  /** Function tasks: what the function must return ('any': only that it returns). */
+  returns?: number | 'any';
 }
 
 export interface TestSpec {
@@ -38,6 +45,8 @@ export interface TestSpec {
   ready: 'port' | 'none';
   steps: StepSpec[];
   after: AfterSpec;
+  /** Socket calls made to fail during this test. */
+  fail?: FaultPlan[];
   /** Where the test is defined, for messages about it. */
   source: string;
 }
@@ -54,7 +63,11 @@ export interface Task {
   limits: Limits;
   buildLimits: Limits;
   timeouts: { readyMs: number; replyMs: number; exitMs: number };
+  /** How the program prints its result, with {result} for the value; null when the task does not say. */
+  resultLine: string | null;
   tests: TestSpec[];
+  /** Set for a function task (kind: function). */
+  function?: FunctionSpec;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -126,6 +139,19 @@ function message(file: YamlFile, value: unknown, at: PropertyKey[], schema: z.Zo
   return structured === null ? null : { structured };
 }
 
+/** What `after` asks of a client's output and datagrams must be something the task can check. */
+function checkClientAfter(file: YamlFile, at: PropertyKey[], task: TaskYaml, after: AfterSpec, steps: StepSpec[]): void {
+  if (after.result !== undefined && task.result_line === undefined) {
+    file.problem([...at, 'result'], 'result needs result_line in task.yaml (how the program prints its result, e.g. "Result: {result}")');
+  }
+  if (after.datagrams === 'none' && steps.some((s) => s.kind === 'receive')) {
+    file.problem([...at, 'datagrams'], "datagrams: none, but a step receives a datagram: drop one or the other");
+  }
+  if (after.datagrams === 'retransmissions' && !steps.some((s) => s.kind === 'receive')) {
+    file.problem([...at, 'datagrams'], 'datagrams: retransmissions needs a receive step (the datagram that may be repeated)');
+  }
+}
+
 function loadTests(file: YamlFile, task: TaskYaml, protocol: Protocol, defaults: Visibility): TestSpec[] {
   const top = file.validate(testsFileSchema, file.data());
   if (!top) return [];
@@ -165,8 +191,11 @@ function loadTests(file: YamlFile, task: TaskYaml, protocol: Protocol, defaults:
     });
     if (!t) return;
     const port = t.port ?? task.port;
-    const after = (t.after === undefined ? (task.role === 'server' ? { running: true } : { exit: 0 }) : file.validate(afterSchema, t.after, [...at, 'after'])) as AfterSpec | null;
+    const after = (task.kind === 'function' ? readFunctionAfter(file, t.after, [...at, 'after']) : t.after === undefined ? (task.role === 'server' ? { running: true } : { exit: 0 }) : file.validate(afterSchema, t.after, [...at, 'after'])) as AfterSpec | null;
     if (!after) return;
+    if (task.kind !== 'function') checkClientAfter(file, [...at, 'after'], task, after, steps);
+    const fail = t.fail === undefined ? [] : readFaults(file, t.fail, [...at, 'fail']);
+    if (!fail) return;
     const pos = file.position(at);
     out.push({
       id: t.id,
@@ -177,9 +206,11 @@ function loadTests(file: YamlFile, task: TaskYaml, protocol: Protocol, defaults:
       argv: (t.args ?? task.run).map((a) => a.replaceAll('{port}', String(port))),
       port,
       occupy: t.occupy.map((p) => (p === 'port' ? port : p)),
-      ready: t.ready ?? (task.role === 'server' && t.occupy.length === 0 ? 'port' : 'none'),
+      // With nothing to send, a function test or one that makes a call fail may end before it binds: no use waiting for the port.
+      ready: t.ready ?? (task.role === 'server' && t.occupy.length === 0 && (steps.length > 0 || (task.kind !== 'function' && !fail.length)) ? 'port' : 'none'),
       steps,
       after,
+      ...(fail.length ? { fail } : {}),
       source: `${file.shownPath}:${pos.line}`,
     });
   });
@@ -199,7 +230,9 @@ export function loadTask(dir: string): Task {
   const y = taskFile.ok ? taskFile.validate(taskSchema, taskFile.data()) : null;
   let protocol: Protocol | undefined;
   let tests: TestSpec[] = [];
+  let fn: FunctionSpec | null = null;
   if (y) {
+    fn = readFunctionTask(taskFile, y, dir);
     protocol = protocolNamed(y.protocol);
     if (!protocol) taskFile.problem(['protocol'], `unknown protocol '${y.protocol}'; known: ${protocolNames().join(', ')}`);
     if (!existsSync(path.join(dir, y.statement))) taskFile.problem(['statement'], `statement file '${y.statement}' not found in the task folder`);
@@ -237,11 +270,13 @@ export function loadTask(dir: string): Task {
     statementPath: path.join(dir, y.statement),
     role: y.role,
     program: y.program,
-    build: y.build,
+    build: fn ? [functionBuildRule(fn, y.program)] : y.build,
     protocol,
     limits: toLimits(y.limits, DEFAULT_LIMITS),
     buildLimits: toLimits(y.build_limits, DEFAULT_BUILD_LIMITS),
     timeouts: { readyMs: y.timeouts.ready_ms, replyMs: y.timeouts.reply_ms, exitMs: y.timeouts.exit_ms },
+    resultLine: y.result_line ?? null,
     tests,
+    ...(fn ? { function: fn } : {}),
   };
 }

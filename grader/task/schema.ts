@@ -2,6 +2,7 @@
 // a step (what is sent, what must come back) are checked by the protocol's
 // own schemas in load.ts, with the same positions.
 import { z } from 'zod';
+import { functionSchema } from '../functions/schema.js';
 
 export const TAGS = ['result', 'endianness', 'protocol', 'error-handling', 'robustness', 'cli'] as const;
 // visible: feedback and the test's inputs; feedback: the mistake, not the inputs (default);
@@ -32,6 +33,9 @@ export const taskSchema = z
     statement: fileName,
     /** 'server': the program is started and the grader sends first; 'client': the grader listens. */
     role: z.enum(['server', 'client']),
+    /** 'function': the student hands in one C function, called by the task's harness (docs/function-tasks.md). */
+    kind: z.enum(['program', 'function']).default('program'),
+    function: functionSchema.optional(),
     /** The file the program is run from, in the submission folder after the build. */
     program: fileName,
     /** Build rules, first match wins: `when` a file exists in the submission, `run` this. */
@@ -42,6 +46,8 @@ export const taskSchema = z
     run: z.array(z.string()).min(1),
     port: z.number().int().min(1024).max(65535).default(10000),
     protocol: z.string(),
+    /** How the program prints its result on stdout, one line; {result} stands for the value (`after.result`). */
+    result_line: z.string().refine((s) => s.split('{result}').length === 2, { message: 'holds {result} exactly once' }).optional(),
     tests: z.union([fileName, z.array(fileName).min(1)]),
     visibility: z.enum(VISIBILITIES).default('feedback'),
     limits: limitsSchema.default({}),
@@ -101,9 +107,14 @@ export const afterSchema = z
     /** 'nonempty', 'empty', or a regular expression. */
     stderr: regexString.optional(),
     within_ms: positiveInt.optional(),
+    /** The value the program prints in the task's result_line, or 'none': it must print no result line. */
+    result: z.union([z.number(), z.string().min(1)]).optional(),
+    /** 'none': the program sends nothing at all; 'retransmissions': datagrams no step took repeat the last one a step took. */
+    datagrams: z.enum(['none', 'retransmissions']).optional(),
   })
   .strict()
-  .refine((a) => (a.running === undefined) !== (a.exit === undefined), { message: 'give exactly one of running or exit' });
+  .refine((a) => (a.running === undefined) !== (a.exit === undefined), { message: 'give exactly one of running or exit' })
+  .refine((a) => a.result === undefined || a.exit !== undefined, { message: 'result goes with exit: it is read once the program has ended' });
 
 export const testSchema = z
   .object({
@@ -121,6 +132,8 @@ export const testSchema = z
     ready: z.enum(['port', 'none']).optional(),
     steps: z.array(z.unknown()).default([]),
     after: z.unknown().optional(),
+    /** Socket calls made to fail (grader/functions/schema.ts). */
+    fail: z.unknown().optional(),
   })
   .strict();
 

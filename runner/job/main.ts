@@ -15,6 +15,9 @@ export interface JobSpec {
   dropToUid: number | null;
   /** The job owns a private network namespace and must bring loopback up. */
   privateNetwork: boolean;
+  /** Host paths of the compiled harness and faults shim, when the plan uses them. */
+  harness?: string | null;
+  faultsShim?: string | null;
 }
 
 function emit(event: JobEvent): void {
@@ -52,6 +55,8 @@ async function main(): Promise<void> {
     workDir: plan.workDir,
     launcher: spec.launcher,
     dropToUid: spec.dropToUid,
+    harness: spec.harness ?? null,
+    faultsShim: spec.faultsShim ?? null,
   };
 
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });

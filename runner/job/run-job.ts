@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { distRunnerDir, packageRoot } from '../paths.js';
 import { compileNative } from '../sandbox/native.js';
+import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness/build.js';
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
 import type { JobEvent, JobPlan } from '../types.js';
 import type { JobSpec } from './main.js';
@@ -42,7 +43,17 @@ export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEve
   const dropToUid = plan.sandbox === 'bwrap' && root ? ROOT_SANDBOX_UID : null;
   if (dropToUid !== null) chownTree(plan.workDir, dropToUid);
 
-  const spec: JobSpec = { plan, launcher, dropToUid, privateNetwork: plan.sandbox === 'bwrap' };
+  // The trusted native parts, built here on the host, out of the student's reach.
+  let harness: string | null = null;
+  try {
+    harness = plan.harness ? await compileHarness(plan.harness) : null;
+  } catch (err) {
+    if (err instanceof HarnessBuildError) return [{ type: 'fatal', message: err.message }];
+    throw err;
+  }
+  const faultsShim = plan.tests.some((t) => t.program.calls) ? await compileFaultsShim() : null;
+
+  const spec: JobSpec = { plan, launcher, dropToUid, privateNetwork: plan.sandbox === 'bwrap', harness, faultsShim };
   const entry = path.join(distRunnerDir, 'job', 'main.js');
   const [file, args] =
     plan.sandbox === 'none'

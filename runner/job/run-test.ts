@@ -59,6 +59,8 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
         const reply = await box.next(deadline(step.timeoutMs), gone);
         const cpuAfter = program.cpuMs();
         silent = reply === null;
+        // An answer sent just before the program ended may be read after its end was seen.
+        if (!reply && !program.running) pendingSends.push({ index: steps.length, box });
         steps.push({
           kind: 'send',
           outcome: reply ? 'replied' : program.running ? 'no-reply' : 'program-exited',
@@ -91,7 +93,7 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
     }
     const proc = await program.finish('end-of-test');
 
-    // Replies to fire-and-forget sends: whatever reached their sockets by now.
+    // Replies to fire-and-forget sends, and late ones: whatever reached their sockets by now.
     for (const { index, box } of pendingSends) {
       const obs = steps[index];
       if (obs?.kind === 'send') obs.replies = box.drain();

@@ -63,6 +63,12 @@ int main(int argc, char **argv) {
     if (pid == 0) {
         close(errpipe[0]);
         signal(SIGPIPE, SIG_DFL);
+        /* Preloads are for the program, not for sg-launch: they arrive as SG_LD_PRELOAD. */
+        const char *preload = getenv("SG_LD_PRELOAD");
+        if (preload) {
+            setenv("LD_PRELOAD", preload, 1);
+            unsetenv("SG_LD_PRELOAD");
+        }
         execvp(cmd[0], cmd);
         int e = errno;
         if (write(errpipe[1], &e, sizeof e) < 0) { /* nothing left to tell */ }

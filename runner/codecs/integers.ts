@@ -1,0 +1,50 @@
+// Datagrams of bare integers (shared/spec/exercises.md, tasks 1-3): unsigned
+// 32-bit integers, most significant byte first, nothing else; the answer is
+// their sum, as one such integer or as decimal text. Pure functions, no I/O.
+import { z } from 'zod';
+
+const u32 = z.number().int().min(0).max(0xffffffff);
+
+/** A list of integers as a task writes it: given, or drawn from the seeded generator. */
+export const integersSchema = z
+  .object({
+    ints: z.array(u32).max(1024).optional(),
+    random_ints: z.number().int().min(1).max(1024).optional(),
+    /** Drawn integers are below this bound (keeps a text sum short, or a sum below 2^31). */
+    below: z.number().int().min(2).max(0x100000000).optional(),
+  })
+  .strict()
+  .refine((r) => (r.ints === undefined) !== (r.random_ints === undefined), { message: 'give exactly one of ints or random_ints' })
+  .refine((r) => r.below === undefined || r.random_ints !== undefined, { message: 'below goes with random_ints' });
+export type IntegersSpec = z.infer<typeof integersSchema>;
+
+export function resolveIntegers(spec: IntegersSpec, random: () => number): number[] {
+  if (spec.ints) return spec.ints;
+  const below = spec.below ?? 0x100000000;
+  return Array.from({ length: spec.random_ints ?? 0 }, () => random() % below);
+}
+
+export function encodeIntegers(ints: readonly number[]): Buffer {
+  const buf = Buffer.alloc(4 * ints.length);
+  ints.forEach((n, i) => buf.writeUInt32BE(n >>> 0, 4 * i));
+  return buf;
+}
+
+/** The integers of a datagram, or null when its length is not a whole number of them. */
+export function decodeIntegers(buf: Buffer): number[] | null {
+  if (buf.length % 4 !== 0) return null;
+  return Array.from({ length: buf.length / 4 }, (_, i) => buf.readUInt32BE(4 * i));
+}
+
+/** The reference: the sum modulo 2^32. */
+export function sum(ints: readonly number[]): number {
+  return ints.reduce((acc, n) => (acc + n) >>> 0, 0);
+}
+
+export function byteSwap32(n: number): number {
+  return (((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | (n >>> 24)) >>> 0;
+}
+
+export function describeIntegers(ints: readonly number[]): string {
+  return `${ints.length} integer${ints.length === 1 ? '' : 's'}`;
+}

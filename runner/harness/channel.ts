@@ -1,0 +1,73 @@
+// The report channel of a program that carries trusted code (the faults shim,
+// a function task's harness): three extra descriptors, and the per-run nonce
+// that tells the trusted code's lines from anything the student's code writes.
+//
+//   fd 5  report: lines "NONCE WORDS...", written by the shim and the harness
+//   fd 6  the shim's: the nonce, then its orders (which calls to fail), then EOF
+//   fd 7  the harness's: the nonce, then EOF
+//
+// The student's code shares the process, so it can write on fd 5 too: lines
+// without the nonce are counted and dropped. Both readers take the nonce and
+// close their descriptor before the student's code runs.
+import { randomBytes } from 'node:crypto';
+import type { Readable, Writable } from 'node:stream';
+import type { CommandPlan, FaultPlan, ReportObservation } from '../types.js';
+
+export const REPORT_FD = 5;
+export const SHIM_FD = 6;
+export const HARNESS_FD = 7;
+/** Report text kept at most (a program writing garbage on fd 5 cannot grow the job). */
+const REPORT_CAP_BYTES = 64 * 1024;
+
+export function needsReportChannel(plan: CommandPlan): boolean {
+  return Boolean(plan.viaHarness || plan.calls);
+}
+
+/** The shim's orders, as faults.c reads them. */
+export function shimOrders(fail: FaultPlan[]): string {
+  return fail.map((f) => `fail=${f.calls.join('+')}:${f.errno}:${f.nth}`).join(';');
+}
+
+export class ReportChannel {
+  private readonly nonce = randomBytes(16).toString('hex');
+  private text = '';
+  private dropped = 0;
+  readonly drained: Promise<void>;
+
+  /** `stdio`: the child's pipes, indexed by descriptor. */
+  constructor(stdio: readonly unknown[], plan: CommandPlan) {
+    const report = stdio[REPORT_FD] as Readable;
+    report.setEncoding('utf8');
+    report.on('data', (d: string) => {
+      const room = REPORT_CAP_BYTES - this.text.length;
+      if (room > 0) this.text += d.slice(0, room);
+      else this.dropped += d.length;
+    });
+    this.drained = new Promise((resolve) => {
+      report.on('end', resolve);
+      report.on('error', () => resolve());
+    });
+    const give = (fd: number, text: string) => {
+      const pipe = stdio[fd] as Writable;
+      pipe.on('error', () => {}); // the program may be gone before it reads: nothing to tell
+      pipe.end(text);
+    };
+    // Only to a reader that is there: an unread copy would be the student's to take.
+    give(SHIM_FD, plan.calls ? this.nonce + shimOrders(plan.calls.fail) : '');
+    give(HARNESS_FD, plan.viaHarness ? this.nonce : '');
+  }
+
+  /** The authenticated lines (nonce removed), and how many others were written. */
+  observation(): ReportObservation {
+    const lines: string[] = [];
+    let rejected = 0;
+    const prefix = `${this.nonce} `;
+    const all = this.text.split('\n');
+    if (all[all.length - 1] === '') all.pop();
+    for (const line of all) {
+      if (line.startsWith(prefix)) lines.push(line.slice(prefix.length));
+      else rejected++;
+    }
+    return { lines, rejected, truncated: this.dropped > 0 };
+  }
+}

@@ -1,0 +1,154 @@
+// Function tasks and injected failures, for real: gcc, the bwrap sandbox, the
+// harness, the faults shim and the peer on ::1. What a task author or a
+// student would notice; the five tasks' sample submissions are graded by
+// fixtures.test.ts.
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gradeSubmission } from '../grader/grade.js';
+import { loadTask } from '../grader/task/load.js';
+import { TaskError } from '../grader/task/yaml-file.js';
+import { FIXTURES, TASKS, grade, summary } from './helpers.js';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-functions-test-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+let n = 0;
+/** A submission file with this C text. */
+function source(text: string): string {
+  const file = path.join(scratch, `submission-${++n}.c`);
+  writeFileSync(file, text);
+  return file;
+}
+
+/** A copy of a task folder, with some files replaced. */
+function taskCopy(id: string, files: Record<string, string>): string {
+  const dir = path.join(scratch, `${id}-${++n}`);
+  cpSync(path.join(TASKS, id), dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+  return dir;
+}
+
+const ODD_DIGITS = `
+int create_and_send_message(const struct sockaddr *dest_addr, socklen_t addrlen) {
+    int sock = socket(AF_INET6, SOCK_DGRAM, 0);
+    if (sock == -1) return -1;
+    if (connect(sock, dest_addr, addrlen) == -1) return -1;
+    int digits[5];
+    for (int i = 0; i < 5; i++) digits[i] = htonl(2 * i + 1);
+    if (send(sock, digits, sizeof digits, 0) == -1) return -1;
+    close(sock);
+    return 0;
+}
+`;
+
+describe('the student file and the hidden harness', () => {
+  it('compiles the student file with the prelude only: the harness and the tests are out of its reach', async () => {
+    const harness = path.join(TASKS, 'sockets-creating-a-socket', 'harness.c');
+    const tests = path.join(TASKS, 'sockets-creating-a-socket', 'tests.yaml');
+    const r = await grade('sockets-creating-a-socket', source(`#include "${harness}"\n#include "${tests}"\n${ODD_DIGITS}`));
+    expect(r.build.ok, summary(r)).toBe(false);
+    expect(r.score).toBe(0);
+    expect(r.build.output).toMatch(/harness\.c: No such file or directory/);
+  });
+
+  it('needs no #include in the student file, and grades it for real', async () => {
+    const r = await grade('sockets-creating-a-socket', source(ODD_DIGITS), ['odd-digits', 'send-fails']);
+    expect(r.result, summary(r)).toBe('success');
+  });
+
+  it('turns a signature other than the statement\'s into a compile error that names both', async () => {
+    const r = await grade('sockets-creating-a-socket', source('int create_and_send_message(int port) { return port; }\n'));
+    expect(r.build.ok).toBe(false);
+    expect(r.build.output).toMatch(/conflicting types for .create_and_send_message/);
+  });
+
+  it('tells a student whose file does not define the function, in every test', async () => {
+    const r = await grade('sockets-creating-a-socket', source(ODD_DIGITS.replace('create_and_send_message', 'create_and_send_msg')), ['odd-digits']);
+    expect(r.build.ok).toBe(true);
+    expect(r.tests[0]?.feedback, summary(r)).toContain('does not define create_and_send_message()');
+  });
+
+  it('reports a harness that does not compile as the task\'s error, with its file and line', async () => {
+    const dir = taskCopy('sockets-creating-a-socket', { 'harness.c': '#include "sockgrade_harness.h"\nint main(void) { return undeclared; }\n' });
+    const r = await gradeSubmission(loadTask(dir), source(ODD_DIGITS), { seed: 1, sandbox: 'bwrap' });
+    expect(r.result, summary(r)).toBe('error');
+    expect(r.error).toMatch(/harness\.c:2:\d+: error: .undeclared. undeclared/);
+  });
+});
+
+describe('the function under the harness', () => {
+  it('is judged on what it returned, not on what it printed or wrote on any descriptor', async () => {
+    const r = await grade('sockets-creating-a-socket', path.join(FIXTURES, 'sockets-creating-a-socket', 'forges-report', 'submission.c'), ['odd-digits']);
+    expect(r.tests[0]?.passed, summary(r)).toBe(false);
+    expect(r.tests[0]?.feedback).toContain('returned -1, expected 0');
+  });
+
+  it('cannot learn from its environment or descriptors which call a test makes fail', async () => {
+    const r = await grade('sockets-creating-a-socket', path.join(FIXTURES, 'sockets-creating-a-socket', 'peeks-at-faults', 'submission.c'), ['socket-fails', 'connect-fails', 'send-fails']);
+    expect(r.tests.map((t) => t.passed), summary(r)).toEqual([false, false, false]);
+  });
+
+  it('names a crash, an exit() and a function that never returns', async () => {
+    const crash = source(`${ODD_DIGITS.replace('return 0;\n}', 'return *(volatile int *)0;\n}')}`);
+    const quits = source(ODD_DIGITS.replace('return 0;\n}', 'exit(0);\n}'));
+    const hangs = source(ODD_DIGITS.replace('return 0;\n}', 'for (;;) pause();\n}'));
+    const [c, q, h] = await Promise.all([crash, quits, hangs].map((f) => grade('sockets-creating-a-socket', f, ['odd-digits'])));
+    expect(c!.tests[0]?.result, summary(c!)).toBe('crash');
+    expect(c!.tests[0]?.feedback).toContain('crashed: SIGSEGV');
+    expect(q!.tests[0]?.feedback, summary(q!)).toContain('ended the program (exit status 0) instead of returning');
+    expect(h!.tests[0]?.feedback, summary(h!)).toContain('did not return within 2 s');
+  });
+
+  it('names the socket the function made when it is not IPv6 + UDP', async () => {
+    const stream = source(ODD_DIGITS.replace('SOCK_DGRAM', 'SOCK_STREAM'));
+    const r = await grade('sockets-creating-a-socket', stream, ['odd-digits']);
+    expect(r.tests[0]?.feedback, summary(r)).toContain('SOCK_STREAM socket where SOCK_DGRAM is needed');
+  });
+});
+
+describe('fail: in any task', () => {
+  const calculatorServer = (tests: string) =>
+    loadTask(taskCopy('calculator-server', { 'tests.yaml': tests }));
+  const BIND_FAILS = `tests:
+  - id: bind-fails
+    name: A server whose bind() fails exits non-zero with a message
+    tags: [error-handling]
+    fail: {call: bind, errno: EADDRINUSE}
+    after: {exit: nonzero, stderr: nonempty}
+`;
+
+  it('makes a program\'s bind() fail: a server that checks it exits, one that does not keeps running', async () => {
+    const task = calculatorServer(BIND_FAILS);
+    const opts = { seed: 1, sandbox: 'bwrap' as const };
+    const [good, bad] = await Promise.all([
+      gradeSubmission(task, path.join(FIXTURES, 'calculator-server', 'correct-c-plain', 'submission'), opts),
+      gradeSubmission(task, path.join(FIXTURES, 'calculator-server', 'ignores-bind-failure', 'submission'), opts),
+    ]);
+    expect(good.result, summary(good)).toBe('success');
+    expect(bad.result, summary(bad)).toBe('failed');
+    expect(bad.tests[0]?.feedback).toContain('did not exit');
+  });
+
+  it('rejects an unknown call or errno with the file, line and column', () => {
+    const bad = BIND_FAILS.replace('{call: bind, errno: EADDRINUSE}', '{call: bindd, errno: EADDRINUSED}');
+    let error: unknown;
+    try {
+      calculatorServer(bad);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(TaskError);
+    const lines = (error as TaskError).message.split('\n');
+    expect(lines.some((l) => /tests\.yaml:5:\d+: .*fail\.call/.test(l)), lines.join('\n')).toBe(true);
+    expect(lines.some((l) => /tests\.yaml:5:\d+: .*errno name/.test(l)), lines.join('\n')).toBe(true);
+  });
+
+  it('rejects kind: function without its function: block', () => {
+    const dir = taskCopy('sockets-creating-a-socket', {});
+    const yaml = path.join(dir, 'task.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/function:\n(  .*\n)+/, ''));
+    expect(() => loadTask(dir)).toThrow(/task\.yaml:\d+:\d+: kind: function needs a function: block/);
+  });
+});
