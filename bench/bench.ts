@@ -3,12 +3,14 @@
 import os from 'node:os';
 import { benchBatch } from './batch.js';
 import { benchClient } from './client.js';
+import { benchFunctions } from './functions.js';
 import { benchServer } from './server.js';
 import { printTable } from './stats.js';
 
 const suites: [string, string, () => Promise<Record<string, number>>][] = [
   ['server', 'calculator-server (target: whole < 500 ms, sandbox overhead < 20 ms per start)', benchServer],
   ['client', 'calculator-client (target: whole < 3 s)', benchClient],
+  ['functions', 'C-function tasks sockets-* (target: each < 1 s whole)', benchFunctions],
   ['batch', 'batch of 40 calculator-server submissions (target: < 20 s at 2 jobs)', benchBatch],
 ];
 

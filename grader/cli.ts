@@ -75,6 +75,14 @@ function sandboxOption(value: unknown): SandboxKind {
   return v;
 }
 
+/** A --jobs/--repeat style option: a whole number of at least 1, or the fallback when absent. */
+export function countOption(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} takes a whole number of at least 1, not '${value}'`);
+  return n;
+}
+
 export function seedOption(value: unknown): number {
   if (value === undefined) return 1;
   const n = Number(value);

@@ -82,8 +82,13 @@ function ended(task: Task, p: ProcessObservation): string {
   return `exited with status ${p.exitCode}`;
 }
 
-function stderrNote(p: ProcessObservation): string {
-  return p.stderr.trim() ? `; it printed on stderr: "${excerpt(p.stderr)}"` : '';
+/**
+ * What the program printed, for `details`: its output may echo a hidden
+ * test's inputs (its own command line), so it never goes in `feedback`.
+ */
+function printed(p: ProcessObservation, ...notes: string[]): string | undefined {
+  const parts = [...notes, ...(p.stderr.trim() ? [`stderr: "${excerpt(p.stderr)}"`] : [])];
+  return parts.length ? parts.join('; ') : undefined;
 }
 
 function fromFinding(f: Finding): TestVerdict {
@@ -149,27 +154,32 @@ function checkEnd(task: Task, test: TestSpec, obs: TestObservation, contexts: St
     const how = ended(task, p);
     return {
       result: p.signal ? 'crash' : 'failed',
-      feedback: `${who(task)} ${how} ${culprit(obs, contexts)}${p.signal ? '' : ': it must keep serving until it is killed'}${stderrNote(p)}`,
+      feedback: `${who(task)} ${how} ${culprit(obs, contexts)}${p.signal ? '' : ': it must keep serving until it is killed'}`,
+      details: printed(p),
     };
   }
   // The program must end by itself.
   if (p.stoppedBy !== null) return notExited(who(task), task, test, obs, contexts);
-  if (p.signal) return { result: 'crash', feedback: `${who(task)} ${ended(task, p)}${stderrNote(p)}` };
+  if (p.signal) return { result: 'crash', feedback: `${who(task)} ${ended(task, p)}`, details: printed(p) };
   const wrong = wrongResult(task, test, obs, contexts);
   if (wrong) return wrong;
   const code = p.exitCode ?? -1;
   if (a.exit === 'nonzero' && code === 0) {
-    return { result: 'failed', feedback: `${who(task)} exited with status 0, but this situation must end in a non-zero status${stderrNote(p)}`, details: `started as: ${test.argv.join(' ')}` };
+    return { result: 'failed', feedback: `${who(task)} exited with status 0, but this situation must end in a non-zero status`, details: printed(p, `started as: ${test.argv.join(' ')}`) };
   }
   if (typeof a.exit === 'number' && code !== a.exit) {
-    return { result: 'failed', feedback: `${who(task)} exited with status ${code}, expected ${a.exit}${stderrNote(p)}` };
+    return { result: 'failed', feedback: `${who(task)} exited with status ${code}, expected ${a.exit}`, details: printed(p) };
   }
   if (a.stderr !== undefined && !matches(a.stderr, p.stderr)) {
     const want = a.stderr === 'nonempty' ? 'a message on stderr explaining the problem' : a.stderr === 'empty' ? 'nothing on stderr' : 'an other message on stderr';
-    return { result: 'failed', feedback: `expected ${want}; stderr was ${p.stderr.trim() ? `"${excerpt(p.stderr)}"` : 'empty'}` };
+    return { result: 'failed', feedback: `expected ${want}; stderr was ${p.stderr.trim() ? 'something else' : 'empty'}`, details: printed(p) };
   }
   if (a.stdout !== undefined && !matches(a.stdout, p.stdout)) {
-    return { result: 'failed', feedback: `stdout does not have the expected form; it was ${p.stdout.trim() ? `"${excerpt(p.stdout)}"` : 'empty'}`, details: `expected a line matching /${a.stdout}/` };
+    return {
+      result: 'failed',
+      feedback: `stdout does not have the expected form${p.stdout.trim() ? '' : ': it was empty'}`,
+      details: `expected a line matching /${a.stdout}/; stdout: "${excerpt(p.stdout)}"`,
+    };
   }
   return missingResult(task, test, obs);
 }
@@ -186,7 +196,7 @@ export function decideVerdict(task: Task, test: TestSpec, obs: TestObservation, 
   if (limit) return limit;
 
   if (obs.ready === 'exited') {
-    return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(task, p)} before binding UDP port ${test.port}${stderrNote(p)}`, details: `started as: ${test.argv.join(' ')}` };
+    return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(task, p)} before binding UDP port ${test.port}`, details: printed(p, `started as: ${test.argv.join(' ')}`) };
   }
   if (obs.ready === 'ipv4-only') {
     return { result: 'failed', feedback: `${who(task)} bound port ${test.port} with an IPv4 socket: create it with AF_INET6 (the grader talks to ::1)` };

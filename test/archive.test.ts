@@ -3,23 +3,12 @@
 // where a name, a link or a size must be hostile. What a user notices: a good
 // archive grades like the folder it holds; a bad one is refused with a clear
 // "archive rejected: ..." and nothing is written outside the scratch folder.
-import { cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ARCHIVE_LIMITS, unpackArchive } from '../runner/archive.js';
-import { ROOT, fixture, grade, summary } from './helpers.js';
-
-const BIN = path.join(ROOT, 'bin', 'sockgrade.js');
-const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function tempDir(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-archive-test-'));
-  temps.push(d);
-  return d;
-}
+import { fixture, grade, summary, tempDir, runCli } from './helpers.js';
 
 /** Runs a Python snippet in `cwd`, with helpers to write zip and tar.gz entries exactly as given. */
 async function craft(cwd: string, body: string): Promise<void> {
@@ -184,7 +173,7 @@ describe('sockgrade grade with a rejected archive', () => {
   it('says in one line, exit 2, why the archive was refused', async () => {
     const dir = tempDir();
     await craft(dir, `zip_entries('eve.zip', [('server.c', b'int main(void){return 0;}', 0o100644), ('../../evil.c', b'x', 0o100644)])`);
-    const r = await execa(process.execPath, [BIN, 'grade', 'calculator-server', path.join(dir, 'eve.zip')], { reject: false, cwd: ROOT });
+    const r = await runCli(['grade', 'calculator-server', path.join(dir, 'eve.zip')]);
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim()).toMatch(/^sockgrade: archive rejected: .*eve\.zip: entry '\.\.\/\.\.\/evil\.c' escapes the submission folder \(\.\.\)$/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -2,27 +2,16 @@
 // of real submissions (folders, zips, tar.gz), graded in the real sandbox.
 // What they notice: one grade per student, nothing graded twice, a restart
 // after a kill picks up where it stopped, the outputs say what happened.
-import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { deadline, waitUntil } from '../runner/wait.js';
 import { csvField } from '../grader/batch/gradebook.js';
-import { ROOT, TASKS, fixture } from './helpers.js';
-
-const BIN = path.join(ROOT, 'bin', 'sockgrade.js');
-const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
-
-function tempDir(): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-batch-test-'));
-  temps.push(d);
-  return d;
-}
+import { BIN, ROOT, TASKS, fixture, tempDir, runCli } from './helpers.js';
 
 function sockgrade(args: string[]) {
-  return execa(process.execPath, [BIN, ...args], { reject: false, cwd: ROOT });
+  return runCli(args);
 }
 
 function noStackTrace(text: string): void {
@@ -75,8 +64,7 @@ function copyFixture(name: string, to: string): void {
 
 /** Packs a fixture as students do: its folder, named after the student, inside the archive. */
 async function archiveFixture(name: string, dir: string, student: string, kind: 'zip' | 'tar.gz'): Promise<void> {
-  const work = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-pack-'));
-  temps.push(work);
+  const work = tempDir('sockgrade-pack-');
   copyFixture(name, path.join(work, student));
   const file = path.join(dir, `${student}.${kind}`);
   if (kind === 'zip') await execa('zip', ['-qr', file, student], { cwd: work });
@@ -202,7 +190,7 @@ describe('sockgrade batch across restarts', () => {
     const ids = Array.from({ length: 12 }, (_, i) => `student${String(i).padStart(2, '0')}`);
     ids.forEach((id, i) => copyFixture(kinds[i % kinds.length]!, path.join(dir, id)));
 
-    const run = execa(process.execPath, [BIN, 'batch', 'calculator-server', dir, '--out', out, '--jobs', '2'], { reject: false, cwd: ROOT });
+    const run = runCli(['batch', 'calculator-server', dir, '--out', out, '--jobs', '2']);
     const recordsFile = path.join(out, 'records.jsonl');
     const complete = () => (existsSync(recordsFile) ? readFileSync(recordsFile, 'utf8').split('\n').length - 1 : 0);
     const some = await waitUntil(() => complete() >= 3, deadline(90_000), { intervalMs: 10, stop: () => run.exitCode !== undefined && run.exitCode !== null });
@@ -316,7 +304,7 @@ describe('sockgrade batch with bad input', () => {
   it('refuses --jobs 0', async () => {
     const base = tempDir();
     copyFixture('correct-c-plain', path.join(base, 'subs', 'ann'));
-    await oneLineError([path.join(base, 'subs'), '--jobs', '0'], /--jobs takes a whole number of parallel jobs, 1 or more, not '0'/);
+    await oneLineError([path.join(base, 'subs'), '--jobs', '0'], /--jobs takes a whole number of at least 1, not '0'/);
   });
 
   it('stops with exit 3 and the fix in one line when the machine has no sandbox, grading no one', async () => {
@@ -324,7 +312,7 @@ describe('sockgrade batch with bad input', () => {
     copyFixture('correct-c-plain', path.join(base, 'subs', 'ann'));
     copyFixture('correct-c-plain', path.join(base, 'subs', 'ben'));
     const out = path.join(base, 'out');
-    const r = await execa(process.execPath, [BIN, 'batch', 'calculator-server', path.join(base, 'subs'), '--out', out], { reject: false, cwd: ROOT, env: { PATH: '/nonexistent' }, extendEnv: false });
+    const r = await runCli(['batch', 'calculator-server', path.join(base, 'subs'), '--out', out], { env: { PATH: '/nonexistent' }, extendEnv: false });
     expect(r.exitCode, r.stderr).toBe(3);
     const lines = r.stderr.trim().split('\n').filter((l) => !/^sockgrade batch: |^\[/.test(l));
     expect(lines).toHaveLength(1);

@@ -1,23 +1,17 @@
 // `sockgrade check` on small task/fixture trees copied from calculator-server
 // and broken on purpose, graded for real: what a course's CI sees (the text
 // report, the JUnit XML, the exit status).
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { FIXTURES, ROOT, TASKS } from './helpers.js';
 
-const BIN = path.join(ROOT, 'bin', 'sockgrade.js');
-const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { FIXTURES, TASKS, tempDir, runCli } from './helpers.js';
 
 function tree(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-check-'));
-  temps.push(dir);
-  return dir;
+  return tempDir('sockgrade-check-');
 }
 
 /** tasks/<id>: calculator-server with only the tests named, task.yaml optionally rewritten. */
@@ -42,11 +36,7 @@ function addFixture(fixturesRoot: string, task: string, name: string, from: stri
 }
 
 function check(root: string, args: string[] = [], env: Record<string, string> = {}) {
-  return execa(process.execPath, [BIN, 'check', ...args], {
-    cwd: root,
-    reject: false,
-    env: { SOCKGRADE_TASKS: path.join(root, 'tasks'), NO_COLOR: '1', ...env },
-  });
+  return runCli(['check', ...args], { cwd: root, env: { SOCKGRADE_TASKS: path.join(root, 'tasks'), NO_COLOR: '1', ...env } });
 }
 
 /** The lines of the text report under the task heading `suite`, up to the next heading. */

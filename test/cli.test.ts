@@ -1,24 +1,17 @@
 // The command line as users and their scripts see it: exit statuses, one-line
 // errors without stack traces, the JSON report's shape.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { compileNative } from '../runner/sandbox/native.js';
 import { launcherSource } from '../runner/job/run-job.js';
-import { ROOT, TASKS, fixture } from './helpers.js';
-
-const BIN = path.join(ROOT, 'bin', 'sockgrade.js');
-const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+import { BIN, ROOT, TASKS, fixture, tempDir, runCli } from './helpers.js';
 
 function sockgrade(args: string[], opts: { env?: Record<string, string>; asUser?: number } = {}) {
-  const [file, argv] =
-    opts.asUser !== undefined
-      ? ['setpriv', ['--reuid', String(opts.asUser), '--regid', String(opts.asUser), '--clear-groups', '--', process.execPath, BIN, ...args]]
-      : [process.execPath, [BIN, ...args]];
-  return execa(file as string, argv as string[], { reject: false, env: opts.env, extendEnv: !opts.env, cwd: ROOT });
+  if (opts.asUser === undefined) return runCli(args, opts.env ? { env: opts.env, extendEnv: false } : {});
+  const id = String(opts.asUser);
+  return execa('setpriv', ['--reuid', id, '--regid', id, '--clear-groups', '--', process.execPath, BIN, ...args], { reject: false, cwd: ROOT });
 }
 
 function noStackTrace(text: string): void {
@@ -62,8 +55,7 @@ describe('sockgrade grade', () => {
   });
 
   it('reports every problem of a broken task.yaml with file:line:col, exit 2, no stack trace', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-task-'));
-    temps.push(dir);
+    const dir = tempDir('sockgrade-task-');
     cpSync(path.join(TASKS, 'calculator-server'), dir, { recursive: true });
     const yaml = readFileSync(path.join(dir, 'task.yaml'), 'utf8')
       .replace('port: 10000', 'port: ten-thousand')

@@ -3,27 +3,15 @@
 // upload) and the Docker images. Each script runs here for real; only the
 // platform's own commands (feedback-*, getinput) are stand-ins that record
 // how they were called, since no INGInious container exists on this machine.
-import { chmodSync, cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Ajv from 'ajv';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, fixture } from './helpers.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, ROOT, fixture, tempDir, validateGradescope, runCli } from './helpers.js';
 
-const BIN = path.join(ROOT, 'bin', 'sockgrade.js');
 const DOCKER = path.join(ROOT, 'docker');
-const SCHEMA = JSON.parse(readFileSync(path.join(DOCKER, 'gradescope', 'results.schema.json'), 'utf8'));
 const byteOrder = fixture('calculator-server', 'host-byte-order');
 const FEEDBACK = ['feedback-result', 'feedback-grade', 'feedback-msg', 'feedback-custom'];
-
-const temps: string[] = [];
-function tempDir(prefix: string): string {
-  const d = mkdtempSync(path.join(os.tmpdir(), prefix));
-  temps.push(d);
-  return d;
-}
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 /**
  * Stand-ins for INGInious's commands, on a PATH of their own: each call is
@@ -53,12 +41,7 @@ function calls(log: string): string[][] {
 }
 
 function sockgrade(args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [BIN, ...args], { reject: false, cwd: ROOT, env });
-}
-
-function validateGradescope(results: unknown): string {
-  const validate = new Ajv({ allErrors: true, allowUnionTypes: true }).compile(SCHEMA);
-  return validate(results) ? '' : new Ajv().errorsText(validate.errors);
+  return runCli(args, { env });
 }
 
 let json: { score: number; result: string; tests: { id: string; result: string }[] };

@@ -1,27 +1,23 @@
 // The isolation requirements of design.md, each checked against the real
 // sandbox: a probe program reports what it can see and do, the runner's
 // observation is asserted on.
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runJob } from '../runner/job/run-job.js';
 import type { CommandPlan, JobPlan, Limits, TestObservation, TestPlan } from '../runner/types.js';
-import { ROOT } from './helpers.js';
+import { ROOT, tempDir } from './helpers.js';
 
 const LIMITS: Limits = { cpuSeconds: 2, wallSeconds: 10, memoryMb: 256, processes: 16, fileSizeMb: 1, openFiles: 64, outputKb: 16 };
-const scratchDirs: string[] = [];
 
 function scratch(files: Record<string, string> = {}): string {
-  const base = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-test-'));
-  scratchDirs.push(base);
+  const base = tempDir();
   const work = path.join(base, 'work');
   mkdirSync(work);
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(work, name), text, { mode: 0o755 });
   return work;
 }
-afterAll(() => scratchDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 function shellTest(id: string, script: string, extra: Partial<TestPlan> = {}, limits: Partial<Limits> = {}): TestPlan {
   const program: CommandPlan = { argv: ['/bin/sh', '-c', script], limits: { ...LIMITS, ...limits } };

@@ -1,13 +1,9 @@
 // What a student hands in is graded from a scratch copy: the original is never
 // written, and the shapes a student may hand in all work.
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, cpSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { fixture, grade, summary } from './helpers.js';
-
-const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+import { describe, expect, it } from 'vitest';
+import { fixture, grade, summary, tempDir } from './helpers.js';
 
 function snapshot(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: false })
@@ -36,8 +32,7 @@ describe('submissions', () => {
   });
 
   it('runs a script handed in without its executable bit', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-sub-'));
-    temps.push(dir);
+    const dir = tempDir('sockgrade-sub-');
     cpSync(fixture('calculator-server', 'correct-python'), dir, { recursive: true });
     chmodSync(path.join(dir, 'server'), 0o644);
     const report = await grade('calculator-server', dir, ['sum-int', 'sum-text']);
@@ -45,8 +40,7 @@ describe('submissions', () => {
   });
 
   it('never follows a link in the submission to a file of the grading machine', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-sub-'));
-    temps.push(dir);
+    const dir = tempDir('sockgrade-sub-');
     const hostFile = path.join(dir, 'host-secret');
     writeFileSync(hostFile, '#!/bin/sh\necho secret\n', { mode: 0o600 });
     mkdirSync(path.join(dir, 'work'));
@@ -57,8 +51,7 @@ describe('submissions', () => {
   });
 
   it('gives a submission that does not compile score 0, result failed, with the compiler output', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-sub-'));
-    temps.push(dir);
+    const dir = tempDir('sockgrade-sub-');
     writeFileSync(path.join(dir, 'server.c'), 'int main(void) { return missing_function(; }\n');
     const report = await grade('calculator-server', dir);
     expect(report.result).toBe('failed');

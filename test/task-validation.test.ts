@@ -1,19 +1,14 @@
 // A task author's mistakes come back all at once, each with its file, line and
 // column, and what to do: never a stack trace, never only the first one.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { cpSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadTask } from '../grader/task/load.js';
 import { TaskError } from '../grader/task/yaml-file.js';
-import { TASKS } from './helpers.js';
-
-const temps: string[] = [];
-afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
+import { TASKS, tempDir } from './helpers.js';
 
 function taskWith(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-task-'));
-  temps.push(dir);
+  const dir = tempDir('sockgrade-task-');
   cpSync(path.join(TASKS, 'calculator-server'), dir, { recursive: true });
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
   return dir;

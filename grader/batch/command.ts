@@ -3,15 +3,8 @@
 // output folder of another task) is one line and exit 2, before anything is graded.
 import os from 'node:os';
 import path from 'node:path';
-import { openTask, parse, seedOption, UsageError } from '../cli.js';
+import { countOption, openTask, parse, seedOption } from '../cli.js';
 import { runBatch } from './run.js';
-
-function jobsOption(value: unknown): number {
-  if (value === undefined) return os.availableParallelism();
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--jobs takes a whole number of parallel jobs, 1 or more, not '${value}'`);
-  return n;
-}
 
 export async function batchCommand(args: string[]): Promise<number> {
   const { values, positionals } = parse(
@@ -25,7 +18,7 @@ export async function batchCommand(args: string[]): Promise<number> {
     },
     2,
   );
-  const jobs = jobsOption(values.jobs);
+  const jobs = countOption('--jobs', values.jobs, os.availableParallelism());
   const seed = seedOption(values.seed);
   const task = openTask(positionals[0]!);
   const dir = positionals[1]!;

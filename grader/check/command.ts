@@ -6,7 +6,7 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse, tasksDir, UsageError } from '../cli.js';
+import { countOption, parse, tasksDir, UsageError } from '../cli.js';
 import { isCorrectFixture } from '../fixtures.js';
 import { useColour } from '../report/text.js';
 import { listTaskIds, resolveTaskDir, type Task } from '../task/load.js';
@@ -23,13 +23,6 @@ import { checkTaskFolder, foldersWithoutTask, shown, type LoadedTask } from './w
 const FORMATS = ['text', 'junit'] as const;
 // Results that mean "ran into a limit": such fixtures take the longest to grade.
 const SLOW_RESULTS = new Set(['timeout', 'killed', 'overflow']);
-
-function countOption(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name} takes a whole number of at least 1, not '${value}'`);
-  return n;
-}
 
 /** --fixtures, else SOCKGRADE_FIXTURES, else the fixtures folder beside the tasks folder. */
 function fixturesRoot(option: unknown, tasksRoot: string): string {

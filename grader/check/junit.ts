@@ -2,20 +2,9 @@
 // GitHub test-report actions) display: one <testsuite> per task, one
 // <testcase> per check; a failing check is a <failure>, a warning passes
 // with its text in <system-out>.
+import { xmlAttr, xmlText } from '../report/xml.js';
 import type { CheckRun } from './model.js';
 
-// XML 1.0 cannot carry most control characters at all, even escaped, and a
-// fixture's output (quoted in feedback) may hold any byte: shown as \xNN.
-const NOT_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-function xml(text: string): string {
-  return text
-    .replace(NOT_XML, (c) => `\\x${c.codePointAt(0)!.toString(16).padStart(2, '0')}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;');
-}
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
@@ -27,14 +16,14 @@ export function formatCheckJunit(run: CheckRun): string {
   for (const suite of run.suites) {
     const n = (status: string) => suite.checks.filter((c) => c.status === status).length;
     const time = suite.checks.reduce((sum, c) => sum + c.durationMs, 0);
-    out.push(`  <testsuite name="${xml(suite.name)}" tests="${suite.checks.length}" failures="${n('fail')}" errors="0" skipped="${n('skip')}" time="${seconds(time)}">`);
+    out.push(`  <testsuite name="${xmlAttr(suite.name)}" tests="${suite.checks.length}" failures="${n('fail')}" errors="0" skipped="${n('skip')}" time="${seconds(time)}">`);
     for (const c of suite.checks) {
-      const open = `    <testcase classname="${xml(suite.name)}" name="${xml(c.name)}" time="${seconds(c.durationMs)}"`;
+      const open = `    <testcase classname="${xmlAttr(suite.name)}" name="${xmlAttr(c.name)}" time="${seconds(c.durationMs)}"`;
       const body = [c.summary, ...c.details].join('\n');
       if (c.status === 'ok') out.push(`${open}/>`);
-      else if (c.status === 'fail') out.push(`${open}>`, `      <failure message="${xml(c.summary)}">${xml(body)}</failure>`, '    </testcase>');
-      else if (c.status === 'skip') out.push(`${open}>`, `      <skipped message="${xml(c.summary)}"/>`, '    </testcase>');
-      else out.push(`${open}>`, `      <system-out>${xml(`warning: ${body}`)}</system-out>`, '    </testcase>');
+      else if (c.status === 'fail') out.push(`${open}>`, `      <failure message="${xmlAttr(c.summary)}">${xmlText(body)}</failure>`, '    </testcase>');
+      else if (c.status === 'skip') out.push(`${open}>`, `      <skipped message="${xmlAttr(c.summary)}"/>`, '    </testcase>');
+      else out.push(`${open}>`, `      <system-out>${xmlText(`warning: ${body}`)}</system-out>`, '    </testcase>');
     }
     out.push('  </testsuite>');
   }

@@ -1,23 +1,8 @@
 // JUnit XML, the report CI servers read (Jenkins, GitLab, GitHub test
 // reporters): one testsuite per task, one testcase per hidden test.
 import type { Report, TestReport } from './model.js';
+import { xmlAttr, xmlText } from './xml.js';
 
-// XML 1.0 cannot carry most control characters even escaped, and a student's
-// program may print any byte: those are written as visible \xNN text.
-const NOT_XML = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-function xmlText(s: string): string {
-  return s
-    .replace(NOT_XML, (c) => `\\x${c.codePointAt(0)!.toString(16).padStart(2, '0')}`)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;');
-}
-
-/** Attribute values keep their line breaks only as character references. */
-function xmlAttr(s: string): string {
-  return xmlText(s).replace(/"/g, '&quot;').replace(/\n/g, '&#10;').replace(/\r/g, '&#13;').replace(/\t/g, '&#9;');
-}
 
 function attrs(pairs: Record<string, string | number>): string {
   return Object.entries(pairs)
