@@ -125,8 +125,9 @@ select.select([s],[],[],3)
     }
   });
 
-  it('enforces the output, file size, process, CPU and wall-time limits', async () => {
+  it('enforces the output, file size, process, CPU, wall-time and memory limits', async () => {
     const obs = await observe([
+      shellTest('memory', 'python3 -c "x = bytearray(200_000_000)" 2>&1 | tail -1', {}, { memoryMb: 64 }),
       shellTest('output', 'yes flood'),
       shellTest('fsize', 'head -c 3000000 /dev/zero > big; echo status=$?'),
       shellTest('cpu', 'while :; do :; done', {}, { cpuSeconds: 1 }),
@@ -134,6 +135,8 @@ select.select([s],[],[],3)
       shellTest('procs', 'for i in $(seq 40); do sleep 5 & done; wait', { exitTimeoutMs: 3000 }, { processes: 8 }),
       shellTest('files', 'python3 -c "\nfs=[]\ntry:\n  [fs.append(open(\'/dev/null\')) for _ in range(500)]\nexcept OSError as e: print(\'open failed after\', len(fs))"', {}, { openFiles: 32 }),
     ]);
+    expect(obs.get('memory')!.process.stdout).toMatch(/MemoryError/);
+
     const output = obs.get('output')!.process;
     expect(output.stoppedBy).toBe('output-limit');
     expect(output.stdout.length).toBeLessThanOrEqual(LIMITS.outputKb * 1024);
