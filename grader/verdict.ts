@@ -77,7 +77,7 @@ function culprit(obs: TestObservation, contexts: StepContext[]): string {
   return `after datagram ${index + 1} of the test (${contexts[index]?.describe ?? 'a datagram'})`;
 }
 
-function ended(task: Task, p: ProcessObservation): string {
+function ended(p: ProcessObservation): string {
   if (p.signal) return `was killed by ${describeSignal(p.signal)}`;
   return `exited with status ${p.exitCode}`;
 }
@@ -118,7 +118,11 @@ export function checkSteps(task: Task, test: TestSpec, obs: TestObservation, con
     } else if (s.kind === 'receive' && spec.kind === 'receive') {
       if (s.outcome === 'not-run') return null;
       if (!s.datagram) {
-        if (s.outcome === 'program-exited') return null; // judged with the exit
+        if (s.outcome === 'program-exited') {
+          // Ending without the datagram the step waits for fails the test, whatever the exit says.
+          const p = obs.process;
+          return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(p)} without sending its datagram`, details: printed(p) };
+        }
         return { result: 'failed', feedback: `sent no datagram within ${s.waitedMs} ms` };
       }
       if (spec.expect !== null) {
@@ -151,7 +155,7 @@ function checkEnd(task: Task, test: TestSpec, obs: TestObservation, contexts: St
     if (allAnswered && last?.kind === 'send' && last.outcome === 'replied' && (obs.exitedDuringStep ?? obs.steps.length - 1) >= obs.steps.length - 1) {
       return null;
     }
-    const how = ended(task, p);
+    const how = ended(p);
     return {
       result: p.signal ? 'crash' : 'failed',
       feedback: `${who(task)} ${how} ${culprit(obs, contexts)}${p.signal ? '' : ': it must keep serving until it is killed'}`,
@@ -160,7 +164,7 @@ function checkEnd(task: Task, test: TestSpec, obs: TestObservation, contexts: St
   }
   // The program must end by itself.
   if (p.stoppedBy !== null) return notExited(who(task), task, test, obs, contexts);
-  if (p.signal) return { result: 'crash', feedback: `${who(task)} ${ended(task, p)}`, details: printed(p) };
+  if (p.signal) return { result: 'crash', feedback: `${who(task)} ${ended(p)}`, details: printed(p) };
   const wrong = wrongResult(task, test, obs, contexts);
   if (wrong) return wrong;
   const code = p.exitCode ?? -1;
@@ -196,7 +200,7 @@ export function decideVerdict(task: Task, test: TestSpec, obs: TestObservation, 
   if (limit) return limit;
 
   if (obs.ready === 'exited') {
-    return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(task, p)} before binding UDP port ${test.port}`, details: printed(p, `started as: ${test.argv.join(' ')}`) };
+    return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(p)} before binding UDP port ${test.port}`, details: printed(p, `started as: ${test.argv.join(' ')}`) };
   }
   if (obs.ready === 'ipv4-only') {
     return { result: 'failed', feedback: `${who(task)} bound port ${test.port} with an IPv4 socket: create it with AF_INET6 (the grader talks to ::1)` };

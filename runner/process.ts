@@ -171,7 +171,7 @@ export class ProgramRun {
     const root = this.treeRoot();
     if (root === null) return null;
     const pids = descendants(root);
-    this.peakProcesses = Math.max(this.peakProcesses, pids.length);
+    this.peakProcesses = Math.max(this.peakProcesses, pids.length - 1); // the launcher is not the program's
     return pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) / CLOCK_TICKS_PER_MS;
   }
 
@@ -211,9 +211,12 @@ export class ProgramRun {
       leftover = !(await waitUntil(() => processGone(init), deadline(2000)));
     }
     const metaText = await this.meta;
+    // The launcher's record: a "started" line before the program runs, then one line when it ends.
     let meta: { exit?: number; signal?: number; cpu_ms?: number; maxrss_kb?: number; exec_error?: string } = {};
+    const metaLines = metaText.trim().split('\n');
+    const launched = metaLines[0] === '{"started":1}';
     try {
-      meta = JSON.parse(metaText.trim().split('\n').pop() || '{}');
+      meta = metaLines.length > 1 ? JSON.parse(metaLines[metaLines.length - 1]!) : {};
     } catch {
       meta = {};
     }
@@ -236,6 +239,7 @@ export class ProgramRun {
       wallMs: Math.round(((this.exitedAt ?? performance.now()) - this.startedAt) * 10) / 10,
       cpuMs: meta.cpu_ms ?? this.cpuMsAtStop,
       maxRssKb: meta.maxrss_kb ?? this.rssKbAtStop,
+      launched,
       peakProcesses: this.peakProcesses,
       leftover,
       exitedAtMs: this.exitedAt === null ? null : Math.round(this.exitedAt - this.testStart),

@@ -122,6 +122,8 @@ export interface ProcessObservation {
   maxRssKb: number | null;
   /** Processes seen in the sandbox at the end; >= the limit means it hit the limit. */
   peakProcesses: number;
+  /** The launcher ran inside the sandbox: whatever failed after that is the program's doing. */
+  launched: boolean;
   /** Some process of the sandbox was still alive after the runner's cleanup. */
   leftover: boolean;
   /** Milliseconds since test start at which the program exited, if it did before cleanup. */

@@ -339,6 +339,11 @@ describe('sockgrade batch with bad input', () => {
     expect(r.stdout).toMatch(/3 student\(s\): 2 graded now, 1 already graded; 1 not passing, 1 grader error/);
     const ben = records(out).find((x) => x.id === 'ben')!.report as { error?: string };
     expect(ben.error).toMatch(/the grader failed on this submission: cannot write its reports: .*EISDIR/);
+    // The grader's failure is not a grade: once it is gone, a restart grades ben, and only him.
+    rmSync(path.join(out, 'reports', 'ben.json'), { recursive: true });
+    const again = await sockgrade(['batch', 'calculator-server', dir, '--out', out]);
+    expect(again.stdout).toMatch(/3 student\(s\): 1 graded now, 2 already graded/);
+    expect(gradebook(out).get('ben')).toMatchObject({ score: '100', result: 'success' });
   });
 });
 

@@ -226,7 +226,7 @@ describe('.ci/install-system-deps.sh', () => {
     writeFileSync(path.join(bin, 'dnf'), `#!/bin/sh\necho "$@" >> ${log}\nexit 0\n`);
     for (const f of readdirSync(bin)) chmodSync(path.join(bin, f), 0o755);
     await execa('/bin/bash', [path.join(ROOT, '.ci', 'install-system-deps.sh')], { env: { PATH: bin }, reject: false });
-    const wanted = ['bubblewrap', 'util-linux', 'iproute', 'gcc', 'glibc-devel', 'make', ...(existsSync('/usr/bin/python3') ? [] : ['python3']), 'unzip'];
+    const wanted = ['bubblewrap', 'util-linux', 'iproute', 'gcc', 'glibc-devel', 'make', ...(existsSync('/usr/bin/python3') ? [] : ['python3']), 'zip'];
     expect(readFileSync(log, 'utf8').trim()).toBe(`-y -q install ${wanted.join(' ')}`);
   });
 });

@@ -83,6 +83,21 @@ describe('the student sandbox', () => {
     }
   });
 
+  it('hands the program no inherited descriptor, and no way to take the launcher\'s', async () => {
+    const probe = [
+      'import ctypes, os',
+      "print('fds', sorted(int(f) for f in os.listdir('/proc/self/fd')))",
+      'libc = ctypes.CDLL(None, use_errno=True)',
+      'pidfd = os.pidfd_open(1)',
+      'got = libc.syscall(438, pidfd, 3, 0)  # pidfd_getfd(launcher, its meta fd)',
+      "print('getfd', got, os.strerror(ctypes.get_errno()))",
+    ].join('\n');
+    const obs = await observe([shellTest('fds', `python3 -c "${probe.replaceAll('"', '\\"')}"`)]);
+    const out = obs.get('fds')!.process.stdout;
+    expect(out).toMatch(/^fds \[0, 1, 2, 3\]$/m); // 3 is the listing's own
+    expect(out).toMatch(/^getfd -1 Operation not permitted$/m);
+  });
+
   it('gives each job a private loopback: two jobs bind the same port at once', async () => {
     const bindAndWait = shellTest(
       'bind',
@@ -158,9 +173,16 @@ select.select([s],[],[],3)
 
   it('leaves no process behind, even one that detached itself', async () => {
     const marker = `sockgrade-leftover-${process.pid}-${Date.now()}`;
-    const obs = await observe([
-      shellTest('daemon', `setsid sh -c 'exec -a ${marker} sleep 60' & echo started`, { end: 'kill' }),
-    ]);
+    const work = scratch();
+    // A detached process carrying the marker; the program waits until it runs, then exits.
+    const script = [
+      `setsid python3 -c "import sys, time; open('alive', 'w').write(sys.argv[1]); time.sleep(60)" ${marker} >/dev/null 2>&1 &`,
+      'while [ ! -s alive ]; do :; done',
+      'echo started',
+    ].join('\n');
+    const obs = await observe([shellTest('daemon', script)], work);
+    expect(obs.get('daemon')!.process.stdout).toContain('started');
+    expect(readFileSync(path.join(work, 'alive'), 'utf8')).toBe(marker); // it did run
     expect(obs.get('daemon')!.process.leftover).toBe(false);
     const survivors = readdirSync('/proc')
       .filter((p) => /^\d+$/.test(p))

@@ -3,9 +3,12 @@
 // archive bytes, one of the task folder. Student names are not hashed, so
 // two students who handed in the same thing get the same hash.
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { packageRoot } from '../../runner/paths.js';
 import type { Task } from '../task/load.js';
+
+const SOCKGRADE_VERSION = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 function hashFileBytes(h: Hash, file: string): void {
   const buf = Buffer.alloc(1 << 20);
@@ -50,9 +53,13 @@ export function submissionHash(submission: string): string {
   return h.digest('hex');
 }
 
-/** Everything in the task folder that can change a grade: not the statement, not dotfiles. */
+/**
+ * Everything that can change a grade: the task folder (not the statement, not
+ * dotfiles), and sockgrade's own version, whose checks and harness judge it.
+ */
 export function taskHash(task: Task): string {
   const h = createHash('sha256');
+  h.update(`sockgrade ${SOCKGRADE_VERSION}\0`);
   const statement = path.relative(task.dir, task.statementPath);
   hashTree(h, task.dir, '', (rel) => rel === statement || path.basename(rel).startsWith('.'));
   return h.digest('hex');

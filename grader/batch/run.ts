@@ -99,7 +99,10 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     // A grade holds while the submission, the task and the seed are those it was computed from.
     const valid = (r: GradeRecord | undefined): r is GradeRecord =>
       r !== undefined && r.submissionHash === hashes.get(r.id) && r.taskHash === currentTask && r.seed === opts.seed;
-    const todo = opts.regrade ? students : students.filter((s) => !valid(store.records.get(s.id)));
+    // An `error` grade is the grader's failure, never the student's: it stays in
+    // the gradebook until a restart grades that student again.
+    const settled = (r: GradeRecord | undefined) => valid(r) && r.report.result !== 'error';
+    const todo = opts.regrade ? students : students.filter((s) => !settled(store.records.get(s.id)));
     /** The valid grade of every current student who has one (students gone from the folder are left out). */
     const current = () => students.map((s) => store.records.get(s.id)).filter(valid);
 

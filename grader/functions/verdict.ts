@@ -217,7 +217,8 @@ export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObser
   if (obs.ready === 'not-ready' && !test.fail?.length) {
     const bound = r.calls.find((c) => c.name === 'bind' && c.ret === 0);
     const where = bound?.port !== undefined && bound.port !== test.port ? `: it bound port ${bound.port}; bind to the address it is given` : '';
-    return { result: 'failed', feedback: `${fn} did not bind UDP port ${test.port} (IPv6) within ${task.timeouts.readyMs} ms${where}`, details: callsDetail(r) };
+    // The port is the test's input: named in details only, which hidden tests do not show.
+    return { result: 'failed', feedback: `${fn} did not bind the given address (IPv6) within ${task.timeouts.readyMs} ms${where}`, details: `port ${test.port}; ${callsDetail(r)}` };
   }
   if (r.returned === null) return notReturned(task, test, fn, p, r, limit);
 

@@ -70,6 +70,10 @@ function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null
   }
   if (reply === null) {
     if (expect.optional) return null;
+    if (expect.status === 'error') {
+      const unknown = calc.opcodeOf(req.header) > 1;
+      return finding(`no answer to a request with ${unknown ? 'an unknown opcode' : 'an error'}: answer it with S=0 (the most significant bit of the header clear)`, asked);
+    }
     const unused = calc.unusedBits(req.header) !== 0;
     return finding(
       unused

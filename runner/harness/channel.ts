@@ -29,7 +29,11 @@ export function shimOrders(fail: FaultPlan[]): string {
 }
 
 export class ReportChannel {
-  private readonly nonce = randomBytes(16).toString('hex');
+  // One nonce per writer, each good only for its own kind of line: the shim's
+  // copy sits in the student's address space unprotected, so it must not be
+  // able to vouch for what the function returned.
+  private readonly shimNonce = randomBytes(16).toString('hex');
+  private readonly harnessNonce = randomBytes(16).toString('hex');
   private text = '';
   private dropped = 0;
   readonly drained: Promise<void>;
@@ -53,20 +57,34 @@ export class ReportChannel {
       pipe.end(text);
     };
     // Only to a reader that is there: an unread copy would be the student's to take.
-    give(SHIM_FD, plan.calls ? this.nonce + shimOrders(plan.calls.fail) : '');
-    give(HARNESS_FD, plan.viaHarness ? this.nonce : '');
+    give(SHIM_FD, plan.calls ? this.shimNonce + shimOrders(plan.calls.fail) : '');
+    give(HARNESS_FD, plan.viaHarness ? this.harnessNonce : '');
   }
 
   /** The authenticated lines (nonce removed), and how many others were written. */
   observation(): ReportObservation {
     const lines: string[] = [];
     let rejected = 0;
-    const prefix = `${this.nonce} `;
+    const writers = [
+      { prefix: `${this.shimNonce} `, may: /^(call|enter) / },
+      { prefix: `${this.harnessNonce} `, may: /^harness / },
+    ];
     const all = this.text.split('\n');
     if (all[all.length - 1] === '') all.pop();
     for (const line of all) {
-      if (line.startsWith(prefix)) lines.push(line.slice(prefix.length));
-      else rejected++;
+      // Anywhere in the line: bytes the program wrote without a newline must not hide a true line.
+      let taken = false;
+      for (const w of writers) {
+        const at = line.indexOf(w.prefix);
+        const rest = at < 0 ? '' : line.slice(at + w.prefix.length);
+        if (at >= 0 && w.may.test(rest)) {
+          lines.push(rest);
+          taken = true;
+          if (at > 0) rejected++;
+          break;
+        }
+      }
+      if (!taken) rejected++;
     }
     return { lines, rejected, truncated: this.dropped > 0 };
   }

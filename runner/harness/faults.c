@@ -68,6 +68,7 @@ static void emit(const char *fmt, ...) {
     size_t len = NONCE_LEN + 1 + ((size_t)n < sizeof line - NONCE_LEN - 2 ? (size_t)n : sizeof line - NONCE_LEN - 3);
     line[len++] = '\n';
     syscall(SYS_write, REPORT_FD, line, len);
+    explicit_bzero(line, NONCE_LEN); /* no copy of the nonce left on the stack */
     errno = saved;
 }
 

@@ -66,7 +66,7 @@ static void sg_report(const char *fmt, ...) {
     line[len++] = '\n';
     /* Raw system call: whatever the program did to write(), this line goes out. */
     syscall(SYS_write, SG_REPORT_FD, line, len);
-    memset(line, 0, SG_NONCE_LEN);
+    explicit_bzero(line, SG_NONCE_LEN); /* memset could be optimised away */
 }
 
 struct sg_run {

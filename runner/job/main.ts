@@ -31,8 +31,9 @@ function emit(event: JobEvent): void {
  * from ever being blamed on the student.
  */
 function sandboxFailed(p: ProcessObservation): boolean {
-  const setupError = p.exitCode === 1 && p.cpuMs === null && p.stoppedBy === null && p.stdout === '';
-  if (!setupError || !/^(bwrap|setpriv): /m.test(p.stderr)) return false;
+  // The launcher's own "started" record (which the program cannot forge or
+  // suppress) says the sandbox worked; only without it does bwrap's stderr count.
+  if (p.launched || p.stoppedBy !== null || !/^(bwrap|setpriv): /m.test(p.stderr)) return false;
   emit({ type: 'fatal', message: `sandbox-unavailable: ${p.stderr.trim().split('\n')[0]}` });
   return true;
 }

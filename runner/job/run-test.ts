@@ -34,7 +34,14 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
     }
     const readyMs = clock();
 
-    const pendingSends: { index: number; box: Mailbox }[] = [];
+    // Per peer socket, the last step that sent from it: any datagram that
+    // socket receives later, and that no step waited for, belongs to that step
+    // (a second answer to one request, or the answer to a fire-and-forget send).
+    const lastSendOn = new Map<Mailbox, number>();
+    const claimExtras = (box: Mailbox) => {
+      const obs = steps[lastSendOn.get(box) ?? -1];
+      if (obs?.kind === 'send') obs.replies.push(...box.drain());
+    };
     // Once the program fails to answer, the rest of the test cannot pass: do
     // not make a broken submission wait out every later step's timeout too.
     let silent = false;
@@ -49,9 +56,10 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
       const started = performance.now();
       const waited = () => Math.round(performance.now() - started);
       if (step.kind === 'send') {
+        claimExtras(await peer.socket(step.socket));
         const box = await peer.send(step.socket, step.datagram, test.port);
+        lastSendOn.set(box, steps.length);
         if (step.await === 'none') {
-          pendingSends.push({ index: steps.length, box });
           steps.push({ kind: 'send', outcome: 'sent', replies: [], cpuMsWhileWaiting: null, waitedMs: 0 });
           continue;
         }
@@ -59,8 +67,6 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
         const reply = await box.next(deadline(step.timeoutMs), gone);
         const cpuAfter = program.cpuMs();
         silent = reply === null;
-        // An answer sent just before the program ended may be read after its end was seen.
-        if (!reply && !program.running) pendingSends.push({ index: steps.length, box });
         steps.push({
           kind: 'send',
           outcome: reply ? 'replied' : program.running ? 'no-reply' : 'program-exited',
@@ -93,11 +99,9 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
     }
     const proc = await program.finish('end-of-test');
 
-    // Replies to fire-and-forget sends, and late ones: whatever reached their sockets by now.
-    for (const { index, box } of pendingSends) {
-      const obs = steps[index];
-      if (obs?.kind === 'send') obs.replies = box.drain();
-    }
+    // Whatever reached the peer's sockets by now: replies to fire-and-forget
+    // sends, answers read after the program's end was seen, extra answers.
+    for (const box of lastSendOn.keys()) claimExtras(box);
     let exitedDuringStep: number | null = null;
     if (proc.exitedAtMs !== null && !aliveAfterSteps) {
       for (let i = 0; i < stepStarts.length; i++) if (stepStarts[i]! <= proc.exitedAtMs) exitedDuringStep = i;
@@ -152,6 +156,7 @@ export function emptyProcess(): TestObservation['process'] {
     cpuMs: null,
     maxRssKb: null,
     peakProcesses: 0,
+    launched: false,
     leftover: false,
     exitedAtMs: null,
   };

@@ -1,6 +1,7 @@
 // Turns "run this argv with these limits" into the command line that runs it
 // inside the student sandbox (bubblewrap), or bare for --sandbox none.
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { needsReportChannel } from '../harness/channel.js';
 import type { CommandPlan, SandboxKind } from '../types.js';
 
 /** Where the submission's scratch folder appears inside the sandbox. */
@@ -66,7 +67,7 @@ function limitArgs(plan: CommandPlan): string[] {
   return [
     String(Math.max(1, Math.ceil(l.cpuSeconds))),
     String(l.memoryMb * 1024 * 1024),
-    String(l.processes),
+    String(l.processes + 1), // the launcher itself runs as the same user and counts too
     String(l.fileSizeMb * 1024 * 1024),
     String(l.openFiles),
   ];
@@ -78,6 +79,8 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnS
   const preload = [...(plan.preload ?? []), ...(plan.calls ? [nativePart(ctx.faultsShim, 'faults shim')] : [])];
   // sg-launch hands it on as LD_PRELOAD to the program only: a shim must not run inside the launcher.
   if (preload.length) env.SG_LD_PRELOAD = preload.join(':');
+  // The launcher keeps fds 5-7 open for the program only when they carry the report channel.
+  if (needsReportChannel(plan)) env.SG_REPORT_CHANNEL = '1';
 
   if (ctx.kind === 'none') {
     return {
@@ -100,6 +103,8 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnS
     '--clearenv',
     '--ro-bind', '/usr', '/usr', ...rootLinks(),
     '--dev', '/dev', '--proc', '/proc',
+    // --dev's own tmpfs has no size: a program could fill the machine's memory through /dev/shm.
+    '--size', String(16 * 1024 * 1024), '--tmpfs', '/dev/shm',
     '--size', String(64 * 1024 * 1024), '--tmpfs', '/tmp',
     '--dir', '/run/sockgrade',
     '--ro-bind', ctx.launcher, LAUNCHER_IN_SANDBOX,

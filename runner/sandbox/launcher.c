@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -45,7 +47,14 @@ int main(int argc, char **argv) {
     unsigned long long nofile = strtoull(argv[6], NULL, 10);
     char **cmd = argv + 8;
 
+    /* Not dumpable: the program runs as the same uid, and must not be able to
+     * trace this process or take its descriptors (pidfd_getfd) to forge or
+     * suppress the meta record. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     fcntl(meta_fd, F_SETFD, FD_CLOEXEC);
+    /* Said before the program runs: from here on, any failure is the program's,
+     * never the sandbox's (see sandboxFailed in runner/job/main.ts). */
+    if (write(meta_fd, "{\"started\":1}\n", 14) < 0) return 125;
     /* The exec-error pipe: closed by a successful exec, carries errno otherwise. */
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) != 0) return 125;
@@ -62,6 +71,16 @@ int main(int argc, char **argv) {
     if (pid < 0) return 125;
     if (pid == 0) {
         close(errpipe[0]);
+        /* Only stdin/out/err reach the program, and fds 5-7 when it carries the
+         * report channel: never a descriptor inherited from whoever started us.
+         * Everything from 3 up closes at exec (the exec-error pipe must stay
+         * open until then, wherever it landed). */
+        int keep_report = getenv("SG_REPORT_CHANNEL") != NULL;
+        unsetenv("SG_REPORT_CHANNEL");
+        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+            for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        if (keep_report)
+            for (int fd = 5; fd <= 7; fd++) fcntl(fd, F_SETFD, 0);
         signal(SIGPIPE, SIG_DFL);
         /* Preloads are for the program, not for sg-launch: they arrive as SG_LD_PRELOAD. */
         const char *preload = getenv("SG_LD_PRELOAD");
@@ -79,8 +98,15 @@ int main(int argc, char **argv) {
     ssize_t got = read(errpipe[0], &exec_errno, sizeof exec_errno);
     if (got != (ssize_t)sizeof exec_errno) exec_errno = 0;
 
+    /* As pid 1 of the sandbox, orphans are ours to reap: loop until the
+     * program itself ends, so none lingers as a zombie counted against it. */
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    for (;;) {
+        int st = 0;
+        pid_t w = waitpid(-1, &st, 0);
+        if (w == pid) { status = st; break; }
+        if (w < 0 && errno != EINTR) break;
+    }
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
 
