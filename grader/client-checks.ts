@@ -6,6 +6,7 @@ import type { Datagram, TestObservation } from '../runner/types.js';
 import type { StepContext } from './plan.js';
 import type { Task, TestSpec } from './task/load.js';
 import type { TestVerdict } from './verdict.js';
+import { hexBytes } from './excerpt.js';
 
 /** The task's result line with `value` in place of {result}. */
 export function resultLine(template: string, value: string): string {
@@ -82,8 +83,7 @@ export function missingResult(task: Task, test: TestSpec, obs: TestObservation):
 }
 
 function hex(d: Datagram): string {
-  const h = d.hex.slice(0, 48).replace(/(..)(?!$)/g, '$1 ');
-  return d.hex.length > 48 ? `${h} ... (${d.hex.length / 2} bytes)` : h || '(empty)';
+  return hexBytes(Buffer.from(d.hex, 'hex'));
 }
 
 /** `after.datagrams`: nothing sent at all, or nothing but copies of the request a step took. */

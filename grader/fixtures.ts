@@ -48,13 +48,6 @@ export function listFixtures(fixturesDir: string, taskId: string): Fixture[] {
     });
 }
 
-export function loadFixtureExpect(file: string): FixtureExpect {
-  const y = YamlFile.read(file);
-  const data = y.ok ? y.validate(fixtureExpectSchema, y.data()) : null;
-  if (!data) throw new TaskError(y.problems);
-  return data;
-}
-
 /** expect.yaml as `sockgrade check` reads it: every problem with its position, test ids checked against the task's. */
 export function readFixtureExpect(file: string, knownTests: string[] | null): { expect: FixtureExpect | null; problems: Problem[] } {
   const y = YamlFile.read(file);
@@ -68,6 +61,13 @@ export function readFixtureExpect(file: string, knownTests: string[] | null): { 
     }
   }
   return { expect: y.problems.length ? null : data, problems: y.problems };
+}
+
+/** expect.yaml, or a TaskError listing what is wrong with it. */
+export function loadFixtureExpect(file: string, knownTests: string[] | null = null): FixtureExpect {
+  const read = readFixtureExpect(file, knownTests);
+  if (!read.expect) throw new TaskError(read.problems);
+  return read.expect;
 }
 
 /** Declared to pass everything: such fixtures prove the tests can be passed, and measure the limits' margins. */

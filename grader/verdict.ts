@@ -7,6 +7,7 @@ import { decideFunctionVerdict } from './functions/verdict.js';
 import type { StepContext } from './plan.js';
 import type { Finding } from './protocols/protocol.js';
 import type { Task, TestSpec } from './task/load.js';
+import { excerpt } from './excerpt.js';
 
 export type TestResult = 'success' | 'failed' | 'timeout' | 'crash' | 'overflow' | 'killed' | 'error';
 
@@ -30,11 +31,6 @@ const SIGNALS: Record<string, string> = {
 
 export function describeSignal(signal: string): string {
   return `${signal} (${SIGNALS[signal] ?? 'signal'})`;
-}
-
-function excerpt(text: string, max = 200): string {
-  const t = text.trim().replace(/\s+/g, ' ');
-  return t.length > max ? `${t.slice(0, max)}...` : t;
 }
 
 function who(task: Task): string {

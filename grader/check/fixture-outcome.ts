@@ -4,11 +4,7 @@ import { compareWithExpect, type FixtureExpect } from '../fixtures.js';
 import type { Report } from '../report/model.js';
 import type { Graded } from './gradings.js';
 import { check, type CheckOutcome } from './model.js';
-
-function excerpt(text: string, max = 200): string {
-  const t = text.trim().replace(/\s+/g, ' ');
-  return t.length > max ? `${t.slice(0, max)}...` : t;
-}
+import { excerpt } from '../excerpt.js';
 
 /** Per test id, its result; '(build failed)' when nothing ran. The part of a report that must not vary. */
 export function outcomeOf(report: Report): Map<string, string> {

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import * as calc from '../../runner/codecs/calculator.js';
 import type { Finding, Protocol } from './protocol.js';
+import { hexBytes } from '../excerpt.js';
 
 const u32 = z.number().int().min(0).max(0xffffffff);
 
@@ -29,11 +30,6 @@ const requestExpectSchema = z
   })
   .strict();
 type RequestExpect = z.infer<typeof requestExpectSchema>;
-
-function hex(buf: Buffer): string {
-  const shown = buf.subarray(0, 24).toString('hex').replace(/(..)(?!$)/g, '$1 ');
-  return buf.length > 24 ? `${shown} ... (${buf.length} bytes)` : shown || '(empty)';
-}
 
 function u32hex(n: number | bigint): string {
   return Number(n).toString(16).padStart(8, '0').replace(/(..)(?!$)/g, '$1 ');
@@ -66,7 +62,7 @@ function otherOpResult(req: calc.Request): bigint | null {
 function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null): Finding | null {
   const asked = `request: ${calc.describeRequest(req)}`;
   if (expect === 'silence') {
-    return reply === null ? null : finding('answered a datagram that must get no answer', `${asked}; got: ${hex(reply)}`);
+    return reply === null ? null : finding('answered a datagram that must get no answer', `${asked}; got: ${hexBytes(reply)}`);
   }
   if (reply === null) {
     if (expect.optional) return null;
@@ -90,7 +86,7 @@ function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null
     const why = calc.referenceResult(req) === null && calc.opcodeOf(req.header) > 1 ? 'an unknown opcode' : 'an invalid request';
     return finding(
       `answered ${why} with S=1 (success): set S=0 (the most significant bit of the header) when the request cannot be served`,
-      `${asked}; got: ${hex(reply)}`,
+      `${asked}; got: ${hexBytes(reply)}`,
     );
   }
 
@@ -98,7 +94,7 @@ function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null
   if (expected === null) throw new Error('task bug: expected ok for a request the reference calculator rejects');
   const text = expect.text !== undefined || (expect.int === undefined && calc.wantsText(req.header));
   const want = `expected S=1 and ${text ? `"${expected}"` : `${expected} (${u32hex(expected)})`}`;
-  const details = `${asked}; ${want}; got: ${hex(reply)}`;
+  const details = `${asked}; ${want}; got: ${hexBytes(reply)}`;
 
   if (!res.success) {
     if (calc.unusedBits(req.header) !== 0) {
@@ -163,7 +159,7 @@ function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null
 
 function checkRequest(expect: RequestExpect, got: Buffer): Finding | null {
   const want = `expected: ${expect.op}, ${expect.format} answer, ${expect.ints.length} integer(s)`;
-  const details = `${want}; got: ${hex(got)}`;
+  const details = `${want}; got: ${hexBytes(got)}`;
   const req = calc.decodeRequest(got);
   if (!req) return finding('sent an empty datagram: a request starts with its header byte', details);
   const opcode = calc.OPS[expect.op];

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import * as ints from '../../runner/codecs/integers.js';
 import type { Finding, Protocol } from './protocol.js';
+import { hexBytes } from '../excerpt.js';
 
 const u32 = z.number().int().min(0).max(0xffffffff);
 
@@ -31,11 +32,6 @@ interface Sent {
 }
 
 const BYTE_ORDER = 'byte order';
-
-function hex(buf: Buffer): string {
-  const shown = buf.subarray(0, 24).toString('hex').replace(/(..)(?!$)/g, '$1 ');
-  return buf.length > 24 ? `${shown} ... (${buf.length} bytes)` : shown || '(empty)';
-}
 
 function finding(feedback: string, details: string): Finding {
   return { feedback, details };
@@ -90,7 +86,7 @@ function checkReply(expect: ReplyExpect, sent: Sent, reply: Buffer | null): Find
   if (reply === null) return finding('no answer came back to the address the integers came from (use the address recvfrom() filled in)', asked);
   const text = expect.text !== undefined || expect.sum === 'text';
   const want = expect.int ?? (expect.text !== undefined ? Number(expect.text) : ints.sum(sent.ints));
-  const details = `${asked}; expected ${text ? `"${want}"` : want}; got: ${hex(reply)}`;
+  const details = `${asked}; expected ${text ? `"${want}"` : want}; got: ${hexBytes(reply)}`;
   if (reply.length === 0) return finding('answered with an empty datagram', details);
   return text ? checkTextReply(want, sent, reply, details) : checkIntReply(want, sent, reply, details);
 }
@@ -98,7 +94,7 @@ function checkReply(expect: ReplyExpect, sent: Sent, reply: Buffer | null): Find
 function checkRequest(expect: RequestExpect, got: Buffer): Finding | null {
   const want = ints.encodeIntegers(expect.ints);
   const n = expect.ints.length;
-  const details = `expected ${n} integers: ${hex(want)}; got: ${hex(got)}`;
+  const details = `expected ${n} integers: ${hexBytes(want)}; got: ${hexBytes(got)}`;
   if (got.equals(want)) return null;
   if (got.length === want.length) {
     const values = ints.decodeIntegers(got)!;
