@@ -101,7 +101,7 @@ export function planJob(task: Task, workDir: string, opts: { seed: number; sandb
       return planned.plan;
     });
   const harness = task.function ? { harness: task.function.harnessPath } : {};
-  return { plan: { sandbox: opts.sandbox, workDir, build, tests, ...harness }, contexts, buildRule };
+  return { plan: { sandbox: opts.sandbox, workDir, build, tests, scratchMb: task.scratchMb, ...harness }, contexts, buildRule };
 }
 
 /** Upper bound on how long a job may take, so a stuck job is stopped. */

@@ -88,6 +88,8 @@ export interface JobPlan {
   workDir: string;
   build: CommandPlan | null;
   tests: TestPlan[];
+  /** Size of the tmpfs the scratch folder is moved onto inside the job (sandboxed jobs). */
+  scratchMb?: number;
   /** Host path of a function task's harness source: the runner compiles it on the host, trusted. */
   harness?: string;
 }

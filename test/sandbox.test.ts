@@ -1,7 +1,7 @@
 // The isolation requirements of design.md, each checked against the real
 // sandbox: a probe program reports what it can see and do, the runner's
 // observation is asserted on.
-import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -24,9 +24,9 @@ function shellTest(id: string, script: string, extra: Partial<TestPlan> = {}, li
   return { id, port: 10000, occupy: [], listen: false, program, ready: 'none', readyTimeoutMs: 2000, steps: [], end: 'exit', exitTimeoutMs: 5000, ...extra };
 }
 
-async function observe(tests: TestPlan[], workDir = scratch()): Promise<Map<string, TestObservation>> {
+async function observe(tests: TestPlan[], workDir = scratch(), scratchMb?: number): Promise<Map<string, TestObservation>> {
   chmodSync(path.dirname(workDir), 0o711); // mkdtemp makes 0700; the sandbox user must reach work/
-  const plan: JobPlan = { sandbox: 'bwrap', workDir, build: null, tests };
+  const plan: JobPlan = { sandbox: 'bwrap', workDir, build: null, tests, ...(scratchMb ? { scratchMb } : {}) };
   const events = await runJob(plan, { deadlineMs: 60_000 });
   const out = new Map<string, TestObservation>();
   for (const e of events) if (e.type === 'test') out.set(e.test.id, e.test);
@@ -169,6 +169,16 @@ select.select([s],[],[],3)
     expect(procs.stderr).toMatch(/fork|Resource temporarily unavailable|retry/i);
 
     expect(obs.get('files')!.process.stdout).toMatch(/open failed after 2\d/);
+  });
+
+  it('caps what the programs write in their folder, in all, and keeps it off the host disk', async () => {
+    const work = scratch();
+    const fill = 'i=0; while [ $i -lt 50 ] && head -c 4000000 /dev/zero > f$i 2>/dev/null; do i=$((i+1)); done; echo files=$i';
+    const obs = await observe([shellTest('disk', fill, {}, { fileSizeMb: 8 })], work, 16);
+    const files = Number(/files=(\d+)/.exec(obs.get('disk')!.process.stdout)?.[1]);
+    expect(files).toBeGreaterThanOrEqual(2); // it could write...
+    expect(files).toBeLessThanOrEqual(4); // ...16 MiB, not the 200 MB it tried
+    expect(existsSync(path.join(work, 'f0'))).toBe(false); // and none of it on the host
   });
 
   it('leaves no process behind, even one that detached itself', async () => {

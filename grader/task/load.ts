@@ -63,6 +63,8 @@ export interface Task {
   limits: Limits;
   buildLimits: Limits;
   timeouts: { readyMs: number; replyMs: number; exitMs: number };
+  /** Size of the programs' scratch folder (limits.disk_mb). */
+  scratchMb: number;
   /** How the program prints its result, with {result} for the value; null when the task does not say. */
   resultLine: string | null;
   tests: TestSpec[];
@@ -79,6 +81,9 @@ export const DEFAULT_LIMITS: Limits = {
   openFiles: 64,
   outputKb: 64,
 };
+
+/** The submission, its build and what its programs write, together. */
+const DEFAULT_SCRATCH_MB = 64;
 
 const DEFAULT_BUILD_LIMITS: Limits = {
   cpuSeconds: 30,
@@ -275,6 +280,7 @@ export function loadTask(dir: string): Task {
     limits: toLimits(y.limits, DEFAULT_LIMITS),
     buildLimits: toLimits(y.build_limits, DEFAULT_BUILD_LIMITS),
     timeouts: { readyMs: y.timeouts.ready_ms, replyMs: y.timeouts.reply_ms, exitMs: y.timeouts.exit_ms },
+    scratchMb: y.limits.disk_mb ?? DEFAULT_SCRATCH_MB,
     resultLine: y.result_line ?? null,
     tests,
     ...(fn ? { function: fn } : {}),

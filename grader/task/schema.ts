@@ -20,6 +20,8 @@ export const limitsSchema = z
     file_size_mb: positiveInt,
     open_files: positiveInt,
     output_kb: positiveInt,
+    /** What the programs may write in their folder, in all (a tmpfs of this size). */
+    disk_mb: positiveInt,
   })
   .partial()
   .strict();

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { ProgramRun } from '../process.js';
+import { scratchOnTmpfs } from '../sandbox/scratch.js';
 import type { SandboxContext } from '../sandbox/command.js';
 import type { JobEvent, JobPlan, ProcessObservation } from '../types.js';
 import { runTest } from './run-test.js';
@@ -51,9 +52,18 @@ async function main(): Promise<void> {
       return;
     }
   }
+  let workDir = plan.workDir;
+  if (spec.privateNetwork && plan.scratchMb) {
+    try {
+      workDir = scratchOnTmpfs(plan.workDir, plan.scratchMb, spec.dropToUid);
+    } catch (err) {
+      emit({ type: 'fatal', message: `sandbox-unavailable: cannot mount the scratch tmpfs in the job's mount namespace: ${(err as Error).message}` });
+      return;
+    }
+  }
   const ctx: SandboxContext = {
     kind: plan.sandbox,
-    workDir: plan.workDir,
+    workDir,
     launcher: spec.launcher,
     dropToUid: spec.dropToUid,
     harness: spec.harness ?? null,

@@ -2,11 +2,11 @@
 // folder to the sandbox user, start the job in a fresh network namespace and
 // stream its events back. A job that hangs is killed at its deadline.
 import { spawn } from 'node:child_process';
-import { chownSync, lstatSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { distRunnerDir, packageRoot } from '../paths.js';
 import { compileNative } from '../sandbox/native.js';
+import { chownTree } from '../sandbox/scratch.js';
 import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness/build.js';
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
 import type { JobEvent, JobPlan } from '../types.js';
@@ -19,15 +19,6 @@ export function launcherSource(): string {
   return path.join(packageRoot, 'runner', 'sandbox', 'launcher.c');
 }
 
-function chownTree(dir: string, uid: number): void {
-  chownSync(dir, uid, uid);
-  for (const entry of readdirSync(dir)) {
-    const p = path.join(dir, entry);
-    const st = lstatSync(p);
-    if (st.isDirectory()) chownTree(p, uid);
-    else if (!st.isSymbolicLink()) chownSync(p, uid, uid);
-  }
-}
 
 export interface RunJobOptions {
   /** Kill the whole job after this long (ms): a job must never hang a batch. */
@@ -58,7 +49,7 @@ export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEve
   const [file, args] =
     plan.sandbox === 'none'
       ? [process.execPath, [entry]]
-      : ['unshare', [...(root ? [] : ['--user', '--map-root-user']), '--net', '--', process.execPath, entry]];
+      : ['unshare', [...(root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--', process.execPath, entry]];
 
   const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end(JSON.stringify(spec));

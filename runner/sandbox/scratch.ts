@@ -1,0 +1,34 @@
+// The scratch folder the programs of one job write into. The host side hands
+// it to the sandbox user; inside the job's own mount namespace it is moved onto
+// a size-capped tmpfs, so that a program cannot fill the grading machine's disk
+// (the per-file limit does not bound how many files it writes), and whatever it
+// wrote vanishes with the job.
+import { execFileSync } from 'node:child_process';
+import { chownSync, cpSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+
+export function chownTree(dir: string, uid: number): void {
+  chownSync(dir, uid, uid);
+  for (const entry of readdirSync(dir)) {
+    const p = path.join(dir, entry);
+    const st = lstatSync(p);
+    if (st.isDirectory()) chownTree(p, uid);
+    else if (!st.isSymbolicLink()) chownSync(p, uid, uid);
+  }
+}
+
+/**
+ * Mounts a tmpfs of `sizeMb` beside `workDir` (in the job's private mount
+ * namespace only), copies the submission into it, and returns its path.
+ */
+export function scratchOnTmpfs(workDir: string, sizeMb: number, ownerUid: number | null): string {
+  const ram = `${workDir}-ram`;
+  mkdirSync(ram);
+  const owner = ownerUid === null ? '' : `,uid=${ownerUid},gid=${ownerUid}`;
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0755,nosuid,nodev${owner}`, 'sockgrade-scratch', ram], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  cpSync(workDir, ram, { recursive: true, verbatimSymlinks: true });
+  if (ownerUid !== null) chownTree(ram, ownerUid);
+  return ram;
+}
