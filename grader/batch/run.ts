@@ -17,6 +17,7 @@ import { makeProgress, type ProgressCounts, type ProgressMode } from './progress
 import { BatchStore, type GradeRecord } from './store.js';
 import { listStudents, type StudentEntry } from './submissions.js';
 import { summaryHtml } from './summary-page.js';
+import { inPool } from '../pool.js';
 
 export interface BatchOptions {
   task: Task;
@@ -79,14 +80,6 @@ function safeHash(s: StudentEntry): string {
   }
 }
 
-/** Runs `work` on every item, at most `n` at a time; stops taking new items once `stop()` holds. */
-async function inParallel<T>(items: T[], n: number, work: (item: T) => Promise<void>, stop: () => boolean): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length && !stop()) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
-}
 
 export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const started = performance.now();
@@ -124,13 +117,8 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
 
     const gradeAndRecord = async (s: StudentEntry) => {
       const t0 = performance.now();
-      let report: Report;
-      try {
-        report = await gradeStudent(task, s, opts);
-      } catch (err) {
-        machineFailure = err as SandboxUnavailableError;
-        return;
-      }
+      // Throws only when the machine cannot grade: the pool then starts no one else.
+      const report = await gradeStudent(task, s, opts);
       let record: GradeRecord = { id: s.id, entry: s.entry, submissionHash: hashes.get(s.id)!, taskHash: currentTask, seed: opts.seed, gradedAt: new Date().toISOString(), report };
       try {
         // Reports first: a stored grade always has its reports.
@@ -149,7 +137,9 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       writeCsv();
     };
     try {
-      await inParallel(todo, opts.jobs, gradeAndRecord, () => machineFailure !== null);
+      await inPool(todo, opts.jobs, gradeAndRecord);
+    } catch (err) {
+      machineFailure = err as SandboxUnavailableError;
     } finally {
       progress.stop();
     }

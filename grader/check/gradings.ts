@@ -6,7 +6,7 @@ import { SandboxUnavailableError } from '../../runner/errors.js';
 import { gradeSubmission } from '../grade.js';
 import type { Report } from '../report/model.js';
 import type { Task } from '../task/load.js';
-import { inPool } from './pool.js';
+import { inPool } from '../pool.js';
 
 export interface Grading {
   task: Task;
