@@ -5,15 +5,15 @@ import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { nativeCacheDir } from '../paths.js';
 
-const built = new Map<string, string>();
+/** Helpers this process has built or found already: their existence is not checked again. */
+const built = new Set<string>();
 
 export async function compileNative(source: string, kind: 'exe' | 'shared', extraArgs: string[] = []): Promise<string> {
   const text = readFileSync(source);
   const hash = createHash('sha256').update(text).update(kind).update(extraArgs.join(' ')).digest('hex').slice(0, 16);
   const name = `${path.basename(source, '.c')}-${hash}${kind === 'shared' ? '.so' : ''}`;
   const out = path.join(nativeCacheDir, name);
-  const cached = built.get(out);
-  if (cached) return cached;
+  if (built.has(out)) return out;
   if (!existsSync(out)) {
     mkdirSync(nativeCacheDir, { recursive: true });
     const tmp = `${out}.${process.pid}.tmp`;
@@ -23,6 +23,6 @@ export async function compileNative(source: string, kind: 'exe' | 'shared', extr
     await execa('gcc', ['-O2', '-Wall', ...flags, '-o', tmp, source, ...extraArgs]);
     renameSync(tmp, out); // atomic: parallel jobs never see a half-written helper
   }
-  built.set(out, out);
+  built.add(out);
   return out;
 }
