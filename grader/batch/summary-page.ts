@@ -1,8 +1,11 @@
 // summary.html: the batch at a glance, for a teaching assistant. One
 // self-contained file (inline CSS and SVG, no script, nothing fetched), so it
 // opens anywhere, offline, and can be mailed around. Everything a student
-// wrote or sent (ids, feedback quoting their bytes) is escaped.
+// wrote or sent (ids, feedback quoting their bytes) is escaped, control
+// characters included (grader/report/neutralise.ts).
 import type { TestResult } from '../verdict.js';
+import { cut } from '../excerpt.js';
+import { htmlText as escapeHtml } from '../report/neutralise.js';
 import type { Task } from '../task/load.js';
 import { reportBaseName } from './gradebook.js';
 import type { GradeRecord } from './store.js';
@@ -10,10 +13,6 @@ import type { GradeRecord } from './store.js';
 const RESULTS: TestResult[] = ['success', 'failed', 'timeout', 'crash', 'overflow', 'killed', 'error'];
 const FEEDBACK_SHOWN = 12;
 const FEEDBACK_CHARS = 300;
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const percent = (n: number, of: number) => (of ? Math.round((n / of) * 100) : 0);
@@ -91,7 +90,7 @@ function frequentFeedback(records: GradeRecord[]): string {
     .slice(0, FEEDBACK_SHOWN);
   if (!top.length) return '<p class="none">No failing test gave feedback.</p>';
   const items = top.map(([text, { students, times, tests }]) => {
-    const shown = text.length > FEEDBACK_CHARS ? `${text.slice(0, FEEDBACK_CHARS)}…` : text;
+    const shown = cut(text, FEEDBACK_CHARS, '…');
     const who = `${students.size} student${students.size === 1 ? '' : 's'}`;
     const where = `${times} failing test${times === 1 ? '' : 's'}: ${[...tests].map((id) => `<code>${escapeHtml(id)}</code>`).join(', ')}`;
     return `<li><span class="times">${who}</span> <q>${escapeHtml(shown)}</q> <span class="tests">(${where})</span></li>`;
