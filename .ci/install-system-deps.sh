@@ -23,6 +23,7 @@ have ip      || missing+=(iproute2)
 have gcc     || missing+=(gcc libc6-dev)
 have make    || missing+=(make)
 [ -x /usr/bin/python3 ] || missing+=(python3)   # the sandbox sees /usr only: python3 must be there
+/usr/bin/python3 -c 'import docutils' 2>/dev/null || missing+=(python3-docutils)   # tests render INGInious feedback as INGInious does
 have zip     || missing+=(zip)       # tests pack student archives; docker/gradescope packs the autograder
 if [ "$want_browser" = 1 ]; then
   have chromium || missing+=(chromium)

@@ -3,6 +3,7 @@
 // upload) and the Docker images. Each script runs here for real; only the
 // platform's own commands (feedback-*, getinput) are stand-ins that record
 // how they were called, since no INGInious container exists on this machine.
+import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -226,7 +227,9 @@ describe('.ci/install-system-deps.sh', () => {
     writeFileSync(path.join(bin, 'dnf'), `#!/bin/sh\necho "$@" >> ${log}\nexit 0\n`);
     for (const f of readdirSync(bin)) chmodSync(path.join(bin, f), 0o755);
     await execa('/bin/bash', [path.join(ROOT, '.ci', 'install-system-deps.sh')], { env: { PATH: bin }, reject: false });
-    const wanted = ['bubblewrap', 'util-linux', 'iproute', 'gcc', 'glibc-devel', 'make', ...(existsSync('/usr/bin/python3') ? [] : ['python3']), 'zip'];
+    const python = existsSync('/usr/bin/python3') ? [] : ['python3'];
+    const docutils = spawnSync('/usr/bin/python3', ['-c', 'import docutils'], { stdio: 'ignore' }).status === 0 ? [] : ['python3-docutils'];
+    const wanted = ['bubblewrap', 'util-linux', 'iproute', 'gcc', 'glibc-devel', 'make', ...python, ...docutils, 'zip'];
     expect(readFileSync(log, 'utf8').trim()).toBe(`-y -q install ${wanted.join(' ')}`);
   });
 });

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { FORMATS } from '../report/formats.js';
+import { visibleText } from '../report/neutralise.js';
 import { viewReport } from '../report/visibility.js';
 import type { Task } from '../task/load.js';
 import { writeFileAtomic } from './durable.js';
@@ -12,8 +13,10 @@ import type { GradeRecord } from './store.js';
 
 /** One CSV field (RFC 4180): quoted when it holds a comma, a quote, a line break or edge spaces. */
 export function csvField(value: string | number): string {
-  // A text starting like a formula (a student id "=HYPERLINK(...)") is kept as text in spreadsheets.
-  const s = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${value}` : String(value);
+  // A text starting like a formula (a student id "=HYPERLINK(...)") is kept as text in spreadsheets;
+  // control characters (an id is a file name) are shown as escapes, as in every rendering.
+  const text = typeof value === 'string' ? visibleText(value) : String(value);
+  const s = typeof value === 'string' && /^[=+\-@\t\r]/.test(value) ? `'${text}` : text;
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 

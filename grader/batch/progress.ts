@@ -2,6 +2,7 @@
 // failures so far); otherwise one plain line per graded student, which reads
 // well in a log file or a CI job.
 import cliProgress from 'cli-progress';
+import { visibleLine } from '../report/neutralise.js';
 
 export interface ProgressCounts {
   done: number;
@@ -77,7 +78,8 @@ class LineProgress implements Progress {
   graded(id: string, score: number, result: string, ms: number, c: ProgressCounts): void {
     const width = String(c.total).length;
     this.out.write(
-      `[${String(c.done).padStart(width)}/${c.total}] ${id}: ${score} ${result} (${(ms / 1000).toFixed(1)} s) | ` +
+      // The id comes from a file name a student chose: never raw on the terminal.
+      `[${String(c.done).padStart(width)}/${c.total}] ${visibleLine(id)}: ${score} ${result} (${(ms / 1000).toFixed(1)} s) | ` +
         `${this.clock.rate(c).toFixed(2)}/s, ETA ${this.clock.eta(c)} | not passing ${c.notPassing}, errors ${c.errors}\n`,
     );
   }

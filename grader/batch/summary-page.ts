@@ -1,8 +1,11 @@
 // summary.html: the batch at a glance, for a teaching assistant. One
 // self-contained file (inline CSS and SVG, no script, nothing fetched), so it
 // opens anywhere, offline, and can be mailed around. Everything a student
-// wrote or sent (ids, feedback quoting their bytes) is escaped.
+// wrote or sent (ids, feedback quoting their bytes) is escaped, control
+// characters included (grader/report/neutralise.ts).
 import type { TestResult } from '../verdict.js';
+import { cut } from '../excerpt.js';
+import { htmlText } from '../report/neutralise.js';
 import type { Task } from '../task/load.js';
 import { reportBaseName } from './gradebook.js';
 import type { GradeRecord } from './store.js';
@@ -10,10 +13,6 @@ import type { GradeRecord } from './store.js';
 const RESULTS: TestResult[] = ['success', 'failed', 'timeout', 'crash', 'overflow', 'killed', 'error'];
 const FEEDBACK_SHOWN = 12;
 const FEEDBACK_CHARS = 300;
-
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const percent = (n: number, of: number) => (of ? Math.round((n / of) * 100) : 0);
@@ -68,7 +67,7 @@ function testRows(task: Task, records: GradeRecord[]): string {
       const ran = records.map((r) => r.report.tests.find((x) => x.id === t.id)).filter((x) => x !== undefined);
       const passed = ran.filter((x) => x.passed).length;
       const rate = percent(passed, ran.length);
-      return `<tr data-test="${escapeHtml(t.id)}"><td><code>${escapeHtml(t.id)}</code></td><td>${escapeHtml(t.name)}</td><td class="num">${t.weight}</td><td>${rateBar(rate)}</td><td class="num rate-text">${passed}/${ran.length} (${rate}%)</td></tr>`;
+      return `<tr data-test="${htmlText(t.id)}"><td><code>${htmlText(t.id)}</code></td><td>${htmlText(t.name)}</td><td class="num">${t.weight}</td><td>${rateBar(rate)}</td><td class="num rate-text">${passed}/${ran.length} (${rate}%)</td></tr>`;
     })
     .join('\n');
 }
@@ -91,10 +90,10 @@ function frequentFeedback(records: GradeRecord[]): string {
     .slice(0, FEEDBACK_SHOWN);
   if (!top.length) return '<p class="none">No failing test gave feedback.</p>';
   const items = top.map(([text, { students, times, tests }]) => {
-    const shown = text.length > FEEDBACK_CHARS ? `${text.slice(0, FEEDBACK_CHARS)}…` : text;
+    const shown = cut(text, FEEDBACK_CHARS, '…');
     const who = `${students.size} student${students.size === 1 ? '' : 's'}`;
-    const where = `${times} failing test${times === 1 ? '' : 's'}: ${[...tests].map((id) => `<code>${escapeHtml(id)}</code>`).join(', ')}`;
-    return `<li><span class="times">${who}</span> <q>${escapeHtml(shown)}</q> <span class="tests">(${where})</span></li>`;
+    const where = `${times} failing test${times === 1 ? '' : 's'}: ${[...tests].map((id) => `<code>${htmlText(id)}</code>`).join(', ')}`;
+    return `<li><span class="times">${who}</span> <q>${htmlText(shown)}</q> <span class="tests">(${where})</span></li>`;
   });
   return `<ol class="feedback">\n${items.join('\n')}\n</ol>`;
 }
@@ -106,7 +105,7 @@ function identicalGroups(records: GradeRecord[]): string {
   if (!same.length) return '<p class="none">Every submission is different from the others.</p>';
   const items = same.map(
     (g) =>
-      `<li class="group">${g.length} students, score ${g[0]!.report.score}: ${g.map((r) => `<span class="student">${escapeHtml(r.id)}</span>`).join(', ')}</li>`,
+      `<li class="group">${g.length} students, score ${g[0]!.report.score}: ${g.map((r) => `<span class="student">${htmlText(r.id)}</span>`).join(', ')}</li>`,
   );
   return `<ul class="identical">\n${items.join('\n')}\n</ul>`;
 }
@@ -115,7 +114,7 @@ function studentRows(records: GradeRecord[]): string {
   return records
     .map((r) => {
       const href = `reports/${encodeURIComponent(reportBaseName(r.id))}.txt`;
-      return `<tr><td><a href="${escapeHtml(href)}">${escapeHtml(r.id)}</a></td><td class="num">${r.report.score}</td><td class="result-${r.report.result}">${r.report.result}</td></tr>`;
+      return `<tr><td><a href="${htmlText(href)}">${htmlText(r.id)}</a></td><td class="num">${r.report.score}</td><td class="result-${r.report.result}">${r.report.result}</td></tr>`;
     })
     .join('\n');
 }
@@ -148,12 +147,12 @@ export function summaryHtml(task: Task, records: GradeRecord[], generatedAt: Dat
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(task.id)}: batch summary</title>
+<title>${htmlText(task.id)}: batch summary</title>
 <style>${STYLE}</style>
 </head>
 <body>
-<h1>${escapeHtml(task.title)}</h1>
-<p class="meta">Task <code>${escapeHtml(task.id)}</code>, ${records.length} student(s), generated ${escapeHtml(generatedAt.toISOString())} by sockgrade.</p>
+<h1>${htmlText(task.title)}</h1>
+<p class="meta">Task <code>${htmlText(task.id)}</code>, ${records.length} student(s), generated ${htmlText(generatedAt.toISOString())} by sockgrade.</p>
 <div class="cards">
 ${card('students', records.length, 'students-count')}
 ${card('mean score', mean, 'mean-score')}

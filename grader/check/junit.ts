@@ -2,7 +2,7 @@
 // GitHub test-report actions) display: one <testsuite> per task, one
 // <testcase> per check; a failing check is a <failure>, a warning passes
 // with its text in <system-out>.
-import { xmlAttr, xmlText } from '../report/xml.js';
+import { xmlAttr, xmlText } from '../report/neutralise.js';
 import type { CheckRun } from './model.js';
 
 

@@ -3,13 +3,15 @@ import type { Report } from './model.js';
 import { formatGradescope } from './gradescope.js';
 import { formatInginious } from './inginious.js';
 import { formatJunit } from './junit.js';
+import { jsonSafe } from './neutralise.js';
 import { formatText } from './text.js';
 
 export type Formatter = (report: Report, opts: { colour: boolean }) => string;
 
 export const FORMATS: Record<string, Formatter> = {
   text: (r, o) => formatText(r, o.colour),
-  json: (r) => JSON.stringify(r, null, 2) + '\n',
+  // The contract's data, unchanged; only written so that printing it to a terminal is safe.
+  json: (r) => jsonSafe(JSON.stringify(r, null, 2)) + '\n',
   junit: (r) => formatJunit(r),
   gradescope: (r) => formatGradescope(r),
   // The calls to INGInious's feedback commands, as a script; the CLI makes them when they exist.

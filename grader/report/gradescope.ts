@@ -1,9 +1,12 @@
 // Gradescope's results.json (its autograder specification): a test per
 // hidden test, worth its weight scaled so that the whole task is worth 100
 // points, as sockgrade's own score. Gradescope enforces visibility itself,
-// so each test carries Gradescope's visibility field.
+// so each test carries Gradescope's visibility field. Its page shows the
+// outputs as plain text ("text" format): student text is neutralised
+// (neutralise.ts) so no control or bidi character acts on what is displayed.
 import type { Visibility } from '../task/load.js';
 import type { Report, TestReport } from './model.js';
+import { jsonSafe, visibleLine, visibleText } from './neutralise.js';
 
 export type GradescopeVisibility = 'hidden' | 'after_due_date' | 'after_published' | 'visible';
 
@@ -58,7 +61,7 @@ export function pointsPerTest(weights: number[]): number[] {
 
 function testOutput(t: TestReport): string {
   const verdict = t.passed || t.result === 'failed' ? '' : `[${t.result}]`;
-  return [verdict, t.feedback, t.details ?? ''].filter(Boolean).join('\n\n');
+  return visibleText([verdict, t.feedback, t.details ?? ''].filter(Boolean).join('\n\n'));
 }
 
 function summary(r: Report): string {
@@ -66,7 +69,7 @@ function summary(r: Report): string {
   const lines = [`${r.task}: ${passed}/${r.tests.length} tests passed, score ${r.score}/100 (${r.result})`];
   if (!r.build.ok) lines.push('', 'The build failed:', r.build.output);
   if (r.error) lines.push('', `The grader failed, not your submission: ${r.error}`);
-  return lines.join('\n');
+  return visibleText(lines.join('\n'));
 }
 
 export function gradescopeResults(r: Report): GradescopeResults {
@@ -81,7 +84,7 @@ export function gradescopeResults(r: Report): GradescopeResults {
     stdout_visibility: 'hidden',
     extra_data: { schema: r.schema, task: r.task, result: r.result, seed: r.seed, sandbox: r.sandbox },
     tests: r.tests.map((t, i) => ({
-      name: `${t.name} [${t.id}]`,
+      name: visibleLine(`${t.name} [${t.id}]`),
       score: t.passed ? points[i]! : 0,
       max_score: points[i]!,
       status: t.passed ? 'passed' : 'failed',
@@ -94,5 +97,5 @@ export function gradescopeResults(r: Report): GradescopeResults {
 }
 
 export function formatGradescope(r: Report): string {
-  return JSON.stringify(gradescopeResults(r), null, 2) + '\n';
+  return jsonSafe(JSON.stringify(gradescopeResults(r), null, 2)) + '\n';
 }

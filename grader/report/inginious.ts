@@ -1,9 +1,12 @@
 // What to tell INGInious, through the feedback commands of its containers:
 // the result, the grade (0-100), and the feedback text in reStructuredText,
-// one message per test appended to the task's feedback. Only the calls are
-// decided here; runner/platforms/inginious.ts makes them.
+// one message per test appended to the task's feedback. INGInious renders it
+// with raw HTML enabled: student text goes only in literal blocks and escaped
+// inline text (neutralise.ts), never where it could become markup. Only the
+// calls are decided here; runner/platforms/inginious.ts makes them.
 import type { TestResult } from '../verdict.js';
 import type { Report, TestReport } from './model.js';
+import { jsonSafe, rstInline, rstLines, rstLiteral, visibleLine } from './neutralise.js';
 
 /** One command line: the program, then its arguments. */
 export type FeedbackCall = string[];
@@ -20,48 +23,14 @@ const RESULT: Record<TestResult, string> = {
   error: 'crash',
 };
 
-/**
- * Text reStructuredText must show as written, inside a line: the characters
- * that open inline markup (emphasis, literals, roles, references,
- * substitutions) are escaped, so no student output or test name becomes markup.
- */
-export function rstInline(s: string): string {
-  return s.replace(/\s+/g, ' ').trim().replace(/[\\*`_|]/g, '\\$&');
-}
-
-/**
- * Several lines as a line block ("| " per line): its lines hold inline text
- * only, so nothing in them can start a list, a title or a directive.
- */
-function rstLines(text: string, by: number): string {
-  const pad = ' '.repeat(by);
-  return text
-    .trim()
-    .split('\n')
-    .map((l) => (l.trim() ? `${pad}| ${rstInline(l)}` : `${pad}|`))
-    .join('\n');
-}
-
-function indent(text: string, by: number): string {
-  const pad = ' '.repeat(by);
-  return text
-    .split('\n')
-    .map((l) => (l.trim() ? pad + l : ''))
-    .join('\n');
-}
-
-/** A literal block: shown verbatim, in a fixed-width font. */
-function literal(text: string, by: number): string {
-  return `${' '.repeat(by)}::\n\n${indent(text.replace(/\t/g, '    ').replace(/\s+$/, ''), by + 4)}\n`;
-}
-
 function header(r: Report): string {
   const passed = r.tests.filter((t) => t.passed).length;
   const parts = [`**Score: ${r.score}/100** (${r.result}: ${passed} of ${r.tests.length} tests passed)\n`];
   if (!r.build.ok) {
     const how = r.build.command ? `: ${rstInline(r.build.command)}` : '';
     parts.push(`**The build failed**${how}\n`);
-    if (r.build.output) parts.push(literal(r.build.output, 0));
+    const output = rstLiteral(r.build.output, 0);
+    if (output) parts.push(output);
   }
   if (r.error) parts.push(`.. error::\n\n${rstLines(`The grader failed, not your submission: ${r.error}`, 3)}\n`);
   return parts.join('\n') + '\n';
@@ -72,7 +41,8 @@ function testMessage(t: TestReport): string {
   const verdict = t.passed || t.result === 'failed' ? '' : ` (${t.result})`;
   const parts = [`- ${mark} ${rstInline(t.name)} \`\`${t.id}\`\`${verdict}\n`];
   if (!t.passed && t.feedback) parts.push(`${rstLines(t.feedback, 2)}\n`);
-  if (!t.passed && t.details) parts.push(literal(t.details, 2));
+  const details = t.passed || !t.details ? '' : rstLiteral(t.details, 2);
+  if (details) parts.push(details);
   return parts.join('\n') + '\n';
 }
 
@@ -85,7 +55,7 @@ export function inginiousCalls(r: Report): FeedbackCall[] {
     ['feedback-grade', String(r.score)],
     ['feedback-msg', `--message=${header(r)}`],
     ...r.tests.map((t) => ['feedback-msg', '--append', `--message=${testMessage(t)}`]),
-    ['feedback-custom', '--json', 'sockgrade', JSON.stringify(summary)],
+    ['feedback-custom', '--json', 'sockgrade', jsonSafe(JSON.stringify(summary))],
   ];
 }
 
@@ -97,7 +67,7 @@ function shellWord(s: string): string {
 export function formatInginious(r: Report): string {
   const lines = [
     '#!/bin/sh',
-    `# INGInious feedback for ${r.task}: run inside an INGInious grading container to deliver it.`,
+    `# INGInious feedback for ${visibleLine(r.task)}: run inside an INGInious grading container to deliver it.`,
     'set -e',
     ...inginiousCalls(r).map((call) => call.map(shellWord).join(' ')),
   ];

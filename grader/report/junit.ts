@@ -1,7 +1,7 @@
 // JUnit XML, the report CI servers read (Jenkins, GitLab, GitHub test
 // reporters): one testsuite per task, one testcase per hidden test.
 import type { Report, TestReport } from './model.js';
-import { xmlAttr, xmlText } from './xml.js';
+import { xmlAttr, xmlText } from './neutralise.js';
 
 
 function attrs(pairs: Record<string, string | number>): string {

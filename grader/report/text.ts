@@ -1,6 +1,10 @@
 // The report for a person at a terminal. Colours only when stdout is a
 // terminal (and NO_COLOR is unset), so a redirected report stays plain text.
+// Every text from the report goes through neutralise.ts: a student's escape
+// sequence is shown as \x1b, never obeyed, and their lines stay indented, away
+// from the left margin where the report's own lines are.
 import type { Report } from './model.js';
+import { terminalBlock, visibleLine } from './neutralise.js';
 
 export function useColour(stream: NodeJS.WriteStream = process.stdout): boolean {
   return Boolean(stream.isTTY) && !process.env.NO_COLOR;
@@ -12,24 +16,26 @@ export function formatText(r: Report, colour = false): string {
   const red = paint('31');
   const dim = paint('2');
   const bold = paint('1');
+  const line = visibleLine;
   const lines: string[] = [];
-  lines.push(bold(`${r.task}: ${r.submission}`));
+  lines.push(bold(`${line(r.task)}: ${line(r.submission)}`));
   if (r.build.command || !r.build.ok) {
-    lines.push(`build: ${r.build.ok ? green('ok') : red('FAILED')}${r.build.command ? dim(` (${r.build.command})`) : ''}`);
-    if (!r.build.ok && r.build.output) lines.push(...r.build.output.split('\n').map((l) => `  ${l}`));
+    lines.push(`build: ${r.build.ok ? green('ok') : red('FAILED')}${r.build.command ? dim(` (${line(r.build.command)})`) : ''}`);
+    if (!r.build.ok && r.build.output) lines.push(terminalBlock(r.build.output, '  '));
     else if (r.build.output) lines.push(dim(`  (${r.build.output.split('\n').length} line(s) of compiler output; see --format json)`));
   }
-  const width = Math.max(0, ...r.tests.map((t) => t.id.length));
-  for (const t of r.tests) {
+  const ids = r.tests.map((t) => line(t.id));
+  const width = Math.max(0, ...ids.map((id) => id.length));
+  r.tests.forEach((t, i) => {
     const mark = t.passed ? green('PASS') : red('FAIL');
     const verdict = t.passed || t.result === 'failed' ? '' : ` [${t.result}]`;
-    lines.push(`  ${mark}  ${t.id.padEnd(width)}  ${t.name}${red(verdict)}`);
-    if (!t.passed && t.feedback) lines.push(`        ${t.feedback}`);
-    if (!t.passed && t.details) lines.push(dim(`        ${t.details}`));
-  }
+    lines.push(`  ${mark}  ${ids[i]!.padEnd(width)}  ${line(t.name)}${red(verdict)}`);
+    if (!t.passed && t.feedback) lines.push(terminalBlock(t.feedback, '        '));
+    if (!t.passed && t.details) lines.push(dim(terminalBlock(t.details, '        ')));
+  });
   const passed = r.tests.filter((t) => t.passed).length;
   const score = r.score === 100 ? green(String(r.score)) : red(String(r.score));
   lines.push(`score: ${bold(score)}/100   result: ${r.result}   tests: ${passed}/${r.tests.length} passed   ${dim(`${r.duration_ms} ms`)}`);
-  if (r.error) lines.push(red(`grader error: ${r.error}`));
+  if (r.error) lines.push(red(`grader error: ${terminalBlock(r.error, '  ').trimStart()}`));
   return lines.join('\n') + '\n';
 }
