@@ -152,3 +152,34 @@ describe('fail: in any task', () => {
     expect(() => loadTask(dir)).toThrow(/task\.yaml:\d+:\d+: kind: function needs a function: block/);
   });
 });
+
+describe('the harness writes the report from a process that never loads the student\'s file', () => {
+  it('is linked as PIE with full RELRO: its GOT is read-only before main', async () => {
+    const { compileHarness } = await import('../runner/harness/build.js');
+    const { execFileSync } = await import('node:child_process');
+    const exe = await compileHarness(path.join(TASKS, 'sockets-creating-a-socket', 'harness.c'));
+    const dynamic = execFileSync('readelf', ['-d', '-l', exe], { encoding: 'utf8' });
+    expect(dynamic).toMatch(/GNU_RELRO/);
+    expect(dynamic).toMatch(/\(FLAGS_1\)\s+Flags: NOW PIE/);
+  });
+
+  it('cannot be made to forge "returned -1" by a function that rewrites the harness\'s GOT', async () => {
+    const r = await grade('sockets-creating-a-socket', path.join(FIXTURES, 'sockets-creating-a-socket', 'rewrites-got', 'submission.c'), ['socket-fails']);
+    expect(r.tests[0]?.result, summary(r)).toBe('failed');
+    expect(r.tests[0]?.feedback).toContain('must return -1 at once; it returned 0');
+  });
+
+  it('tells the student\'s exit(3) from the harness\'s own failure', async () => {
+    const quits = grade('sockets-creating-a-socket', path.join(FIXTURES, 'sockets-creating-a-socket', 'exits-3', 'submission.c'), ['odd-digits']);
+    // The task's bug: its harness reads an argument the task never gives.
+    const dir = taskCopy('sockets-creating-a-socket', {});
+    const harness = path.join(dir, 'harness.c');
+    writeFileSync(harness, readFileSync(harness, 'utf8').replace('sg_arg(&run, 0)', 'sg_arg(&run, 3)'));
+    const broken = gradeSubmission(loadTask(dir), source(ODD_DIGITS), { seed: 1, sandbox: 'bwrap', testIds: ['odd-digits'] });
+    const [q, b] = await Promise.all([quits, broken]);
+    expect(q.tests[0]?.result, summary(q)).toBe('failed');
+    expect(q.tests[0]?.feedback).toContain('ended the program (exit status 3) instead of returning');
+    expect(b.tests[0]?.result, summary(b)).toBe('error');
+    expect(b.tests[0]?.feedback).toContain("the task's harness failed (not your fault): a task argument is missing");
+  });
+});
