@@ -237,9 +237,7 @@ export class ProgramRun {
       stderr: this.stderr,
       outputTruncated: this.truncated,
       wallMs: Math.round(((this.exitedAt ?? performance.now()) - this.startedAt) * 10) / 10,
-      // Stopped: the launcher counts only what was reaped before it wrote its record (a
-      // function task's child may not be); the sample taken before the kill saw the whole tree.
-      cpuMs: meta.cpu_ms !== undefined && this.cpuMsAtStop !== null ? Math.max(meta.cpu_ms, this.cpuMsAtStop) : (meta.cpu_ms ?? this.cpuMsAtStop),
+      cpuMs: meta.cpu_ms ?? this.cpuMsAtStop,
       maxRssKb: meta.maxrss_kb ?? this.rssKbAtStop,
       launched,
       peakProcesses: this.peakProcesses,
