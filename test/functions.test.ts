@@ -2,7 +2,7 @@
 // harness, the faults shim and the peer on ::1. What a task author or a
 // student would notice; the five tasks' sample submissions are graded by
 // fixtures.test.ts.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -173,6 +173,7 @@ describe('the harness writes the report from a process that never loads the stud
     const quits = grade('sockets-creating-a-socket', path.join(FIXTURES, 'sockets-creating-a-socket', 'exits-3', 'submission.c'), ['odd-digits']);
     // The task's bug: its harness reads an argument the task never gives.
     const dir = taskCopy('sockets-creating-a-socket', {});
+    chmodSync(scratch, 0o755); // the student's build in the sandbox reads this copy's prelude
     const harness = path.join(dir, 'harness.c');
     writeFileSync(harness, readFileSync(harness, 'utf8').replace('sg_arg(&run, 0)', 'sg_arg(&run, 3)'));
     const broken = gradeSubmission(loadTask(dir), source(ODD_DIGITS), { seed: 1, sandbox: 'bwrap', testIds: ['odd-digits'] });

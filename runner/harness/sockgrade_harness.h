@@ -104,8 +104,27 @@ static void sg_take_nonce(void) {
     mprotect(sg_nonce_page, 4096, PROT_NONE);
 }
 
-/* One raw write of a whole line: pipes keep writes up to PIPE_BUF in one piece. */
-static void sg_emit(const char *line, size_t len) { sg_raw_write(SG_REPORT_FD, line, len); }
+/* The parent is the report channel's only writer: its lines go out in batches (one
+ * write per chunk read from the child, not one per line: a function that calls
+ * send() in a loop must not wait on the relay). */
+static char sg_out[64 * 1024];
+static size_t sg_out_len;
+
+static void sg_flush(void) {
+    for (size_t done = 0; done < sg_out_len;) {
+        long r = sg_raw_write(SG_REPORT_FD, sg_out + done, sg_out_len - done);
+        if (r == -EINTR) continue;
+        if (r <= 0) break; /* the runner is gone: nobody left to tell */
+        done += (size_t)r;
+    }
+    sg_out_len = 0;
+}
+
+static void sg_emit(const char *line, size_t len) {
+    if (sg_out_len + len > sizeof sg_out) sg_flush();
+    memcpy(sg_out + sg_out_len, line, len);
+    sg_out_len += len;
+}
 
 /* "NONCE harness TEXT\n" on the report channel: the parent's lines only. */
 static void sg_parent_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -135,6 +154,7 @@ static pid_t sg_child;
 static void sg_parent_fail(const char *what) __attribute__((noreturn));
 static void sg_parent_fail(const char *what) {
     sg_parent_report("failed %s", what);
+    sg_flush();
     if (sg_child > 0) kill(sg_child, SIGKILL);
     _exit(SG_EXIT_HARNESS);
 }
@@ -253,7 +273,7 @@ static void sg_on_child(int sig) { (void)sig; } /* only to interrupt ppoll */
 static void sg_parent_run(int from) __attribute__((noreturn));
 static void sg_parent_run(int from) {
     static struct sg_lines in;
-    static char chunk[4096];
+    static char chunk[64 * 1024];
     enum sg_stage stage = SG_STARTED;
     sigset_t during_wait;
     sigprocmask(SIG_SETMASK, NULL, &during_wait);
@@ -270,6 +290,7 @@ static void sg_parent_run(int from) {
         long r = syscall(SYS_read, from, chunk, sizeof chunk);
         if (r > 0) sg_parent_take(&in, chunk, (size_t)r, &stage);
         else if (r == 0 || errno != EINTR) open = 0;
+        sg_flush();
     }
     /* What the child wrote before it ended is in the pipe: read it, but not forever. */
     fcntl(from, F_SETFL, O_NONBLOCK);
@@ -279,6 +300,7 @@ static void sg_parent_run(int from) {
         drained += (size_t)r;
         sg_parent_take(&in, chunk, (size_t)r, &stage);
     }
+    sg_flush();
     if (stage == SG_RETURNED || stage == SG_REPORTED || stage == SG_DONE) _exit(0);
     /* The function did not return: the program ends as the child did (the verdict reads the
      * status or the signal). Not dumpable and RLIMIT_CORE: no core file. */
@@ -370,6 +392,7 @@ static struct sg_run sg_start(int argc, char **argv) {
         sg_take_nonce();
         sg_parent_fail("pipe failed");
     }
+    pid_t parent = getpid();
     sg_child = fork();
     if (sg_child < 0) {
         sg_take_nonce();
@@ -392,6 +415,9 @@ static struct sg_run sg_start(int argc, char **argv) {
     sigaction(SIGCHLD, &plain, NULL);
     sigprocmask(SIG_UNBLOCK, &chld, NULL);
     prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); /* the student's process is an ordinary one */
+    /* Nothing reports for the child once the parent is gone (without a pid namespace too). */
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent) _exit(SG_EXIT_HARNESS);
     run.library_path = argv[1];
     run.function_name = argv[2];
     run.argc = argc - 3;
