@@ -177,7 +177,15 @@ describe('the harness writes the report from a process that never loads the stud
     const harness = path.join(dir, 'harness.c');
     writeFileSync(harness, readFileSync(harness, 'utf8').replace('sg_arg(&run, 0)', 'sg_arg(&run, 3)'));
     const broken = gradeSubmission(loadTask(dir), source(ODD_DIGITS), { seed: 1, sandbox: 'bwrap', testIds: ['odd-digits'] });
-    const [q, b] = await Promise.all([quits, broken]);
+    // Says "harness failed" on every descriptor while it is loaded, then exits 3.
+    const early = grade('sockets-creating-a-socket', source(`__attribute__((constructor)) static void early(void) {
+    for (int fd = 0; fd < 64; fd++) if (write(fd, "\\nharness failed\\n", 16) < 0) {}
+    _exit(3);
+}
+${ODD_DIGITS}`), ['odd-digits']);
+    const [q, b, e] = await Promise.all([quits, broken, early]);
+    expect(e.tests[0]?.result, summary(e)).toBe('failed');
+    expect(e.tests[0]?.feedback).toContain('the program ended (exit status 3) before create_and_send_message() was called');
     expect(q.tests[0]?.result, summary(q)).toBe('failed');
     expect(q.tests[0]?.feedback).toContain('ended the program (exit status 3) instead of returning');
     expect(b.tests[0]?.result, summary(b)).toBe('error');
