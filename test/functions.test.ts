@@ -2,7 +2,7 @@
 // harness, the faults shim and the peer on ::1. What a task author or a
 // student would notice; the five tasks' sample submissions are graded by
 // fixtures.test.ts.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -150,5 +150,45 @@ describe('fail: in any task', () => {
     const yaml = path.join(dir, 'task.yaml');
     writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(/function:\n(  .*\n)+/, ''));
     expect(() => loadTask(dir)).toThrow(/task\.yaml:\d+:\d+: kind: function needs a function: block/);
+  });
+});
+
+describe('the harness writes the report from a process that never loads the student\'s file', () => {
+  it('is linked as PIE with full RELRO: its GOT is read-only before main', async () => {
+    const { compileHarness } = await import('../runner/harness/build.js');
+    const { execFileSync } = await import('node:child_process');
+    const exe = await compileHarness(path.join(TASKS, 'sockets-creating-a-socket', 'harness.c'));
+    const dynamic = execFileSync('readelf', ['-d', '-l', exe], { encoding: 'utf8' });
+    expect(dynamic).toMatch(/GNU_RELRO/);
+    expect(dynamic).toMatch(/\(FLAGS_1\)\s+Flags: NOW PIE/);
+  });
+
+  it('cannot be made to forge "returned -1" by a function that rewrites the harness\'s GOT', async () => {
+    const r = await grade('sockets-creating-a-socket', path.join(FIXTURES, 'sockets-creating-a-socket', 'rewrites-got', 'submission.c'), ['socket-fails']);
+    expect(r.tests[0]?.result, summary(r)).toBe('failed');
+    expect(r.tests[0]?.feedback).toContain('must return -1 at once; it returned 0');
+  });
+
+  it('tells the student\'s exit(3) from the harness\'s own failure', async () => {
+    const quits = grade('sockets-creating-a-socket', path.join(FIXTURES, 'sockets-creating-a-socket', 'exits-3', 'submission.c'), ['odd-digits']);
+    // The task's bug: its harness reads an argument the task never gives.
+    const dir = taskCopy('sockets-creating-a-socket', {});
+    chmodSync(scratch, 0o755); // the student's build in the sandbox reads this copy's prelude
+    const harness = path.join(dir, 'harness.c');
+    writeFileSync(harness, readFileSync(harness, 'utf8').replace('sg_arg(&run, 0)', 'sg_arg(&run, 3)'));
+    const broken = gradeSubmission(loadTask(dir), source(ODD_DIGITS), { seed: 1, sandbox: 'bwrap', testIds: ['odd-digits'] });
+    // Says "harness failed" on every descriptor while it is loaded, then exits 3.
+    const early = grade('sockets-creating-a-socket', source(`__attribute__((constructor)) static void early(void) {
+    for (int fd = 0; fd < 64; fd++) if (write(fd, "\\nharness failed\\n", 16) < 0) {}
+    _exit(3);
+}
+${ODD_DIGITS}`), ['odd-digits']);
+    const [q, b, e] = await Promise.all([quits, broken, early]);
+    expect(e.tests[0]?.result, summary(e)).toBe('failed');
+    expect(e.tests[0]?.feedback).toContain('the program ended (exit status 3) before create_and_send_message() was called');
+    expect(q.tests[0]?.result, summary(q)).toBe('failed');
+    expect(q.tests[0]?.feedback).toContain('ended the program (exit status 3) instead of returning');
+    expect(b.tests[0]?.result, summary(b)).toBe('error');
+    expect(b.tests[0]?.feedback).toContain("the task's harness failed (not your fault): a task argument is missing");
   });
 });

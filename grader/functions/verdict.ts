@@ -15,8 +15,6 @@ const FAMILIES: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_I
 const TYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW' };
 const AF_INET6 = 10;
 const SOCK_DGRAM = 2;
-/** Exit status of a harness that could not do its job (runner/harness/sockgrade_harness.h). */
-const HARNESS_FAILED = 3;
 
 const ERRNO_NAMES = new Map(Object.entries(osConstants.errno as Record<string, number>).map(([k, v]) => [v, k]));
 function errnoName(n: number): string {
@@ -200,6 +198,8 @@ export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObser
     return { result: 'error', feedback: `the grader could not start the task's harness (not your fault): ${p.execError ?? 'no report channel'}` };
   }
   const r = readRunReport(p.report.lines);
+  // Said only by the harness's parent, which runs none of the student's code: never an exit status.
+  if (r.failed !== null) return { result: 'error', feedback: `the task's harness failed (not your fault): ${r.failed}` };
   const limit = limitVerdict(task, p);
   // A function stopped by a CPU or wall limit is told why below, with what it was doing.
   if (limit && !(limit.result === 'timeout' && r.called && r.returned === null)) return limit;
@@ -207,7 +207,6 @@ export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObser
   if (r.loadError) return { result: 'failed', feedback: `your compiled file could not be loaded: ${r.loadError}` };
   if (r.missing) return { result: 'failed', feedback: `your file does not define ${fn}: check its name, and that it is not static` };
   if (!r.called) {
-    if (p.exitCode === HARNESS_FAILED && r.loaded) return { result: 'error', feedback: `the task's harness failed (not your fault): ${p.stderr.trim().slice(0, 200)}` };
     const how = p.signal ? `crashed (${describeSignal(p.signal)})` : p.stoppedBy ? 'hung' : `ended (exit status ${p.exitCode})`;
     return { result: p.signal ? 'crash' : 'failed', feedback: `the program ${how} before ${fn} was called: does your file run code of its own when it is loaded (a constructor)?` };
   }

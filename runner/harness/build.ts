@@ -48,7 +48,13 @@ export async function compileHarness(source: string): Promise<string> {
   const taskDir = path.dirname(source);
   // compileNative keys its cache on the source and these flags: the define makes
   // a changed header a changed build.
-  const flags = ['-I', HARNESS_DIR, '-I', taskDir, `-DSG_HEADERS=0x${headersHash(taskDir)}`, '-ldl'];
+  // Full RELRO and PIE: the loader makes the GOT read-only before main, and the
+  // harness's code and data are not at a fixed address (defence in depth: the
+  // student's code runs in the harness's child only, see sockgrade_harness.h).
+  const flags = [
+    '-I', HARNESS_DIR, '-I', taskDir, `-DSG_HEADERS=0x${headersHash(taskDir)}`,
+    '-fPIE', '-pie', '-Wl,-z,relro,-z,now', '-ldl',
+  ];
   try {
     return await compileNative(source, 'exe', flags);
   } catch (err) {

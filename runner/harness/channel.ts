@@ -6,9 +6,13 @@
 //   fd 6  the shim's: the nonce, then its orders (which calls to fail), then EOF
 //   fd 7  the harness's: the nonce, then EOF
 //
-// The student's code shares the process, so it can write on fd 5 too: lines
-// without the nonce are counted and dropped. Both readers take the nonce and
-// close their descriptor before the student's code runs.
+// A program task with `fail:` shares its process with the shim, so it can
+// write on fd 5 too: lines without the nonce are counted and dropped. A
+// function task's harness forks: the parent, which never loads the student's
+// code, reads fd 7 after the fork and writes the harness's lines; the child
+// (student code, and the shim's copy) writes to a pipe the parent checks and
+// relays (runner/harness/sockgrade_harness.h). The shim takes its nonce and
+// closes fd 6 before any student code runs.
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { CommandPlan, FaultPlan, ReportObservation } from '../types.js';
@@ -31,7 +35,7 @@ export function shimOrders(fail: FaultPlan[]): string {
 export class ReportChannel {
   // One nonce per writer, each good only for its own kind of line: the shim's
   // copy sits in the student's address space unprotected, so it must not be
-  // able to vouch for what the function returned.
+  // able to vouch for what the function returned; the harness's never does.
   private readonly shimNonce = randomBytes(16).toString('hex');
   private readonly harnessNonce = randomBytes(16).toString('hex');
   private text = '';

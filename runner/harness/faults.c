@@ -17,6 +17,11 @@
  * so the program cannot learn which call will fail; the nonce keeps a program
  * that writes the same words from passing for the shim.
  *
+ * In a function task the shim is loaded into the harness before it forks, and
+ * the student's code runs in the child, whose fd 5 is a pipe to the harness's
+ * parent: these lines reach the runner through the parent, which forwards
+ * them as they are (runner/harness/sockgrade_harness.h).
+ *
  * Not covered (documented in docs/function-tasks.md): statically linked
  * programs and raw system calls do not go through this shim.
  */

@@ -23,6 +23,8 @@ export interface RunReport {
   calls: CallRecord[];
   /** A receive that started and never came back (the program was stopped or died in it). */
   blockedIn: string | null;
+  /** The harness itself could not do its job (its parent says so, never the student's code). */
+  failed: string | null;
   /** The harness loaded the student's library and found the function. */
   loaded: boolean;
   loadError: string | null;
@@ -57,6 +59,7 @@ export function readRunReport(lines: readonly string[]): RunReport {
   const r: RunReport = {
     calls: [],
     blockedIn: null,
+    failed: null,
     loaded: false,
     loadError: null,
     missing: null,
@@ -79,7 +82,8 @@ export function readRunReport(lines: readonly string[]): RunReport {
       r.calls.push(call);
       if (r.blockedIn === what) r.blockedIn = null;
     } else if (source === 'harness') {
-      if (what === 'loaded') r.loaded = true;
+      if (what === 'failed') r.failed = rest.join(' ');
+      else if (what === 'loaded') r.loaded = true;
       else if (what === 'load-error') r.loadError = rest.join(' ');
       else if (what === 'missing') r.missing = rest.join(' ');
       else if (what === 'calling') r.called = true;

@@ -7,10 +7,10 @@
 
 int main(int argc, char **argv) {
     struct sg_run run = sg_start(argc, argv);
-    __typeof__(recv_and_handle_message) *function = (__typeof__(recv_and_handle_message) *)run.function;
     struct sockaddr_in6 src = sg_loopback(sg_arg(&run, 0));
+    __typeof__(recv_and_handle_message) *function = (__typeof__(recv_and_handle_message) *)sg_load(&run);
     sg_calling();
     int r = function((const struct sockaddr *)&src, sizeof src);
     sg_returned(r);
-    return 0;
+    sg_done();
 }

@@ -6,10 +6,10 @@
 
 int main(int argc, char **argv) {
     struct sg_run run = sg_start(argc, argv);
-    __typeof__(create_and_send_message) *function = (__typeof__(create_and_send_message) *)run.function;
     struct sockaddr_in6 dest = sg_loopback(sg_arg(&run, 0));
+    __typeof__(create_and_send_message) *function = (__typeof__(create_and_send_message) *)sg_load(&run);
     sg_calling();
     int r = function((const struct sockaddr *)&dest, sizeof dest);
     sg_returned(r);
-    return 0;
+    sg_done();
 }
