@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runJob } from '../runner/job/run-job.js';
 import { SubmissionTooLargeError } from '../runner/errors.js';
-import { escapeName, type FsPath } from '../runner/names.js';
+import { showPath, type FsPath } from '../runner/names.js';
 import { prepareSubmission, type Scratch } from '../runner/submission.js';
 import type { BuildObservation, JobEvent, SandboxKind, TestObservation } from '../runner/types.js';
 import { jobDeadlineMs, planJob } from './plan.js';
@@ -86,7 +86,7 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
   const base: ReportBase = {
     schema: REPORT_SCHEMA,
     task: task.id,
-    submission: typeof submission === 'string' ? submission : escapeName(submission),
+    submission: showPath(submission),
     seed: opts.seed,
     sandbox: opts.sandbox,
   };

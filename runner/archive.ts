@@ -81,16 +81,21 @@ export async function unpackArchive(file: FsPath, into: string, limits: ArchiveL
   const reject = (why: string) => new Rejected(`archive rejected: ${shown}: ${why}`);
   // A FIFO named x.zip would block the open, a device never end: only a regular file is read.
   const { fd, st } = openRegular(file, true);
+  let closeFd = true;
   const fits = (planned: PlannedEntry[]) => checkFits(scratchBytes(planned), `its ${plural(planned.length, 'entry', 'entries')} (${mibOf(planned.reduce((n, e) => n + e.size, 0))} unpacked)`, maxBytes);
   try {
-    if (/\.zip$/i.test(shown)) await unpackZip(fd, into, limits, st.size, reject, fits);
-    else await unpackTarGz(fd, into, limits, st.size, reject, fits);
+    if (/\.zip$/i.test(shown)) {
+      closeFd = false; // yauzl closes it with the zip
+      await unpackZip(fd, into, limits, st.size, reject, fits);
+    } else {
+      await unpackTarGz(fd, into, limits, st.size, reject, fits);
+    }
   } catch (err) {
     if (err instanceof SubmissionError) throw err;
     // yauzl, zlib and tar say what is broken; the student needs to know it is the archive.
     throw reject(`corrupt or unreadable archive (${(err as Error).message})`);
   } finally {
-    closeSync(fd);
+    if (closeFd) closeSync(fd);
   }
 }
 
@@ -224,7 +229,13 @@ const S_IFLNK = 0o120000;
 
 async function unpackZip(fd: number, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error, fits: Fits): Promise<void> {
   // decodeStrings off: we decode and check names ourselves, with our own messages.
-  const zip = await yauzl.fromFdPromise(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true });
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.fromFdPromise(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true });
+  } catch (err) {
+    closeSync(fd); // not a zip: yauzl never took the fd
+    throw err;
+  }
   try {
     if (zip.entryCount > limits.maxEntries) throw reject(`${zip.entryCount} entries, more than the ${limits.maxEntries} allowed`);
     const listed: ListedEntry[] = [];
@@ -266,7 +277,7 @@ async function unpackZip(fd: number, into: string, limits: ArchiveLimits, packed
       }
     });
   } finally {
-    zip.close();
+    zip.close(); // closes fd once its streams are done
   }
 }
 

@@ -64,6 +64,11 @@ export function escapeName(name: FsPath): string {
   return out;
 }
 
+/** A path for a report: as given when it is a string, escaped when it is bytes. */
+export function showPath(p: FsPath): string {
+  return typeof p === 'string' ? p : escapeName(p);
+}
+
 /** `name` (bytes) inside `dir`: a string path while both are UTF-8, else a Buffer path. */
 export function joinName(dir: FsPath, name: Buffer): FsPath {
   if (typeof dir === 'string' && isUtf8(name)) return path.join(dir, name.toString('utf8'));

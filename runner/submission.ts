@@ -55,7 +55,7 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
   const name = escapeName(baseName(source));
   if (st.isDirectory()) {
     const size = measureTree(source);
-    checkFits(size.bytes + pageRounded(0), `its ${plural(size.files, 'file')} (${mib(size.fileBytes)}) and ${plural(size.others, 'folder or link', 'folders or links')}`, opts.maxBytes);
+    checkFits(size.bytes + pageRounded(0), `its ${plural(size.files, 'file')} (${mib(size.fileBytes)})${size.others ? ` and ${plural(size.others, 'folder or link', 'folders or links')}` : ''}`, opts.maxBytes);
   } else if (!isArchive(name)) {
     checkFits(pageRounded(st.size) + pageRounded(0), `the file ${name} (${mib(st.size)})`, opts.maxBytes);
   }
