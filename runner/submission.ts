@@ -9,7 +9,7 @@ import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, op
 import os from 'node:os';
 import path from 'node:path';
 import { isArchive, unpackArchive } from './archive.js';
-import { SubmissionError } from './errors.js';
+import { SubmissionError, SubmissionTooLargeError } from './errors.js';
 import { baseName, escapeName, type FsPath } from './names.js';
 import { checkFits, copyRegular, copyTree, measureTree, mib, pageRounded, plural, specialKind } from './tree.js';
 
@@ -40,12 +40,27 @@ function statSubmission(source: FsPath): Stats {
   let st: Stats;
   try {
     st = statSync(source); // stat opens nothing: a FIFO or a device is only looked at
-  } catch {
-    throw new SubmissionError(`submission not found: ${escapeName(source)}`);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new SubmissionError(`submission not found: ${escapeName(source)}`);
+    throw new SubmissionError(`cannot read submission ${escapeName(source)}: ${(err as Error).message}`);
   }
   const special = st.isFile() || st.isDirectory() ? null : specialKind(st);
   if (special) throw new SubmissionError(`submission ${escapeName(source)} is ${special}: only a regular file or a folder can be graded`);
   return st;
+}
+
+/** Refuses, before anything is copied, a folder or file that would not fit (archives count their entries in archive.ts). */
+function measure(source: FsPath, st: Stats, name: string, maxBytes: number | undefined): void {
+  if (st.isDirectory()) {
+    const size = measureTree(source);
+    if (size.truncated && maxBytes !== undefined) {
+      throw new SubmissionTooLargeError(`submission larger than ${mib(maxBytes)}: it holds more than ${size.files + size.others} files and folders`);
+    }
+    checkFits(size.bytes + pageRounded(0), `its ${plural(size.files, 'file')} (${mib(size.fileBytes)})${size.others ? ` and ${plural(size.others, 'folder or link', 'folders or links')}` : ''}`, maxBytes);
+  } else if (!isArchive(name)) {
+    checkFits(pageRounded(st.size) + pageRounded(0), `the file ${name} (${mib(st.size)})`, maxBytes);
+  }
 }
 
 /** Copies (or unpacks) a submission into a fresh scratch folder. */
@@ -53,11 +68,11 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
   const st = statSubmission(source);
   const shown = escapeName(source);
   const name = escapeName(baseName(source));
-  if (st.isDirectory()) {
-    const size = measureTree(source);
-    checkFits(size.bytes + pageRounded(0), `its ${plural(size.files, 'file')} (${mib(size.fileBytes)})${size.others ? ` and ${plural(size.others, 'folder or link', 'folders or links')}` : ''}`, opts.maxBytes);
-  } else if (!isArchive(name)) {
-    checkFits(pageRounded(st.size) + pageRounded(0), `the file ${name} (${mib(st.size)})`, opts.maxBytes);
+  try {
+    measure(source, st, name, opts.maxBytes);
+  } catch (err) {
+    if (err instanceof SubmissionError) throw err;
+    throw new SubmissionError(`cannot read submission ${shown}: ${(err as Error).message}`);
   }
   const base = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-'));
   // Traversable, not listable: the sandbox user (nobody, when sockgrade runs as root) must reach work/.

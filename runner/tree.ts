@@ -39,6 +39,8 @@ export interface TreeSize {
   files: number;
   /** Folders and links. */
   others: number;
+  /** The walk stopped at MAX_ENTRIES: far too many for any scratch space. */
+  truncated: boolean;
 }
 
 // A folder that holds more entries than this is too big for any scratch space; its walk stops there.
@@ -46,9 +48,10 @@ const MAX_ENTRIES = 200_000;
 
 /** Walks `root` without opening anything; throws SubmissionError naming the first FIFO, socket or device found. */
 export function measureTree(root: FsPath): TreeSize {
-  const size: TreeSize = { bytes: 0, fileBytes: 0, files: 0, others: 0 };
+  const size: TreeSize = { bytes: 0, fileBytes: 0, files: 0, others: 0, truncated: false };
   const walk = (dir: FsPath, rel: string) => {
     for (const name of readdirSync(dir, { encoding: 'buffer' })) {
+      if (size.truncated) return;
       const p = joinName(dir, name);
       const r = rel ? `${rel}/${escapeName(name)}` : escapeName(name);
       const st = lstatSync(p);
@@ -62,7 +65,7 @@ export function measureTree(root: FsPath): TreeSize {
         size.others++;
         size.bytes += PAGE_BYTES;
       }
-      if (size.files + size.others > MAX_ENTRIES) return;
+      if (size.files + size.others >= MAX_ENTRIES) size.truncated = true;
       if (st.isDirectory()) walk(p, r);
     }
   };
