@@ -4,7 +4,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runJob } from '../runner/job/run-job.js';
-import { prepareSubmission } from '../runner/submission.js';
+import { SubmissionTooLargeError } from '../runner/errors.js';
+import { showPath, type FsPath } from '../runner/names.js';
+import { prepareSubmission, type Scratch } from '../runner/submission.js';
 import type { BuildObservation, JobEvent, SandboxKind, TestObservation } from '../runner/types.js';
 import { jobDeadlineMs, planJob } from './plan.js';
 import { REPORT_SCHEMA, type Report, type TestReport } from './report/model.js';
@@ -53,18 +55,50 @@ function testReport(task: Task, id: string, verdict: TestVerdict, durationMs: nu
   };
 }
 
-export async function gradeSubmission(task: Task, submission: string, opts: GradeOptions): Promise<Report> {
+/**
+ * The most scratch space a submission may take: half of the task's
+ * `limits.disk_mb`. The other half is the build's (objects, the program) and
+ * the program's own files; a submission that leaves no room to build would
+ * fail as a build error the student could not read as "too large".
+ */
+export function submissionBudgetBytes(task: Task): number {
+  return Math.floor((task.scratchMb * 1024 * 1024) / 2);
+}
+
+/** A submission too large for the scratch space: the student's failure, graded, with the reason. */
+function tooLargeReport(task: Task, base: ReportBase, message: string, ms: number): Report {
+  return {
+    ...base,
+    result: 'failed',
+    score: 0,
+    build: { ok: false, output: `${message}; the task gives each submission ${task.scratchMb} MiB of scratch space (limits.disk_mb) and keeps half of it for the build` },
+    tests: [],
+    duration_ms: Math.round(ms),
+    timing: { setup_ms: 0, build_ms: 0, tests_ms: 0 },
+  };
+}
+
+type ReportBase = Pick<Report, 'schema' | 'task' | 'submission' | 'seed' | 'sandbox'>;
+
+/** Grades `submission` (a path; bytes when its name is not UTF-8). */
+export async function gradeSubmission(task: Task, submission: FsPath, opts: GradeOptions): Promise<Report> {
   const started = performance.now();
-  const scratch = await prepareSubmission(submission, task.program);
+  const base: ReportBase = {
+    schema: REPORT_SCHEMA,
+    task: task.id,
+    submission: showPath(submission),
+    seed: opts.seed,
+    sandbox: opts.sandbox,
+  };
+  let scratch: Scratch;
+  try {
+    scratch = await prepareSubmission(submission, task.program, { maxBytes: submissionBudgetBytes(task) });
+  } catch (err) {
+    if (err instanceof SubmissionTooLargeError) return tooLargeReport(task, base, err.message, performance.now() - started);
+    throw err;
+  }
   try {
     const planned = planJob(task, scratch.workDir, opts);
-    const base = {
-      schema: REPORT_SCHEMA,
-      task: task.id,
-      submission,
-      seed: opts.seed,
-      sandbox: opts.sandbox,
-    } as const;
 
     if (!planned.buildRule && !existsSync(path.join(scratch.workDir, task.program))) {
       const wanted = [...task.build.map((b) => b.when), task.program].join(', ');

@@ -5,13 +5,15 @@
 // a folder that did not exist before. A single top-level folder (students zip
 // their folder) is unwrapped.
 import { once } from 'node:events';
-import { closeSync, copyFileSync, createReadStream, createWriteStream, mkdirSync, openSync, statSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, createReadStream, createWriteStream, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
 import yauzl from 'yauzl';
 import { SubmissionError } from './errors.js';
+import { escapeName, type FsPath } from './names.js';
+import { checkFits, mib as mibOf, openRegular, PAGE_BYTES, pageRounded, plural } from './tree.js';
 
 export interface ArchiveLimits {
   /** Entries of any kind, folders included. */
@@ -58,6 +60,7 @@ interface PlannedEntry extends ListedEntry {
 }
 
 export function isArchive(file: string): boolean {
+  // Only the extension matters; a name that is not UTF-8 is passed in escaped.
   return /\.(zip|tar\.gz|tgz)$/i.test(file);
 }
 
@@ -65,18 +68,40 @@ const mb = (n: number) => (n < 1024 * 1024 ? `${Math.ceil(n / 1024)} KB` : `${Ma
 
 class Rejected extends SubmissionError {}
 
-/** Unpacks `file` into `into` (created here; it must not exist) within `limits`. */
-export async function unpackArchive(file: string, into: string, limits: ArchiveLimits = ARCHIVE_LIMITS): Promise<void> {
-  const reject = (why: string) => new Rejected(`archive rejected: ${file}: ${why}`);
-  const packedBytes = statSync(file).size;
+/** Throws SubmissionTooLargeError when the planned entries do not fit the scratch space. */
+type Fits = (planned: PlannedEntry[]) => void;
+
+/**
+ * Unpacks `file` into `into` (created here; it must not exist) within
+ * `limits`, and only when the unpacked entries fit in `maxBytes` of scratch
+ * space, counted from their listed sizes as tmpfs holds them (whole pages).
+ */
+export async function unpackArchive(file: FsPath, into: string, limits: ArchiveLimits = ARCHIVE_LIMITS, maxBytes?: number): Promise<void> {
+  const shown = escapeName(file);
+  const reject = (why: string) => new Rejected(`archive rejected: ${shown}: ${why}`);
+  // A FIFO named x.zip would block the open, a device never end: only a regular file is read.
+  const { fd, st } = openRegular(file, true);
+  let closeFd = true;
+  const fits = (planned: PlannedEntry[]) => checkFits(scratchBytes(planned), `its ${plural(planned.length, 'entry', 'entries')} (${mibOf(planned.reduce((n, e) => n + e.size, 0))} unpacked)`, maxBytes);
   try {
-    if (/\.zip$/i.test(file)) await unpackZip(file, into, limits, packedBytes, reject);
-    else await unpackTarGz(file, into, limits, packedBytes, reject);
+    if (/\.zip$/i.test(shown)) {
+      closeFd = false; // yauzl closes it with the zip
+      await unpackZip(fd, into, limits, st.size, reject, fits);
+    } else {
+      await unpackTarGz(fd, into, limits, st.size, reject, fits);
+    }
   } catch (err) {
-    if (err instanceof Rejected) throw err;
+    if (err instanceof SubmissionError) throw err;
     // yauzl, zlib and tar say what is broken; the student needs to know it is the archive.
     throw reject(`corrupt or unreadable archive (${(err as Error).message})`);
+  } finally {
+    if (closeFd) closeSync(fd);
   }
+}
+
+/** What the planned entries take on a tmpfs: the folder itself, each file in whole pages, a page per folder or link. */
+function scratchBytes(planned: PlannedEntry[]): number {
+  return PAGE_BYTES + planned.reduce((n, e) => n + (e.kind === 'file' || e.kind === 'hardlink' ? pageRounded(e.size) : PAGE_BYTES), 0);
 }
 
 /** Splits a stored name into safe components, or says why it is refused. */
@@ -92,7 +117,7 @@ function components(name: string, reject: (why: string) => Error, what = `entry 
 }
 
 /** From the listed entries to what will be written, with every check that needs the whole list. */
-function planEntries(listed: ListedEntry[], limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error): PlannedEntry[] {
+function planEntries(listed: ListedEntry[], limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error, fits: Fits): PlannedEntry[] {
   if (listed.length > limits.maxEntries) throw reject(`more than ${limits.maxEntries} entries`);
   const total = listed.filter((e) => e.kind === 'file').reduce((sum, e) => sum + e.size, 0);
   if (total > limits.maxTotalBytes) throw reject(`unpacks to ${mb(total)}, more than the ${mb(limits.maxTotalBytes)} allowed`);
@@ -149,6 +174,8 @@ function planEntries(listed: ListedEntry[], limits: ArchiveLimits, packedBytes: 
   }
   const copies = planned.filter((e) => e.kind === 'hardlink').reduce((sum, e) => sum + e.size, 0);
   if (total + copies > limits.maxTotalBytes) throw reject(`unpacks to ${mb(total + copies)}, more than the ${mb(limits.maxTotalBytes)} allowed`);
+  // Inside every cap, and still too big once each file takes whole pages: too large, not hostile.
+  fits(planned);
   return planned;
 }
 
@@ -200,9 +227,15 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
-async function unpackZip(file: string, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error): Promise<void> {
+async function unpackZip(fd: number, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error, fits: Fits): Promise<void> {
   // decodeStrings off: we decode and check names ourselves, with our own messages.
-  const zip = await yauzl.openPromise(file, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true });
+  let zip: yauzl.ZipFile;
+  try {
+    zip = await yauzl.fromFdPromise(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true });
+  } catch (err) {
+    closeSync(fd); // not a zip: yauzl never took the fd
+    throw err;
+  }
   try {
     if (zip.entryCount > limits.maxEntries) throw reject(`${zip.entryCount} entries, more than the ${limits.maxEntries} allowed`);
     const listed: ListedEntry[] = [];
@@ -234,7 +267,7 @@ async function unpackZip(file: string, into: string, limits: ArchiveLimits, pack
       listed.push(e);
       zipEntries.push(entry);
     }
-    const planned = planEntries(listed, limits, packedBytes, reject);
+    const planned = planEntries(listed, limits, packedBytes, reject, fits);
     await writeEntries(into, planned, async (dest) => {
       for (const e of planned) {
         if (e.kind !== 'file') continue;
@@ -244,7 +277,7 @@ async function unpackZip(file: string, into: string, limits: ArchiveLimits, pack
       }
     });
   } finally {
-    zip.close();
+    zip.close(); // closes fd once its streams are done
   }
 }
 
@@ -261,9 +294,10 @@ async function readSmall(stream: NodeJS.ReadableStream): Promise<string> {
  * decompressed stream is capped, so a gzip bomb stops at the cap rather than
  * at the end of the disk. An error thrown by `onEntry` ends the walk.
  */
-async function walkTar(file: string, maxStreamBytes: number, reject: (why: string) => Error, onEntry: (e: ReadEntry) => void): Promise<void> {
+async function walkTar(fd: number, maxStreamBytes: number, reject: (why: string) => Error, onEntry: (e: ReadEntry) => void): Promise<void> {
   const parser = new Parser({ strict: true });
-  const source = createReadStream(file);
+  // From the start each time (two walks), on the fd the caller opened and closes.
+  const source = createReadStream('', { fd, start: 0, autoClose: false });
   const inflated = source.pipe(createGunzip());
   let failure: unknown = null;
   let fail: (err: unknown) => void = () => {};
@@ -312,7 +346,7 @@ const TAR_KINDS: Partial<Record<string, Kind>> = {
   Link: 'hardlink',
 };
 
-async function unpackTarGz(file: string, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error): Promise<void> {
+async function unpackTarGz(file: number, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error, fits: Fits): Promise<void> {
   // Headers, padding and PAX records on top of the file bytes.
   const maxStreamBytes = limits.maxTotalBytes + (limits.maxEntries + 2) * 3 * 512 + 10240;
   const listed: ListedEntry[] = [];
@@ -336,7 +370,7 @@ async function unpackTarGz(file: string, into: string, limits: ArchiveLimits, pa
     });
     e.resume();
   });
-  const planned = planEntries(listed, limits, packedBytes, reject);
+  const planned = planEntries(listed, limits, packedBytes, reject, fits);
   const files = new Map(planned.filter((p) => p.kind === 'file').map((p) => [p.index, p]));
 
   await writeEntries(into, planned, async (dest) => {

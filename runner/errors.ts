@@ -5,5 +5,13 @@ export class SandboxUnavailableError extends Error {
 
 /** A submission that cannot be prepared (missing, unreadable, rejected archive). */
 export class SubmissionError extends Error {
-  override readonly name = 'SubmissionError';
+  override readonly name: string = 'SubmissionError';
+}
+
+/**
+ * A submission that does not fit the scratch space the task gives it: the
+ * student's failure (graded `failed`, with this message), never the machine's.
+ */
+export class SubmissionTooLargeError extends SubmissionError {
+  override readonly name = 'SubmissionTooLargeError';
 }

@@ -1,11 +1,17 @@
 // A submission, copied into a private scratch folder: the original is never
 // written, and nothing is run here. A single file becomes the program (or its
-// C source); archives are unpacked with caps by archive.ts.
-import { chmodSync, closeSync, cpSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+// C source); archives are unpacked with caps by archive.ts. Before anything
+// is copied, the submission is measured as the scratch tmpfs will hold it
+// (tree.ts): one that cannot fit is refused as too large, the student's
+// failure rather than a sandbox failure half-way through the copy. Only
+// regular files, folders and links are read (tree.ts); names are bytes (names.ts).
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { isArchive, unpackArchive } from './archive.js';
-import { SubmissionError } from './errors.js';
+import { SubmissionError, SubmissionTooLargeError } from './errors.js';
+import { baseName, escapeName, type FsPath } from './names.js';
+import { checkFits, copyRegular, copyTree, measureTree, mib, pageRounded, plural, specialKind } from './tree.js';
 
 export interface Scratch {
   /** Host path of the scratch copy; the program's working directory in the sandbox. */
@@ -24,26 +30,63 @@ function startsWith(file: string, magic: string): boolean {
   return buf.toString('latin1') === magic;
 }
 
+export interface PrepareOptions {
+  /** The most the submission may take once copied, counted as tmpfs does (whole pages); no cap when absent. */
+  maxBytes?: number;
+}
+
+/** The submission itself (followed when it is a link: it was named on purpose), or why it cannot be read. */
+function statSubmission(source: FsPath): Stats {
+  let st: Stats;
+  try {
+    st = statSync(source); // stat opens nothing: a FIFO or a device is only looked at
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new SubmissionError(`submission not found: ${escapeName(source)}`);
+    throw new SubmissionError(`cannot read submission ${escapeName(source)}: ${(err as Error).message}`);
+  }
+  const special = st.isFile() || st.isDirectory() ? null : specialKind(st);
+  if (special) throw new SubmissionError(`submission ${escapeName(source)} is ${special}: only a regular file or a folder can be graded`);
+  return st;
+}
+
+/** Refuses, before anything is copied, a folder or file that would not fit (archives count their entries in archive.ts). */
+function measure(source: FsPath, st: Stats, name: string, maxBytes: number | undefined): void {
+  if (st.isDirectory()) {
+    const size = measureTree(source);
+    if (size.truncated && maxBytes !== undefined) {
+      throw new SubmissionTooLargeError(`submission larger than ${mib(maxBytes)}: it holds more than ${size.files + size.others} files and folders`);
+    }
+    checkFits(size.bytes + pageRounded(0), `its ${plural(size.files, 'file')} (${mib(size.fileBytes)})${size.others ? ` and ${plural(size.others, 'folder or link', 'folders or links')}` : ''}`, maxBytes);
+  } else if (!isArchive(name)) {
+    checkFits(pageRounded(st.size) + pageRounded(0), `the file ${name} (${mib(st.size)})`, maxBytes);
+  }
+}
+
 /** Copies (or unpacks) a submission into a fresh scratch folder. */
-export async function prepareSubmission(source: string, program: string): Promise<Scratch> {
-  if (!existsSync(source)) throw new SubmissionError(`submission not found: ${source}`);
+export async function prepareSubmission(source: FsPath, program: string, opts: PrepareOptions = {}): Promise<Scratch> {
+  const st = statSubmission(source);
+  const shown = escapeName(source);
+  const name = escapeName(baseName(source));
+  try {
+    measure(source, st, name, opts.maxBytes);
+  } catch (err) {
+    if (err instanceof SubmissionError) throw err;
+    throw new SubmissionError(`cannot read submission ${shown}: ${(err as Error).message}`);
+  }
   const base = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-'));
   // Traversable, not listable: the sandbox user (nobody, when sockgrade runs as root) must reach work/.
   chmodSync(base, 0o711);
   const workDir = path.join(base, 'work');
   const cleanup = () => rmSync(base, { recursive: true, force: true });
   try {
-    const st = statSync(source);
     if (st.isDirectory()) {
-      // Links are copied as links: inside the sandbox they can only point into it.
-      cpSync(source, workDir, { recursive: true, verbatimSymlinks: true });
-    } else if (isArchive(source)) {
-      await unpackArchive(source, workDir);
-    } else if (st.isFile()) {
-      mkdirSync(workDir);
-      cpSync(source, path.join(workDir, source.endsWith('.c') ? `${program}.c` : program));
+      copyTree(source, workDir);
+    } else if (isArchive(name)) {
+      await unpackArchive(source, workDir, undefined, opts.maxBytes);
     } else {
-      throw new SubmissionError(`submission is neither a file nor a folder: ${source}`);
+      mkdirSync(workDir);
+      copyRegular(source, path.join(workDir, name.endsWith('.c') ? `${program}.c` : program), true);
     }
     // A script handed in without its x bit (archives often lose it) still runs.
     // lstat, never stat: a `server` that is a link to a host file must not be read or chmod-ed here.
@@ -56,6 +99,6 @@ export async function prepareSubmission(source: string, program: string): Promis
   } catch (err) {
     cleanup();
     if (err instanceof SubmissionError) throw err;
-    throw new SubmissionError(`cannot prepare submission ${source}: ${(err as Error).message}`);
+    throw new SubmissionError(`cannot prepare submission ${shown}: ${(err as Error).message}`);
   }
 }

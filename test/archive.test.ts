@@ -3,7 +3,8 @@
 // where a name, a link or a size must be hostile. What a user notices: a good
 // archive grades like the folder it holds; a bad one is refused with a clear
 // "archive rejected: ..." and nothing is written outside the scratch folder.
-import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -177,5 +178,55 @@ describe('sockgrade grade with a rejected archive', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim()).toMatch(/^sockgrade: archive rejected: .*eve\.zip: entry '\.\.\/\.\.\/evil\.c' escapes the submission folder \(\.\.\)$/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('an archive inside every cap that does not fit the scratch space', () => {
+  // 998 files of 67,000 bytes (1,000 random, then zeros: about 60 times smaller zipped): 63.8 MiB unpacked (under the 64 MB cap), 66.3 MiB once each takes 17 pages of 4 KiB.
+  const entries = `[(f'pad{i:03}.bin', __import__('os').urandom(1000) + bytes(66000), 0o100644) for i in range(998)]`;
+  const budget = 32 << 20;
+
+  for (const kind of ['zip', 'tar.gz'] as const) {
+    it(`refuses a ${kind} as too large, from its listed sizes, writing nothing`, async () => {
+      const dir = tempDir();
+      const file = `pages.${kind}`;
+      await craft(dir, kind === 'zip' ? `zip_entries('${file}', ${entries})` : `tar_entries('${file}', [(n, REG, d, '') for n, d, m in ${entries}])`);
+      const into = path.join(dir, 'out');
+      const err = await unpackArchive(path.join(dir, file), into, ARCHIVE_LIMITS, budget).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err?.name).toBe('SubmissionTooLargeError');
+      expect(err?.message).toBe('submission larger than 32 MiB: its 998 entries (63.8 MiB unpacked) would take 66.3 MiB of scratch space (each file counted in whole 4 KiB pages)');
+      expect(existsSync(into)).toBe(false);
+      // Without a scratch budget, the same archive passes every archive cap.
+      await unpackArchive(path.join(dir, file), into);
+      expect(readdirSync(into)).toHaveLength(998);
+    });
+  }
+});
+
+describe('an archive that is not a regular file, or whose name is not UTF-8', () => {
+  it('refuses a FIFO named .zip or .tar.gz without opening it for reading (no hang)', async () => {
+    const dir = tempDir();
+    execFileSync('mkfifo', [path.join(dir, 'a.zip'), path.join(dir, 'b.tar.gz')]);
+    for (const f of ['a.zip', 'b.tar.gz']) {
+      const err = await unpackArchive(path.join(dir, f), path.join(dir, 'out')).then(
+        () => null,
+        (e: Error) => e,
+      );
+      expect(err?.message).toMatch(new RegExp(`${f.replace('.', '\\.')} is a named pipe \\(FIFO\\)`));
+      expect(existsSync(path.join(dir, 'out'))).toBe(false);
+    }
+  });
+
+  it('unpacks Jos\\xe9.zip, given by its bytes', async () => {
+    const dir = tempDir();
+    await craft(dir, `zip_entries('plain.zip', [('server.c', b'int main(void) { return 0; }\\n', 0o100644)])`);
+    const file = Buffer.concat([Buffer.from(`${dir}/Jos`), Buffer.from([0xe9]), Buffer.from('.zip')]);
+    renameSync(path.join(dir, 'plain.zip'), file);
+    const into = path.join(dir, 'out');
+    await unpackArchive(file, into);
+    expect(tree(into)).toEqual(['server.c']);
   });
 });

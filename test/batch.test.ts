@@ -2,7 +2,10 @@
 // of real submissions (folders, zips, tar.gz), graded in the real sandbox.
 // What they notice: one grade per student, nothing graded twice, a restart
 // after a kill picks up where it stopped, the outputs say what happened.
-import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -250,6 +253,75 @@ describe('sockgrade batch across restarts', () => {
     const r = await sockgrade(['batch', taskDir, dir, '--out', out]);
     expect(r.stdout).toContain('2 graded now, 0 already graded');
     expect(gradebook(out).get('ann')!.score).toBe('100');
+  });
+});
+
+describe('sockgrade batch with hostile uploads', () => {
+  it('grades everyone else, gives each hostile upload its own failed row, and resumes by content', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 'submissions');
+    const out = path.join(base, 'grades');
+    mkdirSync(dir);
+    const bytes = (...parts: (string | number[] | Buffer)[]) => Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p))));
+    copyFixture('correct-c-plain', path.join(dir, 'alice'));
+    // A correct student whose folder name and one file name are Latin-1, not UTF-8.
+    const jose = bytes(`${dir}/Jos`, [0xe9]);
+    copyFixture('correct-c-plain', path.join(base, 'jose'));
+    renameSync(path.join(base, 'jose'), jose);
+    const resume = bytes(jose, '/r', [0xe9], 'sum', [0xe9], '.txt');
+    writeFileSync(resume, 'my CV\n');
+    // Not files: each would block or never end when opened.
+    execFileSync('mkfifo', [path.join(dir, 'fifo-fred')]);
+    symlinkSync('/dev/zero', path.join(dir, 'zero-zoe'));
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(path.join(dir, 'sock-sam'), resolve));
+    copyFixture('correct-c-plain', path.join(dir, 'pipe-pete'));
+    execFileSync('mkfifo', [path.join(dir, 'pipe-pete', 'pipe')]);
+    // Too large for the 64 MiB scratch space: a 70 MB file, and 998 files of 67,000 bytes in a 1.3 MB zip.
+    copyFixture('correct-c-plain', path.join(dir, 'big-bob'));
+    writeFileSync(path.join(dir, 'big-bob', 'data.bin'), '');
+    truncateSync(path.join(dir, 'big-bob', 'data.bin'), 70_000_000);
+    const pad = path.join(base, 'mallory');
+    copyFixture('correct-c-plain', pad);
+    for (let i = 0; i < 997; i++) writeFileSync(path.join(pad, `pad${i}.bin`), Buffer.concat([randomBytes(1000), Buffer.alloc(66_000)]));
+    await execa('zip', ['-qr', path.join(dir, 'mallory.zip'), 'mallory'], { cwd: base });
+
+    const ids = ['Jos\\xe9', 'alice', 'big-bob', 'fifo-fred', 'mallory', 'pipe-pete', 'sock-sam', 'zero-zoe'];
+    const batch = () => execa(process.execPath, [BIN, 'batch', 'calculator-server', dir, '--out', out, '--jobs', '2'], { reject: false, cwd: ROOT, timeout: 180_000 });
+    try {
+      const r = await batch();
+      expect(r.timedOut, 'the batch hung').toBe(false);
+      expect(r.exitCode, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/8 student\(s\): 8 graded now, 0 already graded; 6 not passing$/m);
+      const rows = gradebook(out);
+      expect([...rows.keys()]).toEqual(ids);
+      expect(rows.get('Jos\\xe9')).toMatchObject({ score: '100', result: 'success' });
+      expect(rows.get('alice')).toMatchObject({ score: '100', result: 'success' });
+      for (const id of ids.slice(2)) expect(rows.get(id), id).toMatchObject({ score: '0', result: 'failed', 'sum-int': '' });
+
+      const said = (id: string) => JSON.parse(readFileSync(path.join(out, 'reports', `${id}.json`), 'utf8')).build.output as string;
+      expect(said('big-bob')).toMatch(/^submission larger than 32 MiB: its 2 files \(66\.8 MiB\) would take 66\.8 MiB of scratch space/);
+      expect(said('mallory')).toMatch(/^submission larger than 32 MiB: its 998 entries \(63\.7 MiB unpacked\) would take 66\.2 MiB/);
+      expect(said('fifo-fred')).toMatch(/fifo-fred is a named pipe \(FIFO\): only a regular file or a folder can be graded/);
+      expect(said('sock-sam')).toMatch(/sock-sam is a socket/);
+      expect(said('zero-zoe')).toMatch(/zero-zoe is a character device/);
+      expect(said('pipe-pete')).toMatch(/pipe-pete holds a named pipe \(FIFO\), 'pipe'/);
+      const joseReport = JSON.parse(readFileSync(path.join(out, 'reports', 'Jos\\xe9.json'), 'utf8'));
+      expect(joseReport.submission).toBe(`${dir}/Jos\\xe9`);
+      expect(readFileSync(path.join(out, 'grades.csv'), 'utf8')).toMatch(/^Jos\\xe9,100,success,/m);
+
+      // Started again: nothing to grade. Then José changes a file whose name is not UTF-8: only he is graded again.
+      const again = await batch();
+      expect(again.stdout).toMatch(/8 student\(s\): 0 graded now, 8 already graded/);
+      writeFileSync(resume, 'my CV, updated\n');
+      const changed = await batch();
+      expect(changed.exitCode, changed.stderr).toBe(0);
+      expect(changed.stdout).toMatch(/8 student\(s\): 1 graded now, 7 already graded/);
+      expect(changed.stderr).toMatch(/\] Jos\\xe9: 100 success/);
+      expect(records(out).map((x) => x.id).sort()).toEqual(ids);
+    } finally {
+      server.close();
+    }
   });
 });
 

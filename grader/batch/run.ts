@@ -5,6 +5,7 @@
 // the batch goes on. Only a machine that cannot grade at all stops it.
 import path from 'node:path';
 import { SandboxUnavailableError, SubmissionError } from '../../runner/errors.js';
+import { showPath } from '../../runner/names.js';
 import type { SandboxKind } from '../../runner/types.js';
 import { gradeSubmission } from '../grade.js';
 import { log } from '../log.js';
@@ -65,9 +66,10 @@ async function gradeStudent(task: Task, s: StudentEntry, opts: BatchOptions): Pr
   } catch (err) {
     if (err instanceof SandboxUnavailableError) throw err;
     const ms = performance.now() - started;
-    if (err instanceof SubmissionError) return rejectedReport(task, s.path, opts, ms, err.message);
+    const shown = showPath(s.path);
+    if (err instanceof SubmissionError) return rejectedReport(task, shown, opts, ms, err.message);
     log.error({ err, student: s.id }, 'the grader failed on a submission');
-    return errorReport(task, s.path, opts, ms, (err as Error).message ?? String(err));
+    return errorReport(task, shown, opts, ms, (err as Error).message ?? String(err));
   }
 }
 
@@ -125,7 +127,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
         writeStudentReports(opts.out, record, opts.showAll);
       } catch (err) {
         log.error({ err, student: s.id }, 'cannot write the reports of a student');
-        record = { ...record, report: errorReport(task, s.path, opts, performance.now() - t0, `cannot write its reports: ${(err as Error).message}`) };
+        record = { ...record, report: errorReport(task, showPath(s.path), opts, performance.now() - t0, `cannot write its reports: ${(err as Error).message}`) };
       }
       store.append(record);
       counts.done++;

@@ -4,13 +4,15 @@
 // (the per-file limit does not bound how many files it writes), and whatever it
 // wrote vanishes with the job.
 import { execFileSync } from 'node:child_process';
-import { chownSync, cpSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
-import path from 'node:path';
+import { chownSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { joinName, type FsPath } from '../names.js';
+import { copyTree } from '../tree.js';
 
-export function chownTree(dir: string, uid: number): void {
+// Names are bytes: a student's `r\xe9sum\xe9.txt` must not break the copy (names.ts).
+export function chownTree(dir: FsPath, uid: number): void {
   chownSync(dir, uid, uid);
-  for (const entry of readdirSync(dir)) {
-    const p = path.join(dir, entry);
+  for (const entry of readdirSync(dir, { encoding: 'buffer' })) {
+    const p = joinName(dir, entry);
     const st = lstatSync(p);
     if (st.isDirectory()) chownTree(p, uid);
     else if (!st.isSymbolicLink()) chownSync(p, uid, uid);
@@ -28,7 +30,7 @@ export function scratchOnTmpfs(workDir: string, sizeMb: number, ownerUid: number
   execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0755,nosuid,nodev${owner}`, 'sockgrade-scratch', ram], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  cpSync(workDir, ram, { recursive: true, verbatimSymlinks: true });
+  copyTree(workDir, ram);
   if (ownerUid !== null) chownTree(ram, ownerUid);
   return ram;
 }
