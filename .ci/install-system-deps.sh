@@ -25,6 +25,7 @@ have make    || missing+=(make)
 [ -x /usr/bin/python3 ] || missing+=(python3)   # the sandbox sees /usr only: python3 must be there
 /usr/bin/python3 -c 'import docutils' 2>/dev/null || missing+=(python3-docutils)   # tests render INGInious feedback as INGInious does
 have zip     || missing+=(zip)       # tests pack student archives; docker/gradescope packs the autograder
+have tshark  || missing+=(tshark)    # tests read the pcapng traces as Wireshark does
 if [ "$want_browser" = 1 ]; then
   have chromium || missing+=(chromium)
 fi
@@ -39,11 +40,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   if have apt-get; then
     export DEBIAN_FRONTEND=noninteractive
+    # tshark's package asks whether non-root users may capture: no (we only read files).
+    echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
   elif have dnf; then
-    # Red Hat family (INGInious images are Rocky Linux): two packages have other names there.
-    mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sed -e 's/^iproute2$/iproute/' -e 's/^libc6-dev$/glibc-devel/')
+    # Red Hat family (INGInious images are Rocky Linux): three packages have other names there.
+    mapfile -t pkgs < <(printf '%s\n' "${pkgs[@]}" | sed -e 's/^iproute2$/iproute/' -e 's/^libc6-dev$/glibc-devel/' -e 's/^tshark$/wireshark-cli/')
     dnf -y -q install "${pkgs[@]}"
   else
     echo "install-system-deps: neither apt-get nor dnf found; install ${pkgs[*]} by hand" >&2

@@ -18,14 +18,16 @@ import { useColour } from './report/text.js';
 import { dueDatePassed, viewReport, type ViewOptions } from './report/visibility.js';
 import { listTaskIds, loadTask, resolveTaskDir, type Task } from './task/load.js';
 import { TaskError } from './task/yaml-file.js';
+import type { TraceOptions } from './trace/files.js';
+import { watchAndGrade } from './watch.js';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
 const USAGE = `usage:
-  sockgrade grade TASK SUBMISSION [--format text|json|junit|gradescope|inginious] [--out FILE] [--seed N] [--sandbox bwrap|none] [--show-all] [--after-due-date]
-  sockgrade check [TASK...] [--format text|junit] [--out FILE] [--repeat N] [--jobs N] [--fixtures DIR]
+  sockgrade grade TASK SUBMISSION [--format text|json|junit|gradescope|inginious] [--out FILE] [--seed N] [--sandbox bwrap|none] [--show-all] [--after-due-date] [--test ID] [--trace DIR] [--watch]
+  sockgrade check [TASK...] [--format text|junit] [--out FILE] [--repeat N] [--jobs N] [--fixtures DIR] [--fixture NAME] [--strict]
   sockgrade batch TASK SUBMISSIONS_DIR [--out DIR] [--jobs N] [--regrade] [--seed N] [--show-all]
   sockgrade tasks
   sockgrade demo
@@ -90,6 +92,18 @@ export function seedOption(value: unknown): number {
   return n;
 }
 
+/** --trace DIR: the folder is made now, so that a folder that cannot be made is a usage error, not a lost trace. */
+function traceOption(value: unknown, view: ViewOptions): TraceOptions | null {
+  if (value === undefined) return null;
+  const dir = value as string;
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`--trace ${dir}: cannot make the folder (${(err as NodeJS.ErrnoException).code ?? err}); give a folder you can write to`);
+  }
+  return { dir, view };
+}
+
 function formatOption(value: unknown): string {
   const f = (value as string | undefined) ?? 'text';
   if (!FORMATS[f]) throw new UsageError(`unknown format '${f}'; available: ${Object.keys(FORMATS).join(', ')}`);
@@ -118,6 +132,8 @@ async function cmdGrade(args: string[]): Promise<number> {
       'show-all': { type: 'boolean' },
       'after-due-date': { type: 'boolean' },
       test: { type: 'string', multiple: true },
+      trace: { type: 'string' },
+      watch: { type: 'boolean' },
     },
     2,
   );
@@ -129,11 +145,17 @@ async function cmdGrade(args: string[]): Promise<number> {
   for (const id of testIds ?? []) {
     if (!task.tests.some((t) => t.id === id)) throw new UsageError(`task ${task.id} has no test '${id}'`);
   }
-  const report = await gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}) });
   const view: ViewOptions = {
     showAll: Boolean(values['show-all']),
     afterDueDate: dueDatePassed(Boolean(values['after-due-date'])) || PLATFORM_ENFORCES_DUE_DATE.has(format),
   };
+  const trace = traceOption(values.trace, view);
+  const gradeOnce = () => gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}), ...(trace ? { trace } : {}) });
+  if (values.watch) {
+    if (format === 'inginious') throw new UsageError('--watch is for a person at a terminal: use it without --format inginious');
+    return watchAndGrade(positionals[1]!, async () => emit(render(await gradeOnce(), format, view.showAll!, values.out === undefined, view.afterDueDate), values.out));
+  }
+  const report = await gradeOnce();
   const text = render(report, format, view.showAll!, values.out === undefined, view.afterDueDate);
   if (format === 'inginious') {
     // Inside INGInious the feedback commands take the report; elsewhere the calls are printed.

@@ -12,6 +12,7 @@ import { jobDeadlineMs, planJob } from './plan.js';
 import { REPORT_SCHEMA, type Report, type TestReport } from './report/model.js';
 import { computeScore, overallResult } from './score.js';
 import type { Task } from './task/load.js';
+import { writeTrace, type TraceOptions } from './trace/files.js';
 import { decideVerdict, missingVerdict, type TestVerdict } from './verdict.js';
 
 export interface GradeOptions {
@@ -21,6 +22,8 @@ export interface GradeOptions {
   testIds?: string[];
   /** Called as each test's verdict is known (progress output). */
   onTest?: (test: TestReport) => void;
+  /** Write each test's datagrams as a pcapng file (grader/trace/files.ts). */
+  trace?: TraceOptions;
 }
 
 const BUILD_OUTPUT_CAP = 8000;
@@ -52,6 +55,8 @@ function testReport(task: Task, id: string, verdict: TestVerdict, durationMs: nu
     ...(verdict.details ? { details: verdict.details } : {}),
     visibility: test.visibility,
     duration_ms: Math.round(durationMs),
+    file: test.file,
+    line: test.line,
   };
 }
 
@@ -123,6 +128,8 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
       const report = testReport(task, spec.id, verdict, e.test.durationMs);
       const p = e.test.process;
       report.usage = { cpu_ms: p.cpuMs, wall_ms: Math.round(p.wallMs), max_rss_kb: p.maxRssKb };
+      const trace = opts.trace ? writeTrace(opts.trace, task.id, report, e.test) : null;
+      if (trace) report.trace = trace;
       tests.push(report);
       opts.onTest?.(report);
     };

@@ -1,8 +1,9 @@
 // The grader's side of the conversation: UDP sockets on ::1 inside the job's
 // private network namespace. Each named socket has its own source port and
 // its own mailbox, so every reply is attributed to the request that caused it.
+// Every datagram either way is also written down in `traffic` (for traces).
 import dgram from 'node:dgram';
-import type { Datagram } from './types.js';
+import type { Datagram, Packet } from './types.js';
 import { deadline, remaining, type Deadline } from './wait.js';
 
 export const LOOPBACK = '::1';
@@ -14,9 +15,13 @@ export class Mailbox {
   constructor(
     readonly socket: dgram.Socket,
     private readonly clock: () => number,
+    traffic: Packet[] = [],
   ) {
+    const port = socket.address().port;
     socket.on('message', (msg, rinfo) => {
-      this.queue.push({ hex: msg.toString('hex'), atMs: this.clock(), fromPort: rinfo.port });
+      const got = { hex: msg.toString('hex'), atMs: this.clock(), fromPort: rinfo.port };
+      this.queue.push(got);
+      traffic.push({ atMs: got.atMs, direction: 'in', srcPort: rinfo.port, dstPort: port, hex: got.hex });
       this.waiter?.();
     });
   }
@@ -62,8 +67,23 @@ export class Peer {
   private readonly sockets = new Map<string, Mailbox>();
   private readonly extra: dgram.Socket[] = [];
   private listener: Mailbox | null = null;
+  /** Every datagram sent to the program or received from it, in the order they crossed. */
+  readonly traffic: Packet[] = [];
 
   constructor(private readonly clock: () => number) {}
+
+  /** Sends from `box`, written down before it leaves (its answer cannot be written down first). */
+  private transmit(box: Mailbox, hex: string, port: number): Promise<void> {
+    const packet: Packet = { atMs: this.clock(), direction: 'out', srcPort: box.socket.address().port, dstPort: port, hex };
+    this.traffic.push(packet);
+    return new Promise<void>((resolve, reject) =>
+      box.socket.send(Buffer.from(hex, 'hex'), port, LOOPBACK, (err) => {
+        if (err) this.traffic.splice(this.traffic.indexOf(packet), 1);
+        if (err) reject(err);
+        else resolve();
+      }),
+    );
+  }
 
   /** The socket of that name, bound to an ephemeral port of ::1 on first use. */
   async socket(name: string): Promise<Mailbox> {
@@ -71,7 +91,7 @@ export class Peer {
     if (!box) {
       const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
       await bind(s, 0, LOOPBACK);
-      box = new Mailbox(s, this.clock);
+      box = new Mailbox(s, this.clock, this.traffic);
       this.sockets.set(name, box);
     }
     return box;
@@ -79,9 +99,7 @@ export class Peer {
 
   async send(name: string, hex: string, port: number): Promise<Mailbox> {
     const box = await this.socket(name);
-    await new Promise<void>((resolve, reject) =>
-      box.socket.send(Buffer.from(hex, 'hex'), port, LOOPBACK, (err) => (err ? reject(err) : resolve())),
-    );
+    await this.transmit(box, hex, port);
     return box;
   }
 
@@ -96,7 +114,7 @@ export class Peer {
   async listen(port: number): Promise<Mailbox> {
     const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
     await bind(s, port, LOOPBACK);
-    this.listener = new Mailbox(s, this.clock);
+    this.listener = new Mailbox(s, this.clock, this.traffic);
     return this.listener;
   }
 
@@ -107,9 +125,7 @@ export class Peer {
   async reply(to: Datagram, hex: string): Promise<void> {
     const box = this.listener;
     if (!box || to.fromPort === undefined) return;
-    await new Promise<void>((resolve) =>
-      box.socket.send(Buffer.from(hex, 'hex'), to.fromPort!, LOOPBACK, () => resolve()),
-    );
+    await this.transmit(box, hex, to.fromPort).catch(() => undefined); // a program gone: nothing to answer
   }
 
   close(): void {

@@ -140,6 +140,17 @@ export interface Datagram {
   fromPort?: number;
 }
 
+/** One datagram between the peer and the program, as it crossed ::1 (both directions, for traces). */
+export interface Packet {
+  /** Milliseconds since the test started (TestObservation.startedAt). */
+  atMs: number;
+  /** 'in': the program sent it to the peer; 'out': the peer sent it to the program. */
+  direction: 'in' | 'out';
+  srcPort: number;
+  dstPort: number;
+  hex: string;
+}
+
 export type StepObservation =
   | {
       kind: 'send';
@@ -176,6 +187,10 @@ export interface TestObservation {
   unclaimedDatagrams: Datagram[];
   process: ProcessObservation;
   durationMs: number;
+  /** Wall clock (ms since the epoch) when the test started: atMs values count from it. */
+  startedAt?: number;
+  /** Every datagram the peer sent to the program or received from it, in order. */
+  traffic?: Packet[];
   /** Set when the runner itself failed on this test (never the student's fault). */
   internalError: string | null;
 }

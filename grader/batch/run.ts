@@ -3,6 +3,7 @@
 // each grade on disk the moment it is known, only what has no valid grade
 // yet. A student whose submission breaks the grader gets an `error` result;
 // the batch goes on. Only a machine that cannot grade at all stops it.
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxUnavailableError, SubmissionError } from '../../runner/errors.js';
 import { showPath } from '../../runner/names.js';
@@ -12,7 +13,7 @@ import { log } from '../log.js';
 import { REPORT_SCHEMA, type Report } from '../report/model.js';
 import type { Task } from '../task/load.js';
 import { writeFileAtomic } from './durable.js';
-import { gradesCsv, writeStudentReports } from './gradebook.js';
+import { gradesCsv, reportBaseName, writeStudentReports } from './gradebook.js';
 import { submissionHash, taskHash } from './hash.js';
 import { makeProgress, type ProgressCounts, type ProgressMode } from './progress.js';
 import { BatchStore, type GradeRecord } from './store.js';
@@ -59,10 +60,18 @@ function errorReport(task: Task, submission: string, opts: BatchOptions, ms: num
   return { ...emptyReport(task, submission, opts, ms), result: 'error', build: { ok: true, output: '' }, error: `the grader failed on this submission: ${message}` };
 }
 
+/** OUT/traces/<student>/: the student's datagrams, one pcapng file per test they may see (grader/trace/files.ts). */
+export function tracesDir(out: string, id: string): string {
+  return path.join(out, 'traces', reportBaseName(id));
+}
+
 async function gradeStudent(task: Task, s: StudentEntry, opts: BatchOptions): Promise<Report> {
   const started = performance.now();
+  const traces = tracesDir(opts.out, s.id);
+  // The traces of an earlier grading go: what is left must be this grading's.
+  rmSync(traces, { recursive: true, force: true });
   try {
-    return await gradeSubmission(task, s.path, { seed: opts.seed, sandbox: opts.sandbox });
+    return await gradeSubmission(task, s.path, { seed: opts.seed, sandbox: opts.sandbox, trace: { dir: traces, view: { showAll: opts.showAll } } });
   } catch (err) {
     if (err instanceof SandboxUnavailableError) throw err;
     const ms = performance.now() - started;

@@ -19,6 +19,11 @@ export interface TestReport {
   duration_ms: number;
   /** What the program used in this test, against the task's limits (sockgrade check's margins). */
   usage?: TestUsage;
+  /** The pcapng file of the datagrams exchanged in this test (grade --trace, batch); visible tests only. */
+  trace?: string;
+  /** Where the test is defined: its tests file (as shown to the user) and line. */
+  file?: string;
+  line?: number;
 }
 
 export interface TestUsage {

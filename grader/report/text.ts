@@ -32,6 +32,7 @@ export function formatText(r: Report, colour = false): string {
     lines.push(`  ${mark}  ${ids[i]!.padEnd(width)}  ${line(t.name)}${red(verdict)}`);
     if (!t.passed && t.feedback) lines.push(terminalBlock(t.feedback, '        '));
     if (!t.passed && t.details) lines.push(dim(terminalBlock(t.details, '        ')));
+    if (!t.passed && t.trace) lines.push(dim(`        datagrams: ${line(t.trace)} (open with Wireshark, or: tshark -r FILE -x)`));
   });
   const passed = r.tests.filter((t) => t.passed).length;
   const score = r.score === 100 ? green(String(r.score)) : red(String(r.score));

@@ -9,9 +9,15 @@ export interface ViewOptions {
   afterDueDate?: boolean;
 }
 
+/** What this audience sees of the test: 'visible' (inputs too), 'feedback' or 'hidden'. */
+export function visibilityLevel(t: TestReport, opts: ViewOptions): 'visible' | 'feedback' | 'hidden' {
+  if (opts.showAll) return 'visible';
+  return t.visibility === 'after_due_date' ? (opts.afterDueDate ? 'visible' : 'hidden') : t.visibility;
+}
+
 export function viewTest(t: TestReport, opts: ViewOptions): TestReport {
   if (opts.showAll) return t;
-  const level = t.visibility === 'after_due_date' ? (opts.afterDueDate ? 'visible' : 'hidden') : t.visibility;
+  const level = visibilityLevel(t, opts);
   if (level === 'visible') return t;
   const { details: _details, ...rest } = t;
   if (level === 'feedback') return rest;

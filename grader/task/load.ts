@@ -49,6 +49,9 @@ export interface TestSpec {
   fail?: FaultPlan[];
   /** Where the test is defined, for messages about it. */
   source: string;
+  /** The same as data: its tests file (as shown to users) and the line its entry starts on. */
+  file: string;
+  line: number;
 }
 
 export interface Task {
@@ -217,6 +220,8 @@ function loadTests(file: YamlFile, task: TaskYaml, protocol: Protocol, defaults:
       after,
       ...(fail.length ? { fail } : {}),
       source: `${file.shownPath}:${pos.line}`,
+      file: file.shownPath,
+      line: pos.line,
     });
   });
   const firstAt = new Map<string, number>();

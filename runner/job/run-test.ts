@@ -10,6 +10,7 @@ import { deadline, waitUntil, withDeadline } from '../wait.js';
 
 export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<TestObservation> {
   const t0 = performance.now();
+  const startedAt = Date.now();
   const clock = () => Math.round((performance.now() - t0) * 10) / 10;
   const peer = new Peer(clock);
   const steps: StepObservation[] = [];
@@ -116,6 +117,8 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
       unclaimedDatagrams: peer.listening?.drain() ?? [],
       process: proc,
       durationMs: clock(),
+      startedAt,
+      traffic: peer.traffic,
       internalError: null,
     };
   } catch (err) {
