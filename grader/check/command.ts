@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { countOption, parse, tasksDir, UsageError } from '../cli.js';
-import { isCorrectFixture } from '../fixtures.js';
+import { isCorrectFixture, listFixtures } from '../fixtures.js';
 import { useColour } from '../report/text.js';
 import { listTaskIds, resolveTaskDir, type Task } from '../task/load.js';
 import { coverageCheck } from './coverage.js';
@@ -16,7 +16,8 @@ import { fixtureOutcomeCheck } from './fixture-outcome.js';
 import { gradeAll, type Graded, type Grading } from './gradings.js';
 import { formatCheckJunit } from './junit.js';
 import { halveLimits, marginCheck } from './margins.js';
-import { check, failed, type CheckOutcome, type CheckRun, type SuiteOutcome } from './model.js';
+import { YamlFile } from '../task/yaml-file.js';
+import { at, check, failed, type CheckOutcome, type CheckRun, type SuiteOutcome } from './model.js';
 import { formatCheckText } from './text.js';
 import { checkTaskFolder, foldersWithoutTask, shown, type LoadedTask } from './well-formed.js';
 
@@ -52,6 +53,29 @@ interface TaskUnderCheck {
   halved: Task | null;
 }
 
+/** The line of `key` (a top-level key) in a YAML file, 1 when it has none. */
+function keyLine(file: string, key: string): { file: string; line: number } {
+  const y = YamlFile.read(file);
+  const has = y.ok && Object.hasOwn((y.data() ?? {}) as object, key);
+  return { file: shown(file), line: has ? y.position([], key).line : 1 };
+}
+
+// Which expect.yaml key a fixture's first difference is about: the line CI points at.
+const EXPECT_KEYS: [RegExp, string][] = [
+  [/^(run \d+: )?score /, 'score'],
+  [/^(run \d+: )?result /, 'result'],
+  [/which it must (fail|pass)/, 'fails'],
+  [/feedback contains/, 'feedback_contains'],
+  [/^(flaky|varies)/, 'may_fail'],
+];
+
+function fixtureLocation(f: InspectedFixture, outcome: CheckOutcome): { file: string; line: number } {
+  if (!f.expect) return f.location;
+  const first = outcome.details[0] ?? '';
+  const key = EXPECT_KEYS.find(([re]) => re.test(first))?.[1];
+  return key ? keyLine(f.fixture.expectFile, key) : f.location;
+}
+
 function plannedGradings(tasks: TaskUnderCheck[], repeat: number): Grading[] {
   const gradings: Grading[] = [];
   for (const { loaded, fixtures, halved } of tasks) {
@@ -66,7 +90,7 @@ function plannedGradings(tasks: TaskUnderCheck[], repeat: number): Grading[] {
   return gradings;
 }
 
-function taskSuite(t: TaskUnderCheck, graded: Graded[], fixturesDir: string): SuiteOutcome {
+function taskSuite(t: TaskUnderCheck, graded: Graded[], fixturesDir: string, someFixtures: boolean): SuiteOutcome {
   const { loaded, fixtures } = t;
   const checks: CheckOutcome[] = [loaded.check];
   const task = loaded.task;
@@ -81,6 +105,7 @@ function taskSuite(t: TaskUnderCheck, graded: Graded[], fixturesDir: string): Su
     if (!f.expect) outcome = check(label, 'fail', 'malformed, not graded', f.problems);
     else if (!task) outcome = check(label, 'skip', 'not graded: the task is not well formed');
     else outcome = fixtureOutcomeCheck(f.fixture.name, f.expect, runsOf(f.fixture.name, 'normal'), knownTests);
+    outcome = at(outcome, fixtureLocation(f, outcome));
     outcomes.set(f.fixture.name, outcome);
     checks.push(outcome);
   }
@@ -92,7 +117,10 @@ function taskSuite(t: TaskUnderCheck, graded: Graded[], fixturesDir: string): Su
   const gradedFixtures = fixtures.flatMap((f) =>
     f.expect ? [{ name: f.fixture.name, expect: f.expect, reports: runsOf(f.fixture.name, 'normal').flatMap((g) => (g.report ? [g.report] : [])) }] : [],
   );
-  checks.push(coverageCheck(task, shown(fixturesDir), fixtures.length, gradedFixtures));
+  // Coverage is about all the fixtures together: with some left out it would blame the wrong tests.
+  if (someFixtures) checks.push(check('coverage', 'skip', 'not checked: --fixture grades only some fixtures'));
+  else checks.push(coverageCheck(task, shown(fixturesDir), fixtures.length, gradedFixtures));
+  const limitsLine = keyLine(path.join(task.dir, 'task.yaml'), 'limits');
 
   for (const f of fixtures) {
     if (!f.expect || !isCorrectFixture(f.expect)) continue;
@@ -104,7 +132,7 @@ function taskSuite(t: TaskUnderCheck, graded: Graded[], fixturesDir: string): Su
     }
     const normal = runsOf(f.fixture.name, 'normal').map((g) => g.report!);
     const halved = runsOf(f.fixture.name, 'halved')[0]!;
-    checks.push(marginCheck(task, f.fixture.name, normal, halved));
+    checks.push(at(marginCheck(task, f.fixture.name, normal, halved), limitsLine));
   }
   return { name: loaded.id, checks };
 }
@@ -117,22 +145,38 @@ function strayFolderSuites(tasksRoot: string, fixturesDir: string): SuiteOutcome
     const name = path.basename(dir);
     suites.push({
       name: shown(dir),
-      checks: [check('task exists', 'fail', `${shown(dir)}: no task '${name}' in ${shown(tasksRoot)}, so these fixtures never run; rename the folder after a task (known: ${ids.join(', ') || 'none'}) or add the task`)],
+      checks: [at(check('task exists', 'fail', `${shown(dir)}: no task '${name}' in ${shown(tasksRoot)}, so these fixtures never run; rename the folder after a task (known: ${ids.join(', ') || 'none'}) or add the task`), { file: shown(dir), line: 1 })],
     });
   }
   for (const dir of foldersWithoutTask(tasksRoot)) {
     suites.push({
       name: shown(dir),
-      checks: [check('well-formed', 'warn', `${shown(dir)}: no task.yaml, so it is not a task and is not checked (a misspelt task.yml?)`)],
+      checks: [at(check('well-formed', 'warn', `${shown(dir)}: no task.yaml, so it is not a task and is not checked (a misspelt task.yml?)`), { file: shown(dir), line: 1 })],
     });
   }
   return suites;
 }
 
+/** --strict (verifyproblem's -e): a warning is a failure, in every format and in the exit status. */
+function strictly(suite: SuiteOutcome): SuiteOutcome {
+  return {
+    ...suite,
+    checks: suite.checks.map((c) => (c.status === 'warn' ? { ...c, status: 'fail', summary: `${c.summary} (a warning; --strict makes it a failure)` } : c)),
+  };
+}
+
 export async function cmdCheck(args: string[]): Promise<number> {
   const { values, positionals } = parse(
     args,
-    { format: { type: 'string' }, out: { type: 'string' }, repeat: { type: 'string' }, jobs: { type: 'string' }, fixtures: { type: 'string' } },
+    {
+      format: { type: 'string' },
+      out: { type: 'string' },
+      repeat: { type: 'string' },
+      jobs: { type: 'string' },
+      fixtures: { type: 'string' },
+      fixture: { type: 'string', multiple: true },
+      strict: { type: 'boolean' },
+    },
     [0, Number.POSITIVE_INFINITY],
   );
   const format = (values.format as string | undefined) ?? 'text';
@@ -142,22 +186,29 @@ export async function cmdCheck(args: string[]): Promise<number> {
   const tasksRoot = tasksDir();
   const fixturesDir = fixturesRoot(values.fixtures, tasksRoot);
   const dirs = taskDirs(positionals, tasksRoot);
+  const only = values.fixture ? new Set(values.fixture as string[]) : null;
 
   const started = performance.now();
   const progress = (line: string) => process.stderr.write(`check: ${line}\n`);
   const tasks: TaskUnderCheck[] = [];
   for (const dir of dirs) {
     const loaded = await checkTaskFolder(dir);
-    const fixtures = inspectFixtures(fixturesDir, loaded.id, loaded.task ? loaded.task.tests.map((t) => t.id) : null);
+    const fixtures = inspectFixtures(fixturesDir, loaded.id, loaded.task ? loaded.task.tests.map((t) => t.id) : null).filter((f) => !only || only.has(f.fixture.name));
     tasks.push({ loaded, fixtures, halved: loaded.task ? halveLimits(loaded.task) : null });
+  }
+  const missing = [...(only ?? [])].filter((name) => !tasks.some((t) => t.fixtures.some((f) => f.fixture.name === name)));
+  if (missing.length) {
+    const known = [...new Set(dirs.flatMap((d) => listFixtures(fixturesDir, path.basename(d)).map((f) => f.name)))].sort();
+    throw new UsageError(`--fixture ${missing.join(', ')}: no such fixture in ${shown(fixturesDir)} for the task(s) checked; fixtures: ${known.join(', ') || '(none)'}`);
   }
   const gradings = plannedGradings(tasks, repeat);
   const fixtureCount = tasks.reduce((n, t) => n + t.fixtures.length, 0);
   progress(`${tasks.length} task(s), ${fixtureCount} fixture(s): ${gradings.length} gradings, ${jobs} at a time`);
   const graded = await gradeAll(gradings, jobs, progress);
 
-  const suites = tasks.map((t) => taskSuite(t, graded, path.join(fixturesDir, t.loaded.id)));
+  let suites = tasks.map((t) => taskSuite(t, graded, path.join(fixturesDir, t.loaded.id), only !== null));
   if (!positionals.length) suites.push(...strayFolderSuites(tasksRoot, fixturesDir));
+  if (values.strict) suites = suites.map(strictly);
   const run: CheckRun = { suites, durationMs: performance.now() - started };
 
   const out = values.out as string | undefined;

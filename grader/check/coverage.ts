@@ -5,7 +5,7 @@
 import { isCorrectFixture, type FixtureExpect } from '../fixtures.js';
 import type { Report } from '../report/model.js';
 import type { Task } from '../task/load.js';
-import { check, type CheckOutcome } from './model.js';
+import { at, check, type CheckOutcome } from './model.js';
 
 export interface GradedFixture {
   name: string;
@@ -21,10 +21,12 @@ function failedTests(f: GradedFixture): Set<string> {
 }
 
 export function coverageCheck(task: Task, fixturesShown: string, fixtureCount: number, graded: GradedFixture[]): CheckOutcome {
+  // CI annotates one line: the first test nothing fails, else the top of the task's tests file.
+  const testsFile = task.tests[0] ? { file: task.tests[0].file, line: 1 } : null;
   if (fixtureCount === 0) {
-    return check('coverage', 'fail', `no fixtures in ${fixturesShown}: nothing shows that the tests tell right from wrong`, [
+    return at(check('coverage', 'fail', `no fixtures in ${fixturesShown}: nothing shows that the tests tell right from wrong`, [
       `add ${fixturesShown}/<name>/submission and expect.yaml: at least one correct submission (score: 100) and one per mistake the tests must catch`,
-    ]);
+    ]), testsFile);
   }
   const usable = graded.filter((f) => f.reports.length > 0);
   const correct = usable.filter((f) => isCorrectFixture(f.expect));
@@ -45,16 +47,17 @@ export function coverageCheck(task: Task, fixturesShown: string, fixtureCount: n
   const notGraded = fixtureCount - usable.length;
   const note = notGraded ? [`${notGraded} fixture(s) could not be graded (see above): they count for nothing here`] : [];
 
+  const where = neverFailed[0] ? { file: neverFailed[0].file, line: neverFailed[0].line } : testsFile;
   const parts = [
     correct.length ? '' : 'no correct fixture',
     neverFailed.length ? `${neverFailed.length} test(s) failed by no fixture` : '',
     useless.length ? `${useless.length} fixture(s) that fail no test` : '',
   ].filter(Boolean);
-  if (parts.length) return check('coverage', 'fail', parts.join(', '), [...problems, ...note]);
-  return check(
+  if (parts.length) return at(check('coverage', 'fail', parts.join(', '), [...problems, ...note]), where);
+  return at(check(
     'coverage',
     'ok',
     `each of ${task.tests.length} tests is failed by some fixture, each of ${wrong.length} wrong fixtures fails some test, ${correct.length} correct fixture(s)`,
     note,
-  );
+  ), where);
 }

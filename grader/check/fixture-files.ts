@@ -12,21 +12,25 @@ export interface InspectedFixture {
   /** null: not gradable, see problems. */
   expect: FixtureExpect | null;
   problems: string[];
+  /** Where its first problem is, else its expect.yaml (what a check of it points at). */
+  location: { file: string; line: number };
 }
 
 export function inspectFixtures(fixturesRoot: string, taskId: string, knownTests: string[] | null): InspectedFixture[] {
   return listFixtures(fixturesRoot, taskId).map((fixture) => {
     const problems: string[] = [];
+    const location = { file: shown(fixture.expectFile), line: 1 };
     if (!existsSync(fixture.submission)) {
       problems.push(`${shown(fixture.dir)}: no submission; add the sample as submission/ (a folder), submission.c, submission.zip...`);
     }
     if (!existsSync(fixture.expectFile)) {
       problems.push(`${shown(fixture.dir)}: no expect.yaml; add one declaring at least one of score, fails or result`);
-      return { fixture, expect: null, problems };
+      return { fixture, expect: null, problems, location };
     }
     const read = readFixtureExpect(fixture.expectFile, knownTests);
     problems.push(...read.problems.map(formatProblem));
-    return { fixture, expect: problems.length ? null : read.expect, problems };
+    const first = read.problems[0];
+    return { fixture, expect: problems.length ? null : read.expect, problems, location: first ? { file: first.file, line: first.line } : location };
   });
 }
 

@@ -18,7 +18,9 @@ export function formatCheckJunit(run: CheckRun): string {
     const time = suite.checks.reduce((sum, c) => sum + c.durationMs, 0);
     out.push(`  <testsuite name="${xmlAttr(suite.name)}" tests="${suite.checks.length}" failures="${n('fail')}" errors="0" skipped="${n('skip')}" time="${seconds(time)}">`);
     for (const c of suite.checks) {
-      const open = `    <testcase classname="${xmlAttr(suite.name)}" name="${xmlAttr(c.name)}" time="${seconds(c.durationMs)}"`;
+      // file and line: where GitLab's test report and GitHub's JUnit reporters annotate the finding.
+      const where = c.file !== undefined && c.line !== undefined ? ` file="${xmlAttr(c.file)}" line="${c.line}"` : '';
+      const open = `    <testcase classname="${xmlAttr(suite.name)}" name="${xmlAttr(c.name)}"${where} time="${seconds(c.durationMs)}"`;
       const body = [c.summary, ...c.details].join('\n');
       if (c.status === 'ok') out.push(`${open}/>`);
       else if (c.status === 'fail') out.push(`${open}>`, `      <failure message="${xmlAttr(c.summary)}">${xmlText(body)}</failure>`, '    </testcase>');

@@ -13,6 +13,9 @@ export interface CheckOutcome {
   /** The differences and problems, one per line (PATH:LINE:COL: message for file problems). */
   details: string[];
   durationMs: number;
+  /** The file and line the check is about (JUnit file/line: CI annotates that line). */
+  file?: string;
+  line?: number;
 }
 
 export interface SuiteOutcome {
@@ -28,6 +31,11 @@ export interface CheckRun {
 
 export function check(name: string, status: CheckStatus, summary: string, details: string[] = [], durationMs = 0): CheckOutcome {
   return { name, status, summary, details, durationMs };
+}
+
+/** The outcome, said to be about that line of that file. */
+export function at(outcome: CheckOutcome, where: { file: string; line: number } | null): CheckOutcome {
+  return where ? { ...outcome, file: where.file, line: where.line } : outcome;
 }
 
 export function failed(run: CheckRun): CheckOutcome[] {

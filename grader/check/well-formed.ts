@@ -7,7 +7,7 @@ import path from 'node:path';
 import { loadTask, type Task } from '../task/load.js';
 import { formatProblem, TaskError } from '../task/yaml-file.js';
 import { harnessProblems } from './harness.js';
-import { check, type CheckOutcome } from './model.js';
+import { at, check, type CheckOutcome } from './model.js';
 
 export interface LoadedTask {
   id: string;
@@ -25,6 +25,7 @@ export async function checkTaskFolder(dir: string): Promise<LoadedTask> {
   const started = performance.now();
   const id = path.basename(dir);
   const elapsed = () => performance.now() - started;
+  const taskYaml = { file: shown(path.join(dir, 'task.yaml')), line: 1 };
   let task: Task;
   try {
     task = loadTask(dir);
@@ -32,14 +33,14 @@ export async function checkTaskFolder(dir: string): Promise<LoadedTask> {
     if (!(err instanceof TaskError)) throw err;
     const details = err.problems.map(formatProblem);
     const summary = details.length ? `${details.length} problem(s); the task cannot be used until they are fixed` : 'the task does not load';
-    return { id, dir, task: null, check: check('well-formed', 'fail', summary, details, elapsed()) };
+    return { id, dir, task: null, check: at(check('well-formed', 'fail', summary, details, elapsed()), err.problems[0] ?? taskYaml) };
   }
   const harness = await harnessProblems(task);
   if (harness.length) {
-    return { id, dir, task: null, check: check('well-formed', 'fail', 'the harness does not compile', harness.map(formatProblem), elapsed()) };
+    return { id, dir, task: null, check: at(check('well-formed', 'fail', 'the harness does not compile', harness.map(formatProblem), elapsed()), harness[0]!) };
   }
   const summary = `${task.tests.length} tests, ${task.role}, protocol ${task.protocol.name}`;
-  return { id, dir, task, check: check('well-formed', 'ok', summary, [], elapsed()) };
+  return { id, dir, task, check: at(check('well-formed', 'ok', summary, [], elapsed()), taskYaml) };
 }
 
 /** Folders under the tasks folder without a task.yaml: a misspelt task.yml, or a shared folder. */

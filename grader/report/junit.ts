@@ -16,19 +16,25 @@ function seconds(ms: number): string {
 
 interface Case {
   name: string;
+  /** Where the test is defined (tests.yaml and line): CI reporters annotate that line. */
+  file?: string;
+  line?: number;
   ms: number;
   outcome: { kind: 'failure' | 'error'; type: string; message: string; body: string } | null;
   out?: string;
 }
 
 function testCase(t: TestReport): Case {
-  if (t.passed) return { name: `${t.id}: ${t.name}`, ms: t.duration_ms, outcome: null, ...(t.details ? { out: t.details } : {}) };
-  // A hidden test has no feedback left: its verdict is the whole message.
-  const message = t.feedback || (t.result === 'failed' ? 'test failed' : t.result);
+  const where = t.file !== undefined && t.line !== undefined ? { file: t.file, line: t.line } : {};
+  if (t.passed) return { name: `${t.id}: ${t.name}`, ...where, ms: t.duration_ms, outcome: null, ...(t.details ? { out: t.details } : {}) };
+  // A hidden test has no feedback left: its name and verdict are the whole text (reporters skip an empty one).
+  const verdict = `${t.name}: ${t.result === 'failed' ? 'test failed' : t.result}`;
+  const message = t.feedback || verdict;
   return {
     name: `${t.id}: ${t.name}`,
+    ...where,
     ms: t.duration_ms,
-    outcome: { kind: t.result === 'error' ? 'error' : 'failure', type: t.result, message, body: t.feedback },
+    outcome: { kind: t.result === 'error' ? 'error' : 'failure', type: t.result, message, body: t.feedback || verdict },
     ...(t.details ? { out: t.details } : {}),
   };
 }
@@ -62,7 +68,8 @@ export function formatJunit(r: Report): string {
   for (const [name, value] of Object.entries(props)) lines.push(`      <property${attrs({ name, value })}/>`);
   lines.push('    </properties>');
   for (const c of list) {
-    const open = `    <testcase${attrs({ classname: r.task, name: c.name, time: seconds(c.ms) })}`;
+    const where: Record<string, string | number> = c.file !== undefined && c.line !== undefined ? { file: c.file, line: c.line } : {};
+    const open = `    <testcase${attrs({ classname: r.task, name: c.name, ...where, time: seconds(c.ms) })}`;
     if (!c.outcome && c.out === undefined) {
       lines.push(`${open}/>`);
       continue;
