@@ -153,7 +153,8 @@ async function cmdGrade(args: string[]): Promise<number> {
   const gradeOnce = () => gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}), ...(trace ? { trace } : {}) });
   if (values.watch) {
     if (format === 'inginious') throw new UsageError('--watch is for a person at a terminal: use it without --format inginious');
-    return watchAndGrade(positionals[1]!, async () => emit(render(await gradeOnce(), format, view.showAll!, values.out === undefined, view.afterDueDate), values.out));
+    const written = [values.out, trace?.dir].filter((p): p is string => typeof p === 'string');
+    return watchAndGrade(positionals[1]!, async () => emit(render(await gradeOnce(), format, view.showAll!, values.out === undefined, view.afterDueDate), values.out), written);
   }
   const report = await gradeOnce();
   const text = render(report, format, view.showAll!, values.out === undefined, view.afterDueDate);

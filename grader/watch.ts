@@ -10,11 +10,21 @@ import { SubmissionError } from '../runner/errors.js';
 /** Quiet time after the last change before grading: a save is often several writes. */
 const DEBOUNCE_MS = 300;
 
-/** Watches a folder (and everything under it), or a single file through its folder (editors replace files by renaming). */
-async function watchSubmission(submission: string, onChange: () => void): Promise<FSWatcher> {
+/**
+ * Watches a folder (and everything under it), or a single file through its
+ * folder (editors replace files by renaming). Changes under `ignore` (the
+ * report or traces, written inside the submission) are not the student's.
+ */
+async function watchSubmission(submission: string, ignore: string[], onChange: () => void): Promise<FSWatcher> {
   const full = path.resolve(submission);
   const isDir = (await stat(full)).isDirectory();
-  if (isDir) return watch(full, { recursive: true }, () => onChange());
+  const ignored = ignore.map((p) => path.resolve(p));
+  const mine = (file: string) => ignored.some((p) => file === p || file.startsWith(p + path.sep));
+  if (isDir) {
+    return watch(full, { recursive: true }, (_event, file) => {
+      if (file === null || !mine(path.join(full, file))) onChange();
+    });
+  }
   const name = path.basename(full);
   return watch(path.dirname(full), (_event, file) => {
     if (file === null || file === name) onChange();
@@ -26,7 +36,7 @@ async function watchSubmission(submission: string, onChange: () => void): Promis
  * when the user stops it (SIGINT, SIGTERM). A submission that cannot be read
  * mid-edit is said on stderr, and the watch goes on.
  */
-export async function watchAndGrade(submission: string, gradeAndShow: () => Promise<void>): Promise<number> {
+export async function watchAndGrade(submission: string, gradeAndShow: () => Promise<void>, ignore: string[] = []): Promise<number> {
   const note = (line: string) => process.stderr.write(`sockgrade: ${line}\n`);
   let grading: Promise<void> | null = null;
   let again = false;
@@ -69,7 +79,7 @@ export async function watchAndGrade(submission: string, gradeAndShow: () => Prom
     timer = setTimeout(start, DEBOUNCE_MS);
   };
 
-  const watcher = await watchSubmission(submission, changed);
+  const watcher = await watchSubmission(submission, ignore, changed);
   const stop = () => {
     if (stopped) return;
     stopped = true;

@@ -1,7 +1,7 @@
 // `grade --watch`: a student fixes their file and the report comes again on
 // its own; Ctrl-C ends it with exit 0. The real CLI as a child process, the
 // real sandbox; waits on the child's output, never a fixed time.
-import { copyFileSync, cpSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +14,9 @@ describe('grade --watch', () => {
     const dir = tempDir();
     const work = path.join(dir, 'work');
     cpSync(fixture('calculator-server', 'host-byte-order'), work, { recursive: true });
-    const child = execa(process.execPath, [BIN, 'grade', 'calculator-server', work, '--test', 'sum-int', '--watch'], { reject: false, cwd: ROOT, buffer: true });
+    // The traces go inside the watched folder: writing them is not a change of the student's.
+    const args = ['grade', 'calculator-server', work, '--test', 'sum-int', '--watch', '--trace', path.join(work, 'traces')];
+    const child = execa(process.execPath, [BIN, ...args], { reject: false, cwd: ROOT, buffer: true });
     let stdout = '';
     let stderr = '';
     const waiters: { count: number; resolve: () => void }[] = [];
@@ -44,6 +46,7 @@ describe('grade --watch', () => {
       await nthReport(1);
       expect(stdout).toMatch(/FAIL\s+sum-int/);
       expect(stdout.match(REPORT_END)![0]).toMatch(/^score: 0\/100/);
+      expect(existsSync(path.join(work, 'traces', 'sum-int.pcapng'))).toBe(true);
 
       // The student's fix: the byte-order bug gone.
       copyFileSync(path.join(fixture('calculator-server', 'correct-c-plain'), 'server.c'), path.join(work, 'server.c'));
