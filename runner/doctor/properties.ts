@@ -212,7 +212,8 @@ export const PROPERTIES: Property[] = [
     name: 'fresh keyring',
     fix: 'the launcher joins a new session keyring (keyctl): the kernel needs CONFIG_KEYS, and kernel.keys.maxkeys room for one keyring per program',
     decide(o) {
-      if (!o.keyPlanted) return { ok: false, detail: 'could not plant a key in the grader\'s session keyring to look for' };
+      // Not planted: keyctl is refused to the grader (ENOSYS/EPERM, see with-session-key.c), so to every sandbox too.
+      if (!o.keyPlanted) return { ok: true, detail: 'this machine gives the grader no keyrings (keyctl refused): nothing to leak' };
       const t = ran(o, 'keyring');
       if (!t) return notRun(o, 'keyring');
       const seen = /^seen: (\d+)/m.exec(t.process.stdout)?.[1];
