@@ -48,6 +48,7 @@ describe('the seccomp filter', () => {
         program('normal', ['./sg-probe', 'normal']),
         program('unshare-cli', ['/bin/sh', '-c', 'unshare -Ur id -u 2>&1; echo status=$?']),
         program('status', ['/bin/sh', '-c', 'grep -E "^(Seccomp|NoNewPrivs):" /proc/self/status']),
+        program('i386', ['./sg-probe', 'i386']),
       ]),
       { deadlineMs: 120_000 },
     );
@@ -97,6 +98,12 @@ describe('the seccomp filter', () => {
       socket: 'allowed', bind: 'allowed', sendto: 'allowed', recvfrom: 'allowed', fork: 'allowed', pthread_create: 'allowed',
     });
     expect(outcomes(seen.get('seccomp')!)['clone-plain']).toBe('allowed');
+  });
+
+  it.runIf(process.arch === 'x64')('kills a program that makes a syscall through the i386 ABI', () => {
+    const p = seen.get('i386')!.process;
+    expect(p.signal, p.stdout).toBe('SIGSYS');
+    expect(p.stdout).not.toMatch(/i386 getpid/);
   });
 
   it('is installed with no_new_privs in every program', () => {

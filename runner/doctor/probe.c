@@ -10,6 +10,7 @@
  *   sg-probe memory MB          allocate and touch MB MiB
  *   sg-probe fork N             start N children that wait
  *   sg-probe write MB           write MB MiB into ./big
+ *   sg-probe i386               a syscall through the i386 ABI (x86_64 only): the filter kills
  *
  * Built in the sandbox itself (the build step runs under the same filter).
  * Arguments are chosen so that, without the filter, each refused call would
@@ -196,6 +197,19 @@ static int write_big(long mb) {
     return 0;
 }
 
+/* getpid through int 0x80: the i386 numbers, which the filter cannot tell apart. */
+static int i386_syscall(void) {
+#if defined(__x86_64__)
+    long ret;
+    __asm__ volatile("int $0x80" : "=a"(ret) : "a"(20L) : "memory");
+    printf("i386 getpid: %ld\n", ret);
+    return 0;
+#else
+    printf("i386: not this arch\n");
+    return 0;
+#endif
+}
+
 int main(int argc, char **argv) {
     const char *what = argc > 1 ? argv[1] : "";
     long arg = argc > 2 ? atol(argv[2]) : 0;
@@ -206,6 +220,7 @@ int main(int argc, char **argv) {
     if (!strcmp(what, "memory")) return memory(arg);
     if (!strcmp(what, "fork")) return fork_many((int)arg);
     if (!strcmp(what, "write")) return write_big(arg);
-    fprintf(stderr, "usage: sg-probe seccomp|normal|echo PORT|connect PORT|memory MB|fork N|write MB\n");
+    if (!strcmp(what, "i386")) return i386_syscall();
+    fprintf(stderr, "usage: sg-probe seccomp|normal|echo PORT|connect PORT|memory MB|fork N|write MB|i386\n");
     return 2;
 }
