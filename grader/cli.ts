@@ -47,10 +47,7 @@ TASK is a task id (a folder under tasks/) or a path to a task folder.
 SUBMISSION is a file (C source, executable), a folder, or an archive.`;
 
 export function tasksDir(): string {
-  const asked = process.env.SOCKGRADE_TASKS;
-  if (!asked) return path.join(packageRoot, 'tasks');
-  if (!isDir(asked)) throw new UsageError(`SOCKGRADE_TASKS=${asked} is not a folder; point it at the folder holding the task folders`);
-  return path.resolve(asked);
+  return process.env.SOCKGRADE_TASKS ? path.resolve(process.env.SOCKGRADE_TASKS) : path.join(packageRoot, 'tasks');
 }
 
 /** The command being run, for the usage line of its errors. */
@@ -231,6 +228,8 @@ async function cmdGrade(args: string[]): Promise<number> {
 function cmdTasks(args: string[]): number {
   parse(args, {}, 0);
   const dir = tasksDir();
+  // An empty listing would hide the mistake.
+  if (!isDir(dir)) throw new UsageError(`tasks folder not found: ${dir}; SOCKGRADE_TASKS must name the folder holding the task folders`);
   for (const id of listTaskIds(dir)) {
     try {
       const t = loadTask(path.join(dir, id));

@@ -149,10 +149,10 @@ describe('the command line contract', () => {
     expect(r.stderr.trim()).toMatch(/^sockgrade: --out \/root\/report\.json: folder \/root is not writable$/);
   });
 
-  it('takes a SOCKGRADE_TASKS that is not a folder as a usage error', async () => {
+  it('takes a SOCKGRADE_TASKS that is not a folder as a usage error when listing tasks', async () => {
     const r = await runCli(['tasks'], { env: { SOCKGRADE_TASKS: '/nonexistent/tasks' } });
     expect(r.exitCode).toBe(2);
-    expect(oneLine(r)).toMatch(/SOCKGRADE_TASKS=\/nonexistent\/tasks is not a folder/);
+    expect(oneLine(r)).toBe('sockgrade: tasks folder not found: /nonexistent/tasks; SOCKGRADE_TASKS must name the folder holding the task folders');
   });
 
   it('exits 0 quietly when the reader of its output goes away (| true)', async () => {
