@@ -1,6 +1,6 @@
 // The command line. Every failure the user can fix ends in one line naming
 // what and how, never a stack trace (exit statuses: EXIT below, README.md).
-import { accessSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SandboxUnavailableError, SubmissionError } from '../runner/errors.js';
@@ -137,10 +137,20 @@ function writable(p: string): boolean {
   }
 }
 
-/** The folder an --out path goes in must be there and writable: checked before grading, so no grade is lost to it. */
-function checkOutParent(out: string): void {
+/**
+ * The folder an --out path goes in: made if missing (`--out reports/check.xml`
+ * in CI), and writable. Called just before the work starts, after every other
+ * argument is known good, so no grade is lost to it and no folder is made for
+ * a command line that fails anyway.
+ */
+function prepareOutParent(out: string): void {
   const parent = path.dirname(path.resolve(out));
-  if (!isDir(parent)) throw new UsageError(`--out ${out}: folder ${parent} does not exist; create it first`);
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`--out ${out}: cannot make folder ${parent} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!isDir(parent)) throw new UsageError(`--out ${out}: ${parent} is not a folder`);
   if (!writable(parent)) throw new UsageError(`--out ${out}: folder ${parent} is not writable`);
 }
 
@@ -150,27 +160,18 @@ export function outFileOption(value: unknown): string | undefined {
   const out = String(value);
   if (out === '') throw new UsageError('--out takes a file name');
   if (isDir(out)) throw new UsageError(`--out ${out} is a folder; give the name of a file to write`);
-  checkOutParent(out);
-  try {
-    if (statSync(out) && !writable(out)) throw new UsageError(`--out ${out} exists and is not writable`);
-  } catch (err) {
-    if (err instanceof UsageError) throw err; // otherwise: not there yet, which is fine
-  }
+  prepareOutParent(out);
+  if (existsSync(out) && !writable(out)) throw new UsageError(`--out ${out} exists and is not writable`);
   return out;
 }
 
 /** An --out DIR option (batch): an existing writable folder, or one that can be made. */
 export function outDirOption(out: string): string {
   if (out === '') throw new UsageError('--out takes a folder name');
-  let exists = true;
-  try {
-    statSync(out);
-  } catch {
-    exists = false;
-  }
-  if (exists && !isDir(out)) throw new UsageError(`--out ${out} is a file; give a folder for the grades`);
-  if (exists && !writable(out)) throw new UsageError(`--out ${out} is not writable`);
-  if (!exists) checkOutParent(out);
+  if (existsSync(out)) {
+    if (!isDir(out)) throw new UsageError(`--out ${out} is a file; give a folder for the grades`);
+    if (!writable(out)) throw new UsageError(`--out ${out} is not writable`);
+  } else prepareOutParent(out);
   return out;
 }
 
@@ -199,13 +200,13 @@ async function cmdGrade(args: string[]): Promise<number> {
   );
   const format = formatOption(values.format);
   const seed = seedOption(values.seed);
-  const out = outFileOption(values.out);
   const sandbox = sandboxOption(values.sandbox);
   const task = openTask(positionals[0]!);
   const testIds = values.test as string[] | undefined;
   for (const id of testIds ?? []) {
     if (!task.tests.some((t) => t.id === id)) throw new UsageError(`task ${task.id} has no test '${id}'`);
   }
+  const out = outFileOption(values.out);
   const report = await gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}) });
   const view: ViewOptions = {
     showAll: Boolean(values['show-all']),

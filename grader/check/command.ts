@@ -137,12 +137,12 @@ export async function cmdCheck(args: string[]): Promise<number> {
   );
   const format = (values.format as string | undefined) ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`check --format takes ${FORMATS.join(' or ')}, not '${format}'`);
-  const out = outFileOption(values.out); // before any grading: a run is never lost to a bad --out
   const repeat = countOption('--repeat', values.repeat, 1);
   const jobs = countOption('--jobs', values.jobs, Math.min(2, os.availableParallelism()));
   const tasksRoot = tasksDir();
   const fixturesDir = fixturesRoot(values.fixtures, tasksRoot);
   const dirs = taskDirs(positionals, tasksRoot);
+  const out = outFileOption(values.out); // before any grading: a run is never lost to a bad --out
 
   const started = performance.now();
   const progress = (line: string) => process.stderr.write(`check: ${line}\n`);
