@@ -47,6 +47,13 @@ describe('sockgrade doctor', () => {
     expect(JSON.parse(r.stdout).checks.filter((c: { ok: boolean }) => !c.ok)).toEqual([]);
   }, 120_000);
 
+  it('exits 3 with the fix in one line when no sandbox can start at all', async () => {
+    const r = await runCli(['doctor'], { env: { PATH: '/nonexistent' }, extendEnv: false });
+    expect(r.exitCode).toBe(3);
+    expect(r.stderr.trim()).toMatch(/^sockgrade: cannot grade: bwrap.*not found; install it with: .*bubblewrap/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
   it('names the fix under a failing row, and says the machine cannot grade', () => {
     const text = formatDoctorText([
       { property: 'fresh keyring', ok: true, detail: 'not visible', fix: null },
