@@ -34,7 +34,7 @@ function emit(event: JobEvent): void {
 function sandboxFailed(p: ProcessObservation): boolean {
   // The launcher's own "started" record (which the program cannot forge or
   // suppress) says the sandbox worked; only without it does bwrap's stderr count.
-  if (p.launched || p.stoppedBy !== null || !/^(bwrap|setpriv): /m.test(p.stderr)) return false;
+  if (p.launched || p.stoppedBy !== null || !/^(bwrap|setpriv|sg-launch): /m.test(p.stderr)) return false;
   emit({ type: 'fatal', message: `sandbox-unavailable: ${p.stderr.trim().split('\n')[0]}` });
   return true;
 }
