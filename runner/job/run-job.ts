@@ -4,20 +4,17 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { distRunnerDir, packageRoot } from '../paths.js';
-import { compileNative } from '../sandbox/native.js';
+import { distRunnerDir } from '../paths.js';
+import { compileLauncher } from '../sandbox/native.js';
+import { ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
 import { chownTree } from '../sandbox/scratch.js';
 import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness/build.js';
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
 import type { JobEvent, JobPlan } from '../types.js';
 import type { JobSpec } from './main.js';
 
-/** The unprivileged uid student code runs under when sockgrade itself runs as root. */
-export const ROOT_SANDBOX_UID = 65534;
-
-export function launcherSource(): string {
-  return path.join(packageRoot, 'runner', 'sandbox', 'launcher.c');
-}
+export { ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
+export { launcherSource } from '../sandbox/native.js';
 
 
 export interface RunJobOptions {
@@ -29,7 +26,7 @@ export interface RunJobOptions {
 /** Runs a job to its end; returns every event it sent, in order. */
 export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEvent[]> {
   assertSandboxTools(plan.sandbox);
-  const launcher = await compileNative(launcherSource(), 'exe');
+  const launcher = await compileLauncher();
   const root = isRoot();
   const dropToUid = plan.sandbox === 'bwrap' && root ? ROOT_SANDBOX_UID : null;
   if (dropToUid !== null) chownTree(plan.workDir, dropToUid);
