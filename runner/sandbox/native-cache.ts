@@ -74,6 +74,20 @@ function writable(dir: string): boolean {
   }
 }
 
+/** Can `uid` read `file`, passing through every folder above it? */
+export function canRead(file: string, uid: number): boolean {
+  try {
+    const real = realpathSync(file);
+    if (!permits(statSync(real), uid, 4)) return false;
+    for (let d = path.dirname(real); ; d = path.dirname(d)) {
+      if (!permits(statSync(d), uid, 1)) return false;
+      if (d === path.dirname(d)) return true;
+    }
+  } catch {
+    return false;
+  }
+}
+
 /** Makes our own cache folder (0755 for root, whose sandbox uid must read it; 0700 otherwise). */
 function ensureOwnDir(dir: string, sandboxUid: number | null): string | null {
   try {

@@ -14,7 +14,7 @@
 // - healing: a cached helper is trusted only when it is ours, 0755 and a
 //   complete ELF file; otherwise it is rebuilt.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxUnavailableError } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -88,6 +88,52 @@ async function findOrBuild(source: string, kind: HelperKind, extraArgs: string[]
     }
   });
   return out;
+}
+
+/**
+ * A copy of a plain file (a task's prelude header) in the helpers' folder,
+ * named by its content, for a sandbox that cannot reach the original.
+ */
+export function stageFile(source: string): Promise<string> {
+  const text = readFileSync(source);
+  const ext = path.extname(source);
+  const name = `${path.basename(source, ext)}-${createHash('sha256').update(text).digest('hex').slice(0, 16)}${ext}`;
+  const key = `${process.env[CACHE_ENV] ?? ''}\0${name}`;
+  let p = inFlight.get(key);
+  if (!p) {
+    p = (async () => {
+      const sameText = (f: string) => validCopy(f, text);
+      const dirs = helperDirs(helperReader());
+      const found = dirs.find((d) => d.unusable === null && sameText(path.join(d.dir, name)));
+      if (found) return path.join(found.dir, name);
+      const target = dirs.find((d) => d.writable);
+      if (!target) throw new SandboxUnavailableError(`cannot grade: no folder to copy ${source} into; set SOCKGRADE_CACHE to a folder you own`);
+      const out = path.join(target.dir, name);
+      const tmp = `${out}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+      try {
+        writeFileSync(tmp, text, { mode: 0o644, flag: 'wx' });
+        chmodSync(tmp, 0o644);
+        renameSync(tmp, out);
+      } finally {
+        rmSync(tmp, { force: true });
+      }
+      return out;
+    })();
+    inFlight.set(key, p);
+    p.catch(() => inFlight.delete(key));
+  }
+  return p;
+}
+
+/** A staged copy is used only when it is ours (or root's), no one else can write it, and its bytes are the original's. */
+function validCopy(file: string, text: Buffer): boolean {
+  try {
+    const st = lstatSync(file);
+    const me = process.getuid?.() ?? -1;
+    return st.isFile() && (st.uid === me || st.uid === 0) && (st.mode & 0o777) === 0o644 && readFileSync(file).equals(text);
+  } catch {
+    return false;
+  }
 }
 
 /** Runs `build` holding the helper's lock file; `done` says another process already built it. */
