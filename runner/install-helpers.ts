@@ -8,15 +8,15 @@ import path from 'node:path';
 import { compileFaultsShim, compileHarness } from './harness/build.js';
 import { installedNativeDir, packageRoot } from './paths.js';
 import { compileLauncher } from './sandbox/native.js';
-import { CACHE_ENV, helperDirs, helperReader } from './sandbox/native-cache.js';
+import { CACHE_ENV, helperReader, whyNotWritable } from './sandbox/native-cache.js';
 
 async function main(): Promise<void> {
   // The same code path as grading, pointed at dist/native when the sandbox can
   // use it there; else (a root checkout in a 0700 folder) at the cache grading
   // will use, so the first grade finds them there.
   process.env[CACHE_ENV] = installedNativeDir;
-  const [installed] = helperDirs(helperReader());
-  if (installed?.unusable) delete process.env[CACHE_ENV];
+  const notHere = whyNotWritable({ dir: installedNativeDir, label: 'dist/native', create: true }, helperReader());
+  if (notHere) delete process.env[CACHE_ENV];
   const tasksDir = path.join(packageRoot, 'tasks');
   const harnesses = existsSync(tasksDir)
     ? readdirSync(tasksDir).map((t) => path.join(tasksDir, t, 'harness.c')).filter((f) => existsSync(f))
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     const launcher = await compileLauncher();
     await compileFaultsShim();
     for (const h of harnesses) await compileHarness(h);
-    const why = installed?.unusable ? ` (not in dist/native: ${installed.unusable})` : '';
+    const why = notHere ? ` (not in dist/native: ${notHere})` : '';
     process.stdout.write(`sockgrade: native helpers built in ${path.dirname(launcher)}${why}\n`);
   } catch (err) {
     const why = String((err as Error).message).split('\n')[0];

@@ -18,15 +18,13 @@ export const CACHE_ENV = 'SOCKGRADE_CACHE';
 
 const myUid = (): number => process.getuid?.() ?? -1;
 
-/** A place helpers may be: `usable` says why not when it is not. */
+/** A place helpers may be. */
 export interface HelperDir {
   dir: string;
   /** Who chose it, for messages: "dist/native", "SOCKGRADE_CACHE", ... */
   label: string;
-  /** Helpers there may be used (trusted and reachable); null when so, else why not. */
-  unusable: string | null;
-  /** New helpers may be written there. */
-  writable: boolean;
+  /** Ours to create when missing (a cache), or only used when it exists (the install's). */
+  create: boolean;
 }
 
 /** Can `uid` (with its own group only: setpriv --clear-groups) do `bits` (r=4, w=2, x=1) on this? */
@@ -103,10 +101,10 @@ function ensureOwnDir(dir: string, sandboxUid: number | null): string | null {
   return null;
 }
 
-function describe(dir: string, label: string, sandboxUid: number | null, create: boolean): HelperDir {
-  const made = create ? ensureOwnDir(dir, sandboxUid) : null;
-  const unusable = made ?? whyUnusable(dir, sandboxUid);
-  return { dir, label, unusable, writable: unusable === null && writable(dir) };
+/** Why no new helper may be written in `d` (making it first if it is ours to make), or null. */
+export function whyNotWritable(d: HelperDir, sandboxUid: number | null): string | null {
+  const why = (d.create ? ensureOwnDir(d.dir, sandboxUid) : null) ?? whyUnusable(d.dir, sandboxUid);
+  return why ?? (writable(d.dir) ? null : 'not writable');
 }
 
 /** The per-user cache: one the grading user owns and, as root, the sandbox's uid can pass through. */
@@ -120,15 +118,15 @@ function userCacheDir(): string {
 /**
  * Where helpers may be, best first: $SOCKGRADE_CACHE alone when set; else the
  * install's dist/native, the per-user cache, and a folder of our own in the
- * temporary folder. Each says whether it may be used and written.
+ * temporary folder. Nothing is checked or made here (whyUnusable, whyNotWritable).
  */
-export function helperDirs(sandboxUid: number | null): HelperDir[] {
+export function helperDirs(): HelperDir[] {
   const chosen = process.env[CACHE_ENV];
-  if (chosen) return [describe(path.resolve(chosen), CACHE_ENV, sandboxUid, true)];
+  if (chosen) return [{ dir: path.resolve(chosen), label: CACHE_ENV, create: true }];
   return [
-    describe(installedNativeDir, 'dist/native', sandboxUid, false),
-    describe(userCacheDir(), 'the user cache', sandboxUid, true),
-    describe(path.join(os.tmpdir(), `sockgrade-${myUid()}`), 'the temporary folder', sandboxUid, true),
+    { dir: installedNativeDir, label: 'dist/native', create: false },
+    { dir: userCacheDir(), label: 'the user cache', create: true },
+    { dir: path.join(os.tmpdir(), `sockgrade-${myUid()}`), label: 'the temporary folder', create: true },
   ];
 }
 

@@ -19,7 +19,7 @@ import path from 'node:path';
 import { SandboxUnavailableError } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { deadline, waitUntil } from '../wait.js';
-import { CACHE_ENV, helperDirs, helperReader } from './native-cache.js';
+import { CACHE_ENV, helperDirs, helperReader, whyNotWritable, whyUnusable } from './native-cache.js';
 
 export type HelperKind = 'exe' | 'shared';
 
@@ -58,19 +58,29 @@ export function compileNative(source: string, kind: HelperKind, extraArgs: strin
   return p;
 }
 
-async function findOrBuild(source: string, kind: HelperKind, extraArgs: string[], name: string): Promise<string> {
-  const dirs = helperDirs(helperReader());
+/** A folder holding a valid `name`, or where to build it (throws when there is nowhere). */
+function locate(name: string, valid: (file: string) => boolean): { found: string } | { buildIn: string } {
+  const reader = helperReader();
+  const dirs = helperDirs();
   for (const d of dirs) {
-    if (d.unusable === null && validHelper(path.join(d.dir, name), kind) === null) return path.join(d.dir, name);
+    const file = path.join(d.dir, name);
+    if (whyUnusable(d.dir, reader) === null && valid(file)) return { found: file };
   }
-  const target = dirs.find((d) => d.writable);
-  if (!target) {
-    const why = dirs.map((d) => `${d.label} ${d.dir}: ${d.unusable ?? 'not writable'}`).join('; ');
-    throw new SandboxUnavailableError(
-      `cannot grade: no folder to build sockgrade's native helpers in (${why}); set SOCKGRADE_CACHE to a folder you own`,
-    );
+  const why: string[] = [];
+  for (const d of dirs) {
+    const no = whyNotWritable(d, reader);
+    if (no === null) return { buildIn: d.dir };
+    why.push(`${d.label} ${d.dir}: ${no}`);
   }
-  const out = path.join(target.dir, name);
+  throw new SandboxUnavailableError(
+    `cannot grade: no folder to build sockgrade's native helpers in (${why.join('; ')}); set SOCKGRADE_CACHE to a folder you own`,
+  );
+}
+
+async function findOrBuild(source: string, kind: HelperKind, extraArgs: string[], name: string): Promise<string> {
+  const where = locate(name, (f) => validHelper(f, kind) === null);
+  if ('found' in where) return where.found;
+  const out = path.join(where.buildIn, name);
   await withBuildLock(`${out}.lock`, () => validHelper(out, kind) === null, async () => {
     if (validHelper(out, kind) === null) return; // built by another process while we waited
     const tmp = `${out}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
@@ -102,13 +112,9 @@ export function stageFile(source: string): Promise<string> {
   let p = inFlight.get(key);
   if (!p) {
     p = (async () => {
-      const sameText = (f: string) => validCopy(f, text);
-      const dirs = helperDirs(helperReader());
-      const found = dirs.find((d) => d.unusable === null && sameText(path.join(d.dir, name)));
-      if (found) return path.join(found.dir, name);
-      const target = dirs.find((d) => d.writable);
-      if (!target) throw new SandboxUnavailableError(`cannot grade: no folder to copy ${source} into; set SOCKGRADE_CACHE to a folder you own`);
-      const out = path.join(target.dir, name);
+      const where = locate(name, (f) => validCopy(f, text));
+      if ('found' in where) return where.found;
+      const out = path.join(where.buildIn, name);
       const tmp = `${out}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
       try {
         writeFileSync(tmp, text, { mode: 0o644, flag: 'wx' });
