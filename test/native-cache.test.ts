@@ -2,7 +2,7 @@
 // ask at once, a broken cached helper rebuilt rather than trusted, and a cache
 // folder others could tamper with (or the sandbox could not reach) refused.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,6 +99,18 @@ describe('native helper cache', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/SOCKGRADE_CACHE .*others can write it/);
     expect(readdirSync(c.cache)).toEqual([]);
+  });
+
+  it.runIf(isRoot)('as root, grades a function task kept in a private (0700) folder, as from /root', async () => {
+    const hidden = tempDir('sockgrade-private-');
+    const taskDir = path.join(hidden, 'sockets-creating-a-socket');
+    cpSync(path.join(ROOT, 'tasks', 'sockets-creating-a-socket'), taskDir, { recursive: true });
+    const submission = path.join(ROOT, 'fixtures', 'sockets-creating-a-socket', 'correct', 'submission.c');
+    const r = await runCli(['grade', taskDir, submission, '--format', 'json'], { env: { SOCKGRADE_CACHE: c.cache, PATH: c.path } });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ result: 'success', score: 100 });
+    // The harness and the prelude the sandbox's uid could not reach came from the cache.
+    expect(readdirSync(c.cache).filter((f) => /^(harness-|prelude-.*\.h$)/.test(f))).toHaveLength(2);
   });
 
   it.runIf(isRoot)('as root, refuses a cache the sandbox uid cannot reach, saying why', async () => {
