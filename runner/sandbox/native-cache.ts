@@ -31,7 +31,7 @@ export interface HelperDir {
 function permits(st: Stats, uid: number, bits: number): boolean {
   if (uid === 0) return true;
   const mode = st.mode & 0o777;
-  const shift = st.uid === uid ? 6 : st.gid === uid ? 3 : 0; // nobody's group has nobody's id (65534)
+  const shift = st.uid === uid ? 6 : st.gid === uid ? 3 : 0; // the drop (setpriv --regid) makes gid = uid
   return ((mode >> shift) & bits) === bits;
 }
 
