@@ -1,4 +1,4 @@
-// The isolation requirements of design.md, each checked against the real
+// The isolation requirements of docs/design.md, each checked against the real
 // sandbox: a probe program reports what it can see and do, the runner's
 // observation is asserted on.
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
