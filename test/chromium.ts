@@ -106,7 +106,8 @@ export class Page {
     // Uncaught exceptions, console messages, and the browser's own log (where a content security policy violation shows).
     const watch = (method: string) =>
       void browser.event(method, sessionId).then((p) => {
-        this.problems.push(`${method}: ${JSON.stringify(p).slice(0, 500)}`);
+        const level = (p as { entry?: { level?: string } }).entry?.level;
+        if (level === undefined || level === 'error' || level === 'warning') this.problems.push(`${method}: ${JSON.stringify(p).slice(0, 500)}`);
         watch(method);
       });
     for (const method of ['Runtime.exceptionThrown', 'Runtime.consoleAPICalled', 'Log.entryAdded']) watch(method);

@@ -47,7 +47,7 @@ describe('rateClass', () => {
   });
 });
 
-describe.skipIf(!CHROMIUM)('summary.html in Chromium', () => {
+describe.skipIf(!CHROMIUM)(CHROMIUM ? 'summary.html in Chromium' : 'summary.html in Chromium: SKIPPED, chromium is not installed (CI installs it: .ci/install-system-deps.sh --with-browser)', () => {
   let out: string;
   let url: string;
   let browser: Chromium;

@@ -78,7 +78,7 @@ export function rateClass(rate: number): 'low' | 'mid' | 'high' {
 
 function rateBar(rate: number): string {
   const w = 160;
-  return `<svg class="rate rate-${rateClass(rate)}" width="${w}" height="14" viewBox="0 0 ${w} 14" aria-hidden="true"><rect class="track" width="${w}" height="14"/><rect class="fill" width="${Math.round((rate / 100) * w)}" height="14"/></svg>`;
+  return `<svg class="rate" width="${w}" height="14" viewBox="0 0 ${w} 14" aria-hidden="true"><rect class="track" width="${w}" height="14"/><rect class="fill" width="${Math.round((rate / 100) * w)}" height="14"/></svg>`;
 }
 
 /** Each student's result for one test, or undefined when the test did not run for them. */
@@ -104,7 +104,9 @@ function testRows(task: Task, records: GradeRecord[]): string {
       const failed = ran.filter((x) => !x.test!.passed).map((x) => ({ id: x.record.id, result: x.test!.result }));
       const notRun = all.length - ran.length;
       const who = (studentList(failed, 'failed it') || '<span class="none">nobody</span>') + (notRun ? ` <span class="not-run">${notRun} not run</span>` : '');
-      return `<tr data-test="${htmlText(t.id)}" class="rate-${rateClass(rate)}"><td><code>${htmlText(t.id)}</code><br><span class="name">${htmlText(t.name)}</span></td><td class="num weight">${t.weight}</td><td>${rateBar(rate)}</td><td class="num rate-text">${passed}/${ran.length} (${rate}%)</td><td class="failers">${who}</td></tr>`;
+      // A test that ran for nobody has no rate to colour.
+      const cls = ran.length ? `rate-${rateClass(rate)}` : 'rate-none';
+      return `<tr data-test="${htmlText(t.id)}" class="${cls}"><td><code>${htmlText(t.id)}</code><br><span class="name">${htmlText(t.name)}</span></td><td class="num weight">${t.weight}</td><td>${rateBar(rate)}</td><td class="num rate-text">${passed}/${ran.length} (${rate}%)</td><td class="failers">${who}</td></tr>`;
     })
     .join('\n');
 }
@@ -226,8 +228,8 @@ function matrix(task: Task, records: GradeRecord[]): string {
     return `<tr data-id="${htmlText(r.id)}" data-score="${r.report.score}" data-severity="${SEVERITY[r.report.result]}" data-fails="${fails.join(' ')}"><th class="student" scope="row">${reportLink(r)}</th><td class="num score">${r.report.score}</td><td class="res result-${r.report.result}">${r.report.result}</td>${cells}</tr>`;
   });
   const options = task.tests.map((t, i) => `<option value="${i}">who failed ${htmlText(t.id)}</option>`).join('');
-  const legend = RESULTS.map((res) => `<span class="c result-${res}">${MARK[res]}</span> ${res === 'success' ? 'passed' : res}`).join(' ');
-  return `<p class="legend">${legend} <span class="c not-run">·</span> not run</p>
+  const legend = [...RESULTS.map((res) => `<span><span class="c result-${res}">${MARK[res]}</span> ${res === 'success' ? 'passed' : res}</span>`), '<span><span class="c not-run">·</span> not run</span>'].join(' ');
+  return `<p class="legend">${legend}</p>
 <p class="controls" hidden><label>Show <select id="filter"><option value="">every student</option>${options}</select></label> <output id="shown"></output> <span class="hint">Click <b>student</b>, <b>score</b> or <b>result</b> to sort.</span></p>
 <div class="matrix-wrap" tabindex="0">
 <table id="matrix">
@@ -310,7 +312,7 @@ li.mistake { margin-bottom: .6em; }
 .result-success { color: #2e7d4f; } .result-failed { color: #b3261e; } .result-timeout { color: #8a5a00; }
 .result-crash { color: #7b1fa2; } .result-overflow, .result-killed { color: #6d4c41; } .result-error { color: #b3261e; font-weight: bold; }
 .not-run { color: #9aa1ad; }
-.legend .c { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 3px; }
+.legend > span { white-space: nowrap; margin-right: .4em; } .legend .c { display: inline-block; min-width: 1.4em; text-align: center; border-radius: 3px; }
 .matrix-wrap { overflow: auto; max-height: 80vh; border: 1px solid #d8dce5; }
 #matrix { font-size: 14px; }
 #matrix th, #matrix td { border-bottom: 1px solid #eef0f4; white-space: nowrap; }
@@ -327,9 +329,9 @@ li.mistake { margin-bottom: .6em; }
 #matrix tbody tr:hover td, #matrix tbody tr:hover th { outline: 1px solid #c4cad6; }
 #matrix th button { font: inherit; font-weight: bold; border: 0; background: none; padding: 0; cursor: pointer; color: inherit; }
 #matrix th[aria-sort=ascending] button::after { content: " ▲"; } #matrix th[aria-sort=descending] button::after { content: " ▼"; }
-.controls select { font: inherit; }
+.controls select { font: inherit; max-width: 100%; }
 @media (max-width: 40em) {
-  body { margin: 1em auto; } .cards { gap: .5em; } .card { min-width: 5em; padding: .3em .7em; } .card b { font-size: 1.15em; } #matrix th.student { max-width: 8em; }
+  body { margin: 1em auto; } .cards { gap: .5em; } .card { min-width: 5em; padding: .3em .7em; } .card b { font-size: 1.15em; } #matrix th.student { max-width: 8em; } #matrix th.t span { max-height: 9em; }
   /* Each test as a block of its own: the students who failed it stay on screen. */
   #tests thead { display: none; } #tests table, #tests tbody, #tests tr { display: block; }
   #tests tr { border-bottom: 1px solid #d8dce5; padding: .4em 0; } #tests td { display: inline-block; border: 0; padding: .1em .5em .1em 0; }
