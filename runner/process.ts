@@ -1,6 +1,7 @@
 // One run of an untrusted program: start it in the sandbox, capture its output
-// (read whole, kept in part), enforce wall time, and report what happened. Stopping it kills the
-// whole sandbox (bwrap's pid namespace), so nothing it started survives.
+// (all read, part kept), enforce wall time, and report what happened. Stopping
+// it kills the whole sandbox (bwrap's pid namespace), so nothing it started
+// survives.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
@@ -119,7 +120,7 @@ export class ProgramRun {
     this.output = new CapturedOutput(plan.limits.outputKb * 1024);
     const take = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
       this.output.add(which, chunk);
-      if (this.output.total > OUTPUT_STOP_BYTES) this.stop('output-limit');
+      if (this.output.total > OUTPUT_STOP_BYTES && this.stopReason === null) this.stop('output-limit');
     };
     this.child.stdout!.on('data', take('stdout'));
     this.child.stderr!.on('data', take('stderr'));

@@ -77,7 +77,7 @@ const HOST_ETC = [
   'services', 'protocols', 'rpc', 'gai.conf', 'host.conf', 'os-release', 'debian_version', 'perl',
 ];
 /** Folders matched by name: one per installed version (java-17-openjdk, python3.11, ...). */
-const HOST_ETC_FAMILIES = /^(java-[\w.-]+|python3[\w.]*)$/;
+const HOST_ETC_FAMILIES = /^(java(-[\w.-]+)?|python3[\w.]*)$/;
 /**
  * Shown in place of the machine's own (runner/sandbox/etc/): a user database
  * naming only the sandbox user, root and nobody; a hosts file where localhost
