@@ -1,8 +1,6 @@
-// The command line (shared/spec/contract.md). Every failure the user can fix
-// ends in one line naming what and how, never a stack trace:
-// exit 2 for a bad command line, task or submission, exit 3 for a machine
-// that cannot grade.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// The command line. Every failure the user can fix ends in one line naming
+// what and how, never a stack trace (exit statuses: EXIT below, README.md).
+import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SandboxUnavailableError, SubmissionError } from '../runner/errors.js';
@@ -10,7 +8,7 @@ import { deliverFeedback } from '../runner/platforms/inginious.js';
 import { packageRoot } from '../runner/paths.js';
 import type { SandboxKind } from '../runner/types.js';
 import { gradeSubmission } from './grade.js';
-import { log } from './log.js';
+import { log, logLevelProblem, wantsStacks } from './log.js';
 import { FORMATS, PLATFORM_ENFORCES_DUE_DATE } from './report/formats.js';
 import { inginiousCalls } from './report/inginious.js';
 import type { Report } from './report/model.js';
@@ -25,10 +23,25 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/** Exit statuses, the same for every command. */
+export const EXIT = {
+  /** Done: graded (whatever the score), listed, every doctor check passed. */
+  ok: 0,
+  /** `check` only: a task or fixture check failed. */
+  checkFailed: 1,
+  /** Bad command line, environment (SOCKGRADE_LOG), task, submission or --out. */
+  usage: 2,
+  /** This machine cannot grade (safely): the message or the doctor's table says the fix. */
+  machine: 3,
+  /** A fault of sockgrade itself: one line asking for a report; the stack with SOCKGRADE_LOG=debug. */
+  internal: 4,
+} as const;
+
 const USAGE = `usage:
-  sockgrade grade TASK SUBMISSION [--format text|json|junit|gradescope|inginious] [--out FILE] [--seed N] [--sandbox bwrap|none] [--show-all] [--after-due-date] [--test ID] [--trace DIR] [--watch]
-  sockgrade check [TASK...] [--format text|junit] [--out FILE] [--repeat N] [--jobs N] [--fixtures DIR] [--fixture NAME] [--strict]
+  sockgrade grade TASK SUBMISSION [--format text|json|junit|gradescope|inginious] [--out FILE] [--seed N] [--test ID]... [--sandbox bwrap|none] [--show-all] [--after-due-date] [--trace DIR] [--watch]
+  sockgrade check [TASK...] [--format text|junit] [--out FILE] [--repeat N] [--jobs N] [--fixtures DIR] [--fixture NAME]... [--strict]
   sockgrade batch TASK SUBMISSIONS_DIR [--out DIR] [--jobs N] [--regrade] [--seed N] [--show-all]
+  sockgrade doctor [--format text|json]
   sockgrade tasks
   sockgrade demo
 
@@ -37,6 +50,15 @@ SUBMISSION is a file (C source, executable), a folder, or an archive.`;
 
 export function tasksDir(): string {
   return process.env.SOCKGRADE_TASKS ? path.resolve(process.env.SOCKGRADE_TASKS) : path.join(packageRoot, 'tasks');
+}
+
+/** The command being run, for the usage line of its errors. */
+let currentCommand = '';
+
+/** One line: the usage of the command being run, or where to find every command's. */
+function usageLine(): string {
+  const line = USAGE.split('\n').find((l) => l.startsWith(`  sockgrade ${currentCommand} `) || l === `  sockgrade ${currentCommand}`);
+  return currentCommand && line ? `usage: ${line.trim()}` : 'see: sockgrade --help';
 }
 
 export function openTask(name: string): Task {
@@ -59,11 +81,13 @@ export function parse(
   try {
     parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(`${(err as Error).message.split('\n')[0]}\n${USAGE}`);
+    // Node's first sentence ("Unknown option '--x'"), without its advice on '--'.
+    const first = ((err as Error).message.split('\n')[0] ?? '').split(/\.( |$)/)[0] ?? '';
+    throw new UsageError(`${first.charAt(0).toLowerCase()}${first.slice(1)}; ${usageLine()}`);
   }
   const [min, max] = typeof positionals === 'number' ? [positionals, positionals] : positionals;
   if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    throw new UsageError(`wrong number of arguments\n${USAGE}`);
+    throw new UsageError(`wrong number of arguments; ${usageLine()}`);
   }
   return parsed;
 }
@@ -110,11 +134,64 @@ function formatOption(value: unknown): string {
   return f;
 }
 
-function emit(text: string, out: unknown): void {
-  if (typeof out === 'string') {
-    mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-    writeFileSync(out, text);
-  } else process.stdout.write(text);
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function writable(p: string): boolean {
+  try {
+    accessSync(p, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The folder an --out path goes in: made if missing (`--out reports/check.xml`
+ * in CI), and writable. Called just before the work starts, after every other
+ * argument is known good, so no grade is lost to it and no folder is made for
+ * a command line that fails anyway.
+ */
+function prepareOutParent(out: string): void {
+  const parent = path.dirname(path.resolve(out));
+  try {
+    mkdirSync(parent, { recursive: true });
+  } catch (err) {
+    throw new UsageError(`--out ${out}: cannot make folder ${parent} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!isDir(parent)) throw new UsageError(`--out ${out}: ${parent} is not a folder`);
+  if (!writable(parent)) throw new UsageError(`--out ${out}: folder ${parent} is not writable`);
+}
+
+/** An --out FILE option (grade, check), checked before any work; undefined when absent. */
+export function outFileOption(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const out = String(value);
+  if (out === '') throw new UsageError('--out takes a file name');
+  if (isDir(out)) throw new UsageError(`--out ${out} is a folder; give the name of a file to write`);
+  prepareOutParent(out);
+  if (existsSync(out) && !writable(out)) throw new UsageError(`--out ${out} exists and is not writable`);
+  return out;
+}
+
+/** An --out DIR option (batch): an existing writable folder, or one that can be made. */
+export function outDirOption(out: string): string {
+  if (out === '') throw new UsageError('--out takes a folder name');
+  if (existsSync(out)) {
+    if (!isDir(out)) throw new UsageError(`--out ${out} is a file; give a folder for the grades`);
+    if (!writable(out)) throw new UsageError(`--out ${out} is not writable`);
+  } else prepareOutParent(out);
+  return out;
+}
+
+function emit(text: string, out: string | undefined): void {
+  if (out !== undefined) writeFileSync(out, text);
+  else process.stdout.write(text);
 }
 
 function render(report: Report, format: string, showAll: boolean, toTerminal: boolean, afterDueDate = false): string {
@@ -145,6 +222,7 @@ async function cmdGrade(args: string[]): Promise<number> {
   for (const id of testIds ?? []) {
     if (!task.tests.some((t) => t.id === id)) throw new UsageError(`task ${task.id} has no test '${id}'`);
   }
+  const out = outFileOption(values.out);
   const view: ViewOptions = {
     showAll: Boolean(values['show-all']),
     afterDueDate: dueDatePassed(Boolean(values['after-due-date'])) || PLATFORM_ENFORCES_DUE_DATE.has(format),
@@ -153,27 +231,29 @@ async function cmdGrade(args: string[]): Promise<number> {
   const gradeOnce = () => gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}), ...(trace ? { trace } : {}) });
   if (values.watch) {
     if (format === 'inginious') throw new UsageError('--watch is for a person at a terminal: use it without --format inginious');
-    const written = [values.out, trace?.dir].filter((p): p is string => typeof p === 'string');
-    return watchAndGrade(positionals[1]!, async () => emit(render(await gradeOnce(), format, view.showAll!, values.out === undefined, view.afterDueDate), values.out), written);
+    const written = [out, trace?.dir].filter((p): p is string => p !== undefined);
+    return watchAndGrade(positionals[1]!, async () => emit(render(await gradeOnce(), format, view.showAll!, out === undefined, view.afterDueDate), out), written);
   }
   const report = await gradeOnce();
-  const text = render(report, format, view.showAll!, values.out === undefined, view.afterDueDate);
+  const text = render(report, format, view.showAll!, out === undefined, view.afterDueDate);
   if (format === 'inginious') {
     // Inside INGInious the feedback commands take the report; elsewhere the calls are printed.
     const delivery = await deliverFeedback(inginiousCalls(viewReport(report, view)));
     if (delivery.status === 'failed') {
       process.stderr.write(`sockgrade: ${delivery.message}\n`);
-      return 3;
+      return EXIT.machine;
     }
-    if (delivery.status === 'delivered' && values.out === undefined) return 0;
+    if (delivery.status === 'delivered' && out === undefined) return EXIT.ok;
   }
-  emit(text, values.out);
-  return 0;
+  emit(text, out);
+  return EXIT.ok;
 }
 
 function cmdTasks(args: string[]): number {
   parse(args, {}, 0);
   const dir = tasksDir();
+  // An empty listing would hide the mistake.
+  if (!isDir(dir)) throw new UsageError(`tasks folder not found: ${dir}; SOCKGRADE_TASKS must name the folder holding the task folders`);
   for (const id of listTaskIds(dir)) {
     try {
       const t = loadTask(path.join(dir, id));
@@ -211,29 +291,55 @@ export function registerCommand(name: string, run: (args: string[]) => Promise<n
 /** Runs the CLI; returns the exit status. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (logLevelProblem) {
+    process.stderr.write(`sockgrade: ${logLevelProblem}\n`);
+    return EXIT.usage;
+  }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(`${USAGE}\n`);
-    return command ? 0 : 2;
+    return command ? EXIT.ok : EXIT.usage;
   }
   const run = COMMANDS[command];
+  currentCommand = command;
+  guardProcess();
   try {
-    if (!run) throw new UsageError(`unknown command '${command}'\n${USAGE}`);
+    if (!run) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')} (sockgrade --help)`);
     return await run(rest);
   } catch (err) {
     if (err instanceof UsageError || err instanceof SubmissionError) {
       process.stderr.write(`sockgrade: ${err.message}\n`);
-      return 2;
+      return EXIT.usage;
     }
     if (err instanceof TaskError) {
       process.stderr.write(`${err.message}\n`);
-      return 2;
+      return EXIT.usage;
     }
     if (err instanceof SandboxUnavailableError) {
       process.stderr.write(`sockgrade: ${err.message}\n`);
-      return 3;
+      return EXIT.machine;
     }
-    log.error({ err }, 'internal error');
-    process.stderr.write(`sockgrade: internal error: ${(err as Error).message ?? err} (set SOCKGRADE_LOG=debug for details)\n`);
-    return 1;
+    return internalError(err);
   }
+}
+
+/**
+ * Faults outside main's own await (an event handler, a stream) end the same
+ * way as inside it; a reader that closed our stdout (`| head`) is no fault.
+ */
+function guardProcess(): void {
+  const fatal = (err: unknown) => process.exit(internalError(err));
+  process.on('uncaughtException', fatal);
+  process.on('unhandledRejection', fatal);
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => (err.code === 'EPIPE' ? process.exit(EXIT.ok) : fatal(err)));
+}
+
+/** A fault of sockgrade: one line, and the stack only when asked for. */
+function internalError(err: unknown): number {
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  if (wantsStacks()) log.error({ err }, 'internal error');
+  process.stderr.write(
+    `sockgrade: internal error: ${message}; please report it with the command line` +
+      `${wantsStacks() ? '' : ' (SOCKGRADE_LOG=debug shows the stack)'}\n`,
+  );
+  return EXIT.internal;
 }

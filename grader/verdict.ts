@@ -1,7 +1,7 @@
 // Where a test's verdict is decided: the runner's observation of one test,
 // held against what the test expects. Limits first (they explain everything
 // after them), then readiness, then each step in order, then how it ended.
-import type { ProcessObservation, TestObservation } from '../runner/types.js';
+import { OUTPUT_STOP_MIB, type ProcessObservation, type TestObservation } from '../runner/types.js';
 import { checkDatagrams, missingResult, notExited, wrongResult } from './client-checks.js';
 import { decideFunctionVerdict } from './functions/verdict.js';
 import type { StepContext } from './plan.js';
@@ -42,7 +42,7 @@ function who(task: Task): string {
 export function limitVerdict(task: Task, p: ProcessObservation): TestVerdict | null {
   const l = task.limits;
   if (p.stoppedBy === 'output-limit') {
-    return { result: 'overflow', feedback: `${who(task)} printed more than ${l.outputKb} KiB of output and was stopped: print less (a print in a loop?)` };
+    return { result: 'overflow', feedback: `${who(task)} printed more than ${OUTPUT_STOP_MIB} MiB of output and was stopped: print less (a print in a loop?)` };
   }
   if (p.peakProcesses >= l.processes) {
     return { result: 'killed', feedback: `${who(task)} started too many processes (the limit is ${l.processes}) and was stopped: a fork() in a loop?` };

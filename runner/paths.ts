@@ -1,3 +1,5 @@
+// Where sockgrade's own files are: the package root, the compiled runner, and
+// the folder the install step builds the native helpers into.
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
@@ -19,5 +21,8 @@ function findPackageRoot(): string {
 export const packageRoot = findPackageRoot();
 /** Compiled JS of the runner (the job entry point runs from here). */
 export const distRunnerDir = path.join(packageRoot, 'dist', 'runner');
-/** Native helpers built on first use. */
-export const nativeCacheDir = path.join(packageRoot, 'dist', 'native');
+/**
+ * Native helpers built by `npm ci`/`npm install` (the prepare script). Only one
+ * of the places they may be: see runner/sandbox/native-cache.ts for the others.
+ */
+export const installedNativeDir = path.join(packageRoot, 'dist', 'native');

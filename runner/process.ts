@@ -1,13 +1,15 @@
 // One run of an untrusted program: start it in the sandbox, capture its output
-// (capped), enforce wall time, and report what happened. Stopping it kills the
-// whole sandbox (bwrap's pid namespace), so nothing it started survives.
+// (all read, part kept), enforce wall time, and report what happened. Stopping
+// it kills the whole sandbox (bwrap's pid namespace), so nothing it started
+// survives.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
+import { CapturedOutput } from './captured-output.js';
 import { needsReportChannel, ReportChannel } from './harness/channel.js';
 import { INFO_FD, META_FD, sandboxedCommand, type SandboxContext } from './sandbox/command.js';
-import type { CommandPlan, ProcessObservation } from './types.js';
+import { OUTPUT_STOP_BYTES, type CommandPlan, type ProcessObservation } from './types.js';
 import { deadline, waitUntil, withDeadline } from './wait.js';
 
 const CLOCK_TICKS_PER_MS = 100 / 1000; // USER_HZ is 100 on Linux
@@ -85,10 +87,7 @@ export class ProgramRun {
   private readonly child: ChildProcess;
   private readonly startedAt = performance.now();
   private readonly testStart: number;
-  private stdout = '';
-  private stderr = '';
-  private outputBytes = 0;
-  private truncated = false;
+  private readonly output: CapturedOutput;
   private stopReason: StopReason | null = null;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
   private exitedAt: number | null = null;
@@ -116,15 +115,12 @@ export class ProgramRun {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(needsReportChannel(plan) ? (['pipe', 'pipe', 'pipe'] as const) : [])],
       detached: true, // its own process group: stop() reaches everything in --sandbox none
     });
-    const capBytes = plan.limits.outputKb * 1024;
+    // Debug output is normal: all of it is read, output_kb of it kept for the report. Only
+    // output that would hurt the machine (a print in an endless loop) stops the program.
+    this.output = new CapturedOutput(plan.limits.outputKb * 1024);
     const take = (which: 'stdout' | 'stderr') => (chunk: Buffer) => {
-      const room = capBytes - this.outputBytes;
-      if (room > 0) this[which] += chunk.subarray(0, room).toString('utf8');
-      this.outputBytes += chunk.length;
-      if (this.outputBytes > capBytes && !this.truncated) {
-        this.truncated = true;
-        this.stop('output-limit');
-      }
+      this.output.add(which, chunk);
+      if (this.output.total > OUTPUT_STOP_BYTES && this.stopReason === null) this.stop('output-limit');
     };
     this.child.stdout!.on('data', take('stdout'));
     this.child.stderr!.on('data', take('stderr'));
@@ -233,9 +229,9 @@ export class ProgramRun {
       signal,
       stoppedBy: this.stopReason,
       execError: meta.exec_error ?? null,
-      stdout: this.stdout,
-      stderr: this.stderr,
-      outputTruncated: this.truncated,
+      stdout: this.output.text('stdout'),
+      stderr: this.output.text('stderr'),
+      outputTruncated: this.output.dropped > 0,
       wallMs: Math.round(((this.exitedAt ?? performance.now()) - this.startedAt) * 10) / 10,
       cpuMs: meta.cpu_ms ?? this.cpuMsAtStop,
       maxRssKb: meta.maxrss_kb ?? this.rssKbAtStop,

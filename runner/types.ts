@@ -9,8 +9,17 @@ export interface Limits {
   processes: number;
   fileSizeMb: number;
   openFiles: number;
+  /** How much of stdout and stderr (together) is kept for the report; the rest is read and dropped. */
   outputKb: number;
 }
+
+/**
+ * Output (stdout and stderr together, per program run) past which the runner
+ * stops the program as 'output-limit': far above any debug output, it is what
+ * a print in an endless loop reaches within a fraction of a second.
+ */
+export const OUTPUT_STOP_MIB = 4;
+export const OUTPUT_STOP_BYTES = OUTPUT_STOP_MIB * 1024 * 1024;
 
 export type SandboxKind = 'bwrap' | 'none';
 
@@ -116,7 +125,7 @@ export interface ProcessObservation {
   execError: string | null;
   stdout: string;
   stderr: string;
-  /** Output beyond the cap was dropped (and the program stopped). */
+  /** More was written than the report keeps (output_kb): stdout/stderr hold its start and end. */
   outputTruncated: boolean;
   wallMs: number;
   /** CPU time of the whole run; for a program the runner stopped, as last sampled before the kill. */

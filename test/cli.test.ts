@@ -1,6 +1,6 @@
 // The command line as users and their scripts see it: exit statuses, one-line
 // errors without stack traces, the JSON report's shape.
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -89,5 +89,119 @@ describe('sockgrade tasks', () => {
     const r = await sockgrade(['tasks']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^calculator-server\s+server\s+\d+ tests/m);
+  });
+});
+
+describe('the command line contract', () => {
+  function oneLine(r: { stderr: string }): string {
+    const lines = r.stderr.trim().split('\n');
+    expect(lines, r.stderr).toHaveLength(1);
+    noStackTrace(r.stderr);
+    return lines[0]!;
+  }
+
+  it('takes an unknown SOCKGRADE_LOG level as a usage error: one line, exit 2', async () => {
+    const r = await runCli(['tasks'], { env: { SOCKGRADE_LOG: 'verbose' } });
+    expect(r.exitCode).toBe(2);
+    expect(oneLine(r)).toMatch(/^sockgrade: SOCKGRADE_LOG takes .*debug.*, not 'verbose'$/);
+    expect(r.stdout).toBe('');
+  });
+
+  it('says what is wrong with the command line in one line with the command\'s usage, exit 2', async () => {
+    const bad = await sockgrade(['grade', 'calculator-server', correct, '--bogus']);
+    expect(bad.exitCode).toBe(2);
+    expect(oneLine(bad)).toMatch(/^sockgrade: unknown option '--bogus'; usage: sockgrade grade TASK SUBMISSION /);
+    const count = await sockgrade(['doctor', 'extra']);
+    expect(count.exitCode).toBe(2);
+    expect(oneLine(count)).toBe('sockgrade: wrong number of arguments; usage: sockgrade doctor [--format text|json]');
+    const unknown = await sockgrade(['frobnicate']);
+    expect(unknown.exitCode).toBe(2);
+    expect(oneLine(unknown)).toMatch(/^sockgrade: unknown command 'frobnicate'; commands: grade, .*doctor/);
+  });
+
+  it('refuses a bad --out before grading, so no grade is lost to it (exit 2)', async () => {
+    const dir = tempDir('sockgrade-out-');
+    const file = path.join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const cases: [string[], RegExp][] = [
+      [['grade', 'calculator-server', correct, '--out', path.join(file, 'r.json')], /^sockgrade: --out .*a-file\/r\.json: cannot make folder .*a-file \((EEXIST|ENOTDIR)\)$/],
+      [['grade', 'calculator-server', correct, '--out', dir], /^sockgrade: --out .* is a folder; give the name of a file to write$/],
+      [['check', 'calculator-server', '--out', path.join(file, 'check.xml')], /^sockgrade: --out .*check\.xml: cannot make folder .*a-file/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await sockgrade(args);
+      expect(r.exitCode, r.stderr).toBe(2);
+      expect(oneLine(r)).toMatch(message);
+      expect(r.stdout).toBe(''); // nothing was graded: no report, no check progress
+    }
+    mkdirSync(path.join(dir, 'subs'));
+    const batch = await sockgrade(['batch', 'calculator-server', path.join(dir, 'subs'), '--out', file]);
+    expect(batch.exitCode).toBe(2);
+    expect(oneLine(batch)).toMatch(/--out .*a-file is a file; give a folder for the grades/);
+  });
+
+  it('makes a missing --out folder only once the rest of the command line is good', async () => {
+    const dir = tempDir('sockgrade-out-');
+    const r = await sockgrade(['grade', 'no-such-task', correct, '--out', path.join(dir, 'reports', 'r.json')]);
+    expect(r.exitCode).toBe(2);
+    expect(existsSync(path.join(dir, 'reports'))).toBe(false);
+  });
+
+  it.runIf(process.getuid?.() === 0)('refuses an --out folder the grader cannot write, as an ordinary user', async () => {
+    const r = await sockgrade(['grade', 'calculator-server', correct, '--out', '/root/report.json'], { asUser: 65534 });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^sockgrade: --out \/root\/report\.json: folder \/root is not writable$/);
+  });
+
+  it('takes a SOCKGRADE_TASKS that is not a folder as a usage error when listing tasks', async () => {
+    const r = await runCli(['tasks'], { env: { SOCKGRADE_TASKS: '/nonexistent/tasks' } });
+    expect(r.exitCode).toBe(2);
+    expect(oneLine(r)).toBe('sockgrade: tasks folder not found: /nonexistent/tasks; SOCKGRADE_TASKS must name the folder holding the task folders');
+  });
+
+  it('exits 0 quietly when the reader of its output goes away (| true)', async () => {
+    // `true` exits without reading: the listing's write meets a closed pipe (EPIPE).
+    const r = await execa('bash', ['-c', `"${process.execPath}" "${BIN}" tasks | true; echo "status=\${PIPESTATUS[0]}"`], { reject: false, cwd: ROOT });
+    expect(r.stdout.trim()).toBe('status=0');
+    expect(r.stderr).toBe('');
+  });
+
+  describe('an internal error (a fault of sockgrade)', () => {
+    // The real dispatcher, with a command standing in for a bug: nothing a user
+    // can type reaches one, and each kind of failure must still end the same way.
+    function runBuggy(body: string, env: Record<string, string> = {}) {
+      const script = path.join(tempDir('sockgrade-bug-'), 'buggy.mjs');
+      writeFileSync(
+        script,
+        [
+          `import { main } from ${JSON.stringify(path.join(ROOT, 'dist', 'grader', 'main.js'))};`,
+          `import { registerCommand } from ${JSON.stringify(path.join(ROOT, 'dist', 'grader', 'cli.js'))};`,
+          `registerCommand('buggy', async () => { ${body} });`,
+          "process.exitCode = await main(['buggy']);",
+        ].join('\n'),
+      );
+      return execa(process.execPath, [script], { reject: false, env: { ...process.env, ...env } });
+    }
+
+    it('is one line asking for a report, exit 4, no stack trace', async () => {
+      const r = await runBuggy("throw new TypeError('cannot read x of undefined\\nmore');");
+      expect(r.exitCode).toBe(4);
+      expect(oneLine(r)).toBe(
+        'sockgrade: internal error: cannot read x of undefined; please report it with the command line (SOCKGRADE_LOG=debug shows the stack)',
+      );
+    });
+
+    it('ends the same way when thrown outside the command\'s own await', async () => {
+      const r = await runBuggy("setImmediate(() => { throw new Error('late failure'); }); await new Promise(() => {});");
+      expect(r.exitCode).toBe(4);
+      expect(oneLine(r)).toMatch(/^sockgrade: internal error: late failure; please report it/);
+    });
+
+    it('shows the stack with SOCKGRADE_LOG=debug', async () => {
+      const r = await runBuggy("throw new Error('with stack');", { SOCKGRADE_LOG: 'debug' });
+      expect(r.exitCode).toBe(4);
+      expect(r.stderr).toMatch(/internal error: with stack; please report it/);
+      expect(r.stderr).toMatch(/buggy\.mjs:\d+/); // where it was thrown
+    });
   });
 });

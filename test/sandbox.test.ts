@@ -1,4 +1,4 @@
-// The isolation requirements of design.md, each checked against the real
+// The isolation requirements of docs/design.md, each checked against the real
 // sandbox: a probe program reports what it can see and do, the runner's
 // observation is asserted on.
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -132,12 +132,104 @@ select.select([s],[],[],3)
         ),
       ]);
       const out = obs.get('net')!.process.stdout;
-      expect(out.split('\n').filter(Boolean)[0]).toBe('lo'); // the only interface
+      expect(out.split('\n').filter(Boolean)[0]).toBe('lo'); // loopback, then only the job's own interface
+      expect(out.split('\n').filter((l) => /^(lo|sg\d)$/.test(l)).length).toBe(out.split('\n').filter(Boolean).length - 1);
       expect(out).toMatch(/Connection refused/i);
       expect(reached).toBe(0);
     } finally {
       server.close();
     }
+  });
+
+  it('shows the system programs their /etc (alternatives, linker cache, protocols), read-only, and nothing private', async () => {
+    const work = scratch({ 'hello.c': '#include <stdio.h>\nint main(void) { puts("built by make"); return 0; }\n', Makefile: 'hello: hello.o\n' });
+    const hasGxx = existsSync('/usr/bin/g++');
+    const obs = await observe(
+      [
+        shellTest(
+          'etc',
+          [
+            'make hello >/dev/null 2>&1 && ./hello', // make's built-in rules: cc, a link into /etc/alternatives on Debian
+            'awk "BEGIN { print \\"awk \\" 6 * 7 }"',
+            ...(hasGxx ? ['echo "int main() {}" > x.cc && c++ -o x x.cc && echo "c++ ok"'] : []),
+            'perl -e "print qq(perl ok\\n)"',
+            'getent hosts localhost | sort',
+            'perl -MSocket -e "print scalar(getprotobyname(q(udp))), qq( udp\\n)"',
+            'id -un',
+            'getent passwd daemon && echo SEES_HOST_USERS',
+            'test -e /etc/shadow && echo SEES_SHADOW',
+            'test -e /etc/ssl && echo SEES_SSL',
+            'test -e /etc/machine-id && echo SEES_MACHINE_ID',
+            'touch /etc/alternatives/probe 2>/dev/null && echo ETC_WRITABLE',
+            'touch /etc/probe 2>/dev/null && echo ETC_WRITABLE',
+          ].join('; '),
+        ),
+      ],
+      work,
+    );
+    const p = obs.get('etc')!.process;
+    expect(p.stdout).toMatch(/^built by make$/m);
+    expect(p.stdout).toMatch(/^awk 42$/m);
+    if (hasGxx) expect(p.stdout).toMatch(/^c\+\+ ok$/m);
+    expect(p.stdout).toMatch(/^perl ok$/m);
+    expect(p.stdout).toMatch(/^::1\s+localhost/m); // localhost is ::1 too, whatever the machine's own hosts file says
+    expect(p.stdout).toMatch(/^17 udp$/m);
+    expect(p.stdout).toMatch(/^student$/m);
+    expect(p.stdout).not.toMatch(/SEES_|ETC_WRITABLE/);
+  });
+
+  it('looks like an ordinary host to getaddrinfo(AI_ADDRCONFIG), with no route out', async () => {
+    const probe = [
+      'import socket',
+      'for host in ("::1", "::"):',
+      '    try:',
+      '        socket.getaddrinfo(host, 10000, socket.AF_INET6, socket.SOCK_DGRAM, 0, socket.AI_ADDRCONFIG | socket.AI_PASSIVE)',
+      '        print("resolved", host)',
+      '    except OSError as e:',
+      '        print("refused", host, e)',
+      'for dest in ("fd00:5eed::2", "2001:db8::1", "2606:4700:4700::1111", "192.0.2.2", "1.1.1.1"):',
+      '    s = socket.socket(socket.AF_INET6 if ":" in dest else socket.AF_INET, socket.SOCK_DGRAM)',
+      '    try:',
+      '        s.sendto(b"x", (dest, 9))',
+      '        print("sent", dest)',
+      '    except OSError as e:',
+      '        print("unreachable", dest, e.errno)',
+    ].join('\n');
+    const obs = await observe([
+      shellTest(
+        'addrconfig',
+        [
+          `python3 -c '${probe}'`,
+          'cat /proc/net/if_inet6',
+          `perl -MIO::Socket::IP -MSocket=AF_INET6 -e 'IO::Socket::IP->new(Family => AF_INET6, LocalHost => "::", LocalPort => 10000, Proto => "udp") or die "perl: $@\\n"; print "perl bound\\n"'`,
+        ].join('; '),
+      ),
+    ]);
+    const p = obs.get('addrconfig')!.process;
+    expect(p.stdout, p.stderr).toMatch(/^resolved ::1$/m);
+    expect(p.stdout).toMatch(/^resolved ::$/m);
+    expect(p.stdout, p.stderr).toMatch(/^perl bound$/m);
+    // The extra interface carries a unique-local address, and nothing is routed anywhere through it.
+    expect(p.stdout).toMatch(/^fd005eed0+1 .* sg0$/m);
+    for (const dest of ['fd00:5eed::2', '2001:db8::1', '2606:4700:4700::1111', '192.0.2.2', '1.1.1.1']) {
+      expect(p.stdout).toContain(`unreachable ${dest} 101`); // ENETUNREACH: no route, not even a default one
+    }
+  });
+
+  it('reads chatty output to its end without stopping it, and keeps its start and end', async () => {
+    // 200 KiB of debug lines on stdout and stderr, then a last line: far past what is kept (16 KiB here).
+    const chatty = 'i=0; while [ $i -lt 1000 ]; do printf "%0200d\\n" $i; printf "%0200d\\n" $i >&2; i=$((i+1)); done; echo "last line"';
+    const obs = await observe([shellTest('chatty', chatty), shellTest('short', 'echo hello; echo oops >&2')]);
+    const p = obs.get('chatty')!.process;
+    expect(p.stoppedBy).toBeNull();
+    expect(p.exitCode).toBe(0);
+    expect(p.outputTruncated).toBe(true);
+    expect(p.stdout + p.stderr).toMatch(/^0{200}$/m); // the start...
+    expect(p.stdout).toMatch(/last line\n$/); // ...and the end
+    expect(p.stdout).toMatch(/\[\.\.\. \d+ bytes not kept \.\.\.\]/);
+    expect(p.stdout.length + p.stderr.length).toBeLessThanOrEqual(LIMITS.outputKb * 1024 + 100);
+    const short = obs.get('short')!.process;
+    expect([short.stdout, short.stderr, short.outputTruncated]).toEqual(['hello\n', 'oops\n', false]);
   });
 
   it('enforces the output, file size, process, CPU, wall-time and memory limits', async () => {

@@ -1,9 +1,10 @@
 // `sockgrade batch TASK SUBMISSIONS_DIR [--out DIR] [--jobs N] [--regrade]`:
 // the command line of runBatch. Bad input (no such folder, an empty one, an
 // output folder of another task) is one line and exit 2, before anything is graded.
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { countOption, openTask, parse, seedOption } from '../cli.js';
+import { countOption, openTask, outDirOption, parse, seedOption } from '../cli.js';
 import { runBatch } from './run.js';
 
 export async function batchCommand(args: string[]): Promise<number> {
@@ -22,8 +23,10 @@ export async function batchCommand(args: string[]): Promise<number> {
   const seed = seedOption(values.seed);
   const task = openTask(positionals[0]!);
   const dir = positionals[1]!;
-  // Next to the submissions by default, never inside them.
+  // Next to the submissions by default, never inside them. Checked before any
+  // grading (the default only when the submissions are there: else that is the error to show).
   const out = (values.out as string | undefined) ?? `${path.resolve(dir)}-grades`;
+  if (values.out !== undefined || existsSync(dir)) outDirOption(out);
   const summary = await runBatch({
     task,
     dir,

@@ -4,7 +4,9 @@
 import { mkdirSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { cut } from '../excerpt.js';
 import { FORMATS } from '../report/formats.js';
+import type { Report } from '../report/model.js';
 import { visibleText } from '../report/neutralise.js';
 import { viewReport } from '../report/visibility.js';
 import type { Task } from '../task/load.js';
@@ -20,13 +22,35 @@ export function csvField(value: string | number): string {
   return /[",\r\n]|^\s|\s$/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
 }
 
+const REASON_CHARS = 200;
+
+/**
+ * Why no test ran, in one line, or '' when tests ran: the rejection message
+ * (archive rejected, nothing to build), the compiler's first error line, or
+ * the grader's own failure. The full text stays in the student's report.
+ */
+export function failureReason(report: Report): string {
+  const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+  let reason = '';
+  if (!report.build.ok) {
+    const out = lines(report.build.output);
+    if (report.build.command === undefined) reason = out[0] ?? 'the submission was rejected';
+    else {
+      // gcc says where first ("server.c: In function 'main':"), then what; the last line is our "failed with status N".
+      const firstError = out.find((l) => /\berror\b/i.test(l) && !/^make(\[\d+\])?: \*\*\*/.test(l));
+      reason = `build failed: ${firstError ?? out.at(-1) ?? 'no output'}`;
+    }
+  } else if (report.result === 'error') reason = lines(report.error ?? '')[0] ?? 'the grader failed on this submission';
+  return cut(reason, REASON_CHARS, '…');
+}
+
 /**
  * id, score, result, then one column per test of the task: "pass", the
  * failing result (failed, timeout, crash...), or empty when the test did not
- * run (build failed, archive rejected).
+ * run (build failed, archive rejected); last, `reason`: why no test ran.
  */
 export function gradesCsv(task: Task, records: GradeRecord[]): string {
-  const header = ['id', 'score', 'result', ...task.tests.map((t) => t.id)];
+  const header = ['id', 'score', 'result', ...task.tests.map((t) => t.id), 'reason'];
   const rows = records.map((r) => {
     const byTest = new Map(r.report.tests.map((t) => [t.id, t]));
     return [
@@ -37,6 +61,7 @@ export function gradesCsv(task: Task, records: GradeRecord[]): string {
         const got = byTest.get(t.id);
         return got ? (got.passed ? 'pass' : got.result) : '';
       }),
+      failureReason(r.report),
     ];
   });
   return [header, ...rows].map((row) => row.map(csvField).join(',') + '\r\n').join('');

@@ -3,10 +3,10 @@
 // outcome (every time, with --repeat), do the tests tell right from wrong,
 // and do correct fixtures keep a margin under every limit. Exit 0 only when
 // all of that holds; 1 when something does not.
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { countOption, parse, tasksDir, UsageError } from '../cli.js';
+import { countOption, outFileOption, parse, tasksDir, UsageError } from '../cli.js';
 import { isCorrectFixture, listFixtures } from '../fixtures.js';
 import { useColour } from '../report/text.js';
 import { listTaskIds, resolveTaskDir, type Task } from '../task/load.js';
@@ -187,6 +187,7 @@ export async function cmdCheck(args: string[]): Promise<number> {
   const fixturesDir = fixturesRoot(values.fixtures, tasksRoot);
   const dirs = taskDirs(positionals, tasksRoot);
   const only = values.fixture ? new Set(values.fixture as string[]) : null;
+  const out = outFileOption(values.out); // before any grading: a run is never lost to a bad --out
 
   const started = performance.now();
   const progress = (line: string) => process.stderr.write(`check: ${line}\n`);
@@ -211,9 +212,7 @@ export async function cmdCheck(args: string[]): Promise<number> {
   if (values.strict) suites = suites.map(strictly);
   const run: CheckRun = { suites, durationMs: performance.now() - started };
 
-  const out = values.out as string | undefined;
   if (out !== undefined) {
-    mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
     writeFileSync(out, format === 'junit' ? formatCheckJunit(run) : formatCheckText(run));
     process.stdout.write(formatCheckText(run, useColour()));
   } else {

@@ -1,4 +1,4 @@
-// The report, as the contract (shared/spec/contract.md) fixes it. Every
+// The report, as the contract (docs/contract.md) fixes it. Every
 // output format is made from this one structure.
 import type { TestResult } from '../verdict.js';
 import type { Visibility } from '../task/load.js';

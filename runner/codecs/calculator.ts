@@ -1,4 +1,4 @@
-// The calculator protocol (shared/spec/exercises.md): where its datagrams are
+// The calculator protocol (docs/exercises.md): where its datagrams are
 // built and parsed. Pure functions, no I/O.
 //
 // Request:  header byte [unused:4 | opcode:3 | F:1], then 1..64 u32 big-endian.

@@ -1,4 +1,4 @@
-// Datagrams of bare integers (shared/spec/exercises.md, tasks 1-3): unsigned
+// Datagrams of bare integers (docs/exercises.md, tasks 1-3): unsigned
 // 32-bit integers, most significant byte first, nothing else; the answer is
 // their sum, as one such integer or as decimal text. Pure functions, no I/O.
 import { z } from 'zod';

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../paths.js';
+import { SandboxUnavailableError } from '../errors.js';
 import { compileNative } from '../sandbox/native.js';
 
 const HARNESS_DIR = path.join(packageRoot, 'runner', 'harness');
@@ -58,6 +59,7 @@ export async function compileHarness(source: string): Promise<string> {
   try {
     return await compileNative(source, 'exe', flags);
   } catch (err) {
+    if (err instanceof SandboxUnavailableError) throw err; // no cache folder: the machine's fault
     const out = String((err as { stderr?: unknown }).stderr ?? (err as Error).message);
     const errors = out.split('\n').filter((l) => /\berror\b/.test(l)).slice(0, 3);
     throw new HarnessBuildError(source, errors.length ? errors : [out.trim()]);

@@ -3,8 +3,8 @@
 // line on stdout. Student output never reaches this stdout: it is captured
 // into the events as data.
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import { ProgramRun } from '../process.js';
+import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
 import type { SandboxContext } from '../sandbox/command.js';
 import type { JobEvent, JobPlan, ProcessObservation } from '../types.js';
@@ -34,7 +34,7 @@ function emit(event: JobEvent): void {
 function sandboxFailed(p: ProcessObservation): boolean {
   // The launcher's own "started" record (which the program cannot forge or
   // suppress) says the sandbox worked; only without it does bwrap's stderr count.
-  if (p.launched || p.stoppedBy !== null || !/^(bwrap|setpriv): /m.test(p.stderr)) return false;
+  if (p.launched || p.stoppedBy !== null || !/^(bwrap|setpriv|sg-launch): /m.test(p.stderr)) return false;
   emit({ type: 'fatal', message: `sandbox-unavailable: ${p.stderr.trim().split('\n')[0]}` });
   return true;
 }
@@ -43,12 +43,11 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const spec = JSON.parse(readFileSync(0, 'utf8')) as JobSpec;
   const { plan } = spec;
-  // A synchronous call, not execa: this runs once per job, and loading execa would cost more than the call.
   if (spec.privateNetwork) {
     try {
-      execFileSync('ip', ['link', 'set', 'lo', 'up'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      setUpJobNetwork();
     } catch (err) {
-      emit({ type: 'fatal', message: `sandbox-unavailable: cannot bring loopback up in the job's network namespace: ${(err as Error).message}` });
+      emit({ type: 'fatal', message: `sandbox-unavailable: cannot set up the job's network namespace: ${(err as Error).message}` });
       return;
     }
   }

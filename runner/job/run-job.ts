@@ -4,21 +4,35 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { distRunnerDir, packageRoot } from '../paths.js';
-import { compileNative } from '../sandbox/native.js';
+import { distRunnerDir } from '../paths.js';
+import { compileLauncher, stageFile } from '../sandbox/native.js';
+import { canRead, ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
 import { chownTree } from '../sandbox/scratch.js';
 import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness/build.js';
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
-import type { JobEvent, JobPlan } from '../types.js';
+import type { CommandPlan, JobEvent, JobPlan } from '../types.js';
 import type { JobSpec } from './main.js';
 
-/** The unprivileged uid student code runs under when sockgrade itself runs as root. */
-export const ROOT_SANDBOX_UID = 65534;
+export { ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
+export { launcherSource } from '../sandbox/native.js';
 
-export function launcherSource(): string {
-  return path.join(packageRoot, 'runner', 'sandbox', 'launcher.c');
+/**
+ * The plan with each read-only file it shows the sandbox (a task's prelude)
+ * swapped for a copy in the helpers' folder when the sandbox's uid cannot
+ * reach the original (a task in a 0700 folder); the argv naming it follows.
+ */
+async function withReachableFiles(plan: JobPlan, uid: number): Promise<JobPlan> {
+  const swap = new Map<string, string>();
+  const files = [plan.build, ...plan.tests.map((t) => t.program)].flatMap((c) => c?.readOnlyFiles ?? []);
+  for (const f of new Set(files)) if (!canRead(f, uid)) swap.set(f, await stageFile(f));
+  if (!swap.size) return plan;
+  const fix = (c: CommandPlan): CommandPlan => ({
+    ...c,
+    argv: c.argv.map((a) => swap.get(a) ?? a),
+    ...(c.readOnlyFiles ? { readOnlyFiles: c.readOnlyFiles.map((f) => swap.get(f) ?? f) } : {}),
+  });
+  return { ...plan, build: plan.build && fix(plan.build), tests: plan.tests.map((t) => ({ ...t, program: fix(t.program) })) };
 }
-
 
 export interface RunJobOptions {
   /** Kill the whole job after this long (ms): a job must never hang a batch. */
@@ -29,10 +43,11 @@ export interface RunJobOptions {
 /** Runs a job to its end; returns every event it sent, in order. */
 export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEvent[]> {
   assertSandboxTools(plan.sandbox);
-  const launcher = await compileNative(launcherSource(), 'exe');
+  const launcher = await compileLauncher();
   const root = isRoot();
   const dropToUid = plan.sandbox === 'bwrap' && root ? ROOT_SANDBOX_UID : null;
   if (dropToUid !== null) chownTree(plan.workDir, dropToUid);
+  if (dropToUid !== null) plan = await withReachableFiles(plan, dropToUid);
 
   // The trusted native parts, built here on the host, out of the student's reach.
   let harness: string | null = null;

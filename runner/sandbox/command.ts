@@ -1,7 +1,9 @@
 // Turns "run this argv with these limits" into the command line that runs it
 // inside the student sandbox (bubblewrap), or bare for --sandbox none.
-import { existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
 import { needsReportChannel } from '../harness/channel.js';
+import { packageRoot } from '../paths.js';
 import type { CommandPlan, SandboxKind } from '../types.js';
 
 /** Where the submission's scratch folder appears inside the sandbox. */
@@ -62,6 +64,54 @@ function rootLinks(): string[] {
   return out;
 }
 
+/**
+ * What of the machine's /etc the system's programs need to run, shown read-only
+ * when present: the alternatives links (/usr/bin/cc, c++, awk, java are links
+ * into /etc/alternatives on Debian), the dynamic linker's cache and search
+ * path, the time zone, the protocol, service and address-selection tables, and
+ * the configuration Perl, Python and Java read at start. Nothing private: no
+ * user database, no keys or certificates, no host names of the machine.
+ */
+const HOST_ETC = [
+  'alternatives', 'ld.so.cache', 'ld.so.conf', 'ld.so.conf.d', 'localtime', 'timezone',
+  'services', 'protocols', 'rpc', 'gai.conf', 'host.conf', 'os-release', 'debian_version', 'perl',
+];
+/** Folders matched by name: one per installed version (java-17-openjdk, python3.11, ...). */
+const HOST_ETC_FAMILIES = /^(java(-[\w.-]+)?|python3[\w.]*)$/;
+/**
+ * Shown in place of the machine's own (runner/sandbox/etc/): a user database
+ * naming only the sandbox user, root and nobody; a hosts file where localhost
+ * is 127.0.0.1 and ::1; a name-service switch that asks no host service.
+ */
+const SANDBOX_ETC = ['passwd', 'group', 'hosts', 'nsswitch.conf'];
+
+let etcArgs: string[] | null = null;
+
+/** The bwrap arguments that make the sandbox's /etc; computed once per process. */
+export function etcView(): string[] {
+  if (etcArgs) return etcArgs;
+  const out: string[] = [];
+  let names: string[] = [];
+  try {
+    names = readdirSync('/etc');
+  } catch {
+    /* no /etc to show: the sandbox still gets its own files below */
+  }
+  const wanted = new Set(HOST_ETC);
+  for (const name of names.sort()) {
+    if (!wanted.has(name) && !HOST_ETC_FAMILIES.test(name)) continue;
+    const host = `/etc/${name}`;
+    // A link stays a link (/etc/localtime -> /usr/share/zoneinfo/...): its target is in the sandbox already, or nowhere.
+    if (lstatSync(host).isSymbolicLink()) out.push('--symlink', readlinkSync(host), host);
+    else out.push('--ro-bind', host, host);
+  }
+  for (const name of SANDBOX_ETC) out.push('--ro-bind', path.join(packageRoot, 'runner', 'sandbox', 'etc', name), `/etc/${name}`);
+  // df, mount and friends read the mount table through /etc/mtab.
+  out.push('--symlink', '../proc/self/mounts', '/etc/mtab');
+  etcArgs = out;
+  return out;
+}
+
 function limitArgs(plan: CommandPlan): string[] {
   const l = plan.limits;
   return [
@@ -101,7 +151,7 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnS
     // launcher exits the namespace goes with everything in it.
     '--as-pid-1',
     '--clearenv',
-    '--ro-bind', '/usr', '/usr', ...rootLinks(),
+    '--ro-bind', '/usr', '/usr', ...rootLinks(), ...etcView(),
     '--dev', '/dev', '--proc', '/proc',
     // --dev's own tmpfs has no size: a program could fill the machine's memory through /dev/shm.
     '--size', String(16 * 1024 * 1024), '--tmpfs', '/dev/shm',
