@@ -8,17 +8,7 @@ import { countOption, openTask, outDirOption, parse, seedOption } from '../cli.j
 import { runBatch } from './run.js';
 
 export async function batchCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      out: { type: 'string' },
-      jobs: { type: 'string' },
-      regrade: { type: 'boolean' },
-      seed: { type: 'string' },
-      'show-all': { type: 'boolean' },
-    },
-    2,
-  );
+  const { values, positionals } = parse(args);
   const jobs = countOption('--jobs', values.jobs, os.availableParallelism());
   const seed = seedOption(values.seed);
   const task = openTask(positionals[0]!);
