@@ -33,6 +33,8 @@ export const EXIT = {
   machine: 3,
   /** A fault of sockgrade itself: one line asking for a report; the stack with SOCKGRADE_LOG=debug. */
   internal: 4,
+  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it): what was done is written out. */
+  interrupted: 130,
 } as const;
 
 /** One option of a command: how it parses, and its line in `--help`. */

@@ -21,6 +21,8 @@ export interface GradeOptions {
   testIds?: string[];
   /** Called as each test's verdict is known (progress output). */
   onTest?: (test: TestReport) => void;
+  /** Aborted: the job is killed at once (a batch stopped with Ctrl-C); the report is then of no use. */
+  signal?: AbortSignal;
 }
 
 const BUILD_OUTPUT_CAP = 8000;
@@ -126,7 +128,7 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
       tests.push(report);
       opts.onTest?.(report);
     };
-    const events = await runJob(planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent });
+    const events = await runJob(planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) });
 
     const ready = events.find((e) => e.type === 'ready');
     const buildEvent = events.find((e) => e.type === 'build');
