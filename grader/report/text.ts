@@ -37,7 +37,8 @@ export function formatText(r: Report, colour = false): string {
   const lines: string[] = [];
   lines.push(bold(`${line(r.task)}: ${line(r.submission)}`));
   if (r.build.command || !r.build.ok) {
-    lines.push(`build: ${r.build.ok ? green('ok') : red('FAILED')}${r.build.command ? dim(` (${line(r.build.command)})`) : ''}`);
+    // Without a build command the failure is the submission's (no program, a script without #!), not a compiler's.
+    lines.push(`${r.build.command ? 'build' : 'submission'}: ${r.build.ok ? green('ok') : red('FAILED')}${r.build.command ? dim(` (${line(r.build.command)})`) : ''}`);
     if (!r.build.ok && r.build.output) lines.push(terminalBlock(r.build.output, '  '));
     else if (r.build.output) lines.push(dim(`  (${r.build.output.split('\n').length} line(s) of compiler output; see --format json)`));
   }
