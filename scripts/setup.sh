@@ -45,6 +45,7 @@ fi
 # System packages: checked as this user; installed with root rights only when something is missing.
 if ! out=$(bash .ci/install-system-deps.sh 2>&1); then
   if grep -q 'need root to install' <<<"$out" && [ "$(id -u)" -ne 0 ]; then
+    grep -v 'need root to install' <<<"$out" || true   # what is missing
     as_root bash .ci/install-system-deps.sh
   else
     echo "$out" >&2
