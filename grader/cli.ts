@@ -200,7 +200,8 @@ export function commandHelp(command: string): string {
     lines.push('', 'TASK is a task id (a folder under tasks/, see: sockgrade tasks) or the path of a task folder.');
   }
   if (command === 'grade') lines.push('SUBMISSION is a folder, a single file (C source or executable), or a .zip / .tar.gz.');
-  lines.push('', 'exit status: 0 done, 1 check failed, 2 bad command line/task/submission, 3 machine cannot grade, 4 internal error');
+  const interrupted = command === 'batch' ? ', 130 stopped by Ctrl-C (rerun to resume)' : '';
+  lines.push('', `exit status: 0 done, 1 check failed, 2 bad command line/task/submission, 3 machine cannot grade, 4 internal error${interrupted}`);
   return lines.join('\n') + '\n';
 }
 
