@@ -1,6 +1,6 @@
 // The command line. Every failure the user can fix ends in one line naming
 // what and how, never a stack trace (exit statuses: EXIT below, README.md).
-import { accessSync, constants, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { SandboxUnavailableError, SubmissionError } from '../runner/errors.js';
@@ -12,7 +12,7 @@ import { log, logLevelProblem, wantsStacks } from './log.js';
 import { FORMATS, PLATFORM_ENFORCES_DUE_DATE } from './report/formats.js';
 import { inginiousCalls } from './report/inginious.js';
 import type { Report } from './report/model.js';
-import { useColour } from './report/text.js';
+import { disableColour, useColour } from './report/text.js';
 import { dueDatePassed, viewReport, type ViewOptions } from './report/visibility.js';
 import { listTaskIds, loadTask, resolveTaskDir, type Task } from './task/load.js';
 import { TaskError } from './task/yaml-file.js';
@@ -35,18 +35,199 @@ export const EXIT = {
   machine: 3,
   /** A fault of sockgrade itself: one line asking for a report; the stack with SOCKGRADE_LOG=debug. */
   internal: 4,
+  /** Stopped by Ctrl-C (128 + SIGINT, as shells report it): what was done is written out. */
+  interrupted: 130,
 } as const;
 
-const USAGE = `usage:
-  sockgrade grade TASK SUBMISSION [--format text|json|junit|gradescope|inginious] [--out FILE] [--seed N] [--test ID]... [--sandbox bwrap|none] [--show-all] [--after-due-date] [--trace DIR] [--watch]
-  sockgrade check [TASK...] [--format text|junit] [--out FILE] [--repeat N] [--jobs N] [--fixtures DIR] [--fixture NAME]... [--strict]
-  sockgrade batch TASK SUBMISSIONS_DIR [--out DIR] [--jobs N] [--regrade] [--seed N] [--show-all]
-  sockgrade doctor [--format text|json]
-  sockgrade tasks
-  sockgrade demo
+/** One option of a command: how it parses, and its line in `--help`. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  short?: string;
+  /** What the value is, in the synopsis and help: `FILE`, `N`, `text|json`. */
+  value?: string;
+  help: string;
+}
 
-TASK is a task id (a folder under tasks/) or a path to a task folder.
-SUBMISSION is a file (C source, executable), a folder, or an archive.`;
+/** A command's command line: its synopsis, options and help text, all from this one table. */
+export interface CommandSpec {
+  /** The positionals in the synopsis, e.g. `TASK SUBMISSION`, `[TASK...]`. */
+  args: string;
+  /** Their names in order, for "SUBMISSION is missing"; the last one repeats when max is Infinity. */
+  positionals: string[];
+  count: [number, number];
+  summary: string;
+  options: Record<string, OptionSpec>;
+  /** Environment variables the command reads, with one line each. */
+  env: string[];
+  examples: string[];
+}
+
+const ENV_LOG = 'SOCKGRADE_LOG=LEVEL    log level on stderr: silent, fatal, error, warn, info, debug, trace';
+const ENV_TASKS = 'SOCKGRADE_TASKS=DIR    the folder holding the task folders (default: tasks/ of sockgrade)';
+const ENV_COLOUR = ['NO_COLOR=1  no colour (also TERM=dumb, --no-color)', 'FORCE_COLOR=1  colour even when not on a terminal'];
+
+/**
+ * Every command's options, one help line each. A new option is one line here
+ * (and its handling in the command); `--help`, the synopsis in usage errors
+ * and the list an unknown option is shown with all come from this table.
+ */
+export const COMMAND_SPECS: Record<string, CommandSpec> = {
+  grade: {
+    args: 'TASK SUBMISSION',
+    positionals: ['TASK', 'SUBMISSION'],
+    count: [2, 2],
+    summary: 'grade one submission and print its report',
+    options: {
+      format: { type: 'string', value: 'text|json|junit|gradescope|inginious', help: 'report format (default text)' },
+      out: { type: 'string', value: 'FILE', help: 'write the report to FILE rather than stdout (its folder is made if missing)' },
+      seed: { type: 'string', value: 'N', help: 'seed of the random integers some tests draw (default 1: the same for every student)' },
+      test: { type: 'string', multiple: true, value: 'ID', help: 'grade only test ID (repeatable)' },
+      sandbox: { type: 'string', value: 'bwrap|none', help: 'none runs the submission unconfined: only to debug trusted code (default bwrap)' },
+      'show-all': { type: 'boolean', help: 'show every test in full, inputs included (staff view)' },
+      'after-due-date': { type: 'boolean', help: 'also show the tests whose visibility is after_due_date' },
+      trace: { type: 'string', value: 'DIR', help: 'save the datagrams of each test the report may show as DIR/TEST.pcapng (Wireshark, tshark)' },
+      watch: { type: 'boolean', help: 'grade again whenever the submission\'s files change (Ctrl-C ends)' },
+    },
+    env: [
+      ENV_TASKS,
+      'SOCKGRADE_SANDBOX=bwrap|none  default of --sandbox',
+      'SOCKGRADE_AFTER_DUE_DATE=1  same as --after-due-date',
+      ENV_LOG,
+      ...ENV_COLOUR,
+    ],
+    examples: [
+      'sockgrade grade calculator-server ./my-work',
+      'sockgrade grade calculator-server server.c --test sum-int',
+      'sockgrade grade calculator-server work.zip --format json --out report.json',
+    ],
+  },
+  batch: {
+    args: 'TASK SUBMISSIONS_DIR',
+    positionals: ['TASK', 'SUBMISSIONS_DIR'],
+    count: [2, 2],
+    summary: 'grade every submission in a folder (one entry per student); a rerun grades only what changed',
+    options: {
+      out: { type: 'string', value: 'DIR', help: 'folder for grades.csv, summary.html and reports/ (default: SUBMISSIONS_DIR-grades)' },
+      jobs: { type: 'string', value: 'N', help: 'students graded at once (default: the number of CPUs)' },
+      regrade: { type: 'boolean', help: 'grade every student again, even those with a valid grade' },
+      seed: { type: 'string', value: 'N', help: 'seed of the random integers some tests draw (default 1)' },
+      'show-all': { type: 'boolean', help: 'reports show every test in full (staff view)' },
+    },
+    env: [ENV_TASKS, ENV_LOG, ...ENV_COLOUR],
+    examples: [
+      'sockgrade batch calculator-server ./submissions --out ./grades --jobs 2',
+      'sockgrade batch calculator-server ./submissions --out ./grades   # after Ctrl-C: resumes',
+    ],
+  },
+  check: {
+    args: '[TASK...]',
+    positionals: ['TASK'],
+    count: [0, Number.POSITIVE_INFINITY],
+    summary: 'CI for tasks: each is well formed and every fixture gets its declared outcome (exit 1 if not)',
+    options: {
+      format: { type: 'string', value: 'text|junit', help: 'output format (default text)' },
+      out: { type: 'string', value: 'FILE', help: 'write the result to FILE rather than stdout' },
+      repeat: { type: 'string', value: 'N', help: 'grade every fixture N times: a verdict must not change (default 1)' },
+      jobs: { type: 'string', value: 'N', help: 'fixtures graded at once (default 2)' },
+      fixtures: { type: 'string', value: 'DIR', help: 'the fixtures folder (default: fixtures/ beside the tasks folder)' },
+      fixture: { type: 'string', multiple: true, value: 'NAME', help: 'check only fixture NAME (repeatable; coverage is then skipped)' },
+      strict: { type: 'boolean', help: 'treat warnings (margins, coverage) as failures' },
+    },
+    env: [ENV_TASKS, 'SOCKGRADE_FIXTURES=DIR  default of --fixtures', ENV_LOG, ...ENV_COLOUR],
+    examples: ['sockgrade check', 'sockgrade check calculator-server --repeat 3', 'sockgrade check --format junit --out reports/check.xml'],
+  },
+  doctor: {
+    args: '',
+    positionals: [],
+    count: [0, 0],
+    summary: 'try every isolation property in the real sandbox: can this machine grade safely? (exit 3 if not)',
+    options: {
+      format: { type: 'string', value: 'text|json', help: 'output format (default text)' },
+    },
+    env: [ENV_LOG, ...ENV_COLOUR],
+    examples: ['sockgrade doctor', 'sockgrade doctor --format json'],
+  },
+  tasks: {
+    args: '',
+    positionals: [],
+    count: [0, 0],
+    summary: 'list the tasks that can be graded',
+    options: {},
+    env: [ENV_TASKS, ENV_LOG],
+    examples: ['sockgrade tasks', 'SOCKGRADE_TASKS=./my-tasks sockgrade tasks'],
+  },
+  demo: {
+    args: '',
+    positionals: [],
+    count: [0, 0],
+    summary: 'grade a correct and a broken bundled server and print both reports',
+    options: {},
+    env: [ENV_LOG, ...ENV_COLOUR],
+    examples: ['sockgrade demo'],
+  },
+};
+
+/** Options every command takes. */
+const COMMON_OPTIONS: Record<string, OptionSpec> = {
+  help: { type: 'boolean', short: 'h', help: 'show this help and exit' },
+  'no-color': { type: 'boolean', help: 'no colour, even on a terminal' },
+};
+
+const VERSION: string = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
+
+function optionSynopsis(name: string, o: OptionSpec): string {
+  return `--${name}${o.type === 'string' ? ` ${o.value ?? 'VALUE'}` : ''}`;
+}
+
+/** `sockgrade grade TASK SUBMISSION [--format text|json|...] ...`: the command and every option. */
+export function synopsis(command: string): string {
+  const spec = COMMAND_SPECS[command]!;
+  const opts = Object.entries(spec.options).map(([n, o]) => `[${optionSynopsis(n, o)}]${o.multiple ? '...' : ''}`);
+  return ['sockgrade', command, spec.args, ...opts].filter(Boolean).join(' ');
+}
+
+/** `sockgrade COMMAND --help`: what it does, its synopsis, every option with one line, the environment, examples. */
+export function commandHelp(command: string): string {
+  const spec = COMMAND_SPECS[command]!;
+  const options = { ...spec.options, ...COMMON_OPTIONS };
+  const left = Object.entries(options).map(([n, o]) => `${o.short ? `-${o.short}, ` : '    '}${optionSynopsis(n, o)}`);
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  const lines = [`usage: ${synopsis(command)}`, '', `${spec.summary}.`, '', 'options:'];
+  Object.values(options).forEach((o, i) => lines.push(`  ${left[i]!.padEnd(width)}${o.help}`));
+  if (spec.env.length) {
+    // Each entry is 'NAME=VALUE  what it does': the second column aligned.
+    const rows = spec.env.map((e) => /^(\S+)\s+(.*)$/.exec(e)!.slice(1) as [string, string]);
+    const w = Math.max(...rows.map(([n]) => n.length)) + 2;
+    lines.push('', 'environment:', ...rows.map(([n, h]) => `  ${n.padEnd(w)}${h}`));
+  }
+  if (spec.examples.length) lines.push('', 'examples:', ...spec.examples.map((e) => `  ${e}`));
+  if (command === 'grade' || command === 'batch') {
+    lines.push('', 'TASK is a task id (a folder under tasks/, see: sockgrade tasks) or the path of a task folder.');
+  }
+  if (command === 'grade') lines.push('SUBMISSION is a folder, a single file (C source or executable), or a .zip / .tar.gz.');
+  const interrupted = command === 'batch' ? ', 130 stopped by Ctrl-C (rerun to resume)' : '';
+  lines.push('', `exit status: 0 done, 1 check failed, 2 bad command line/task/submission, 3 machine cannot grade, 4 internal error${interrupted}`);
+  return lines.join('\n') + '\n';
+}
+
+/** `sockgrade --help`: every command in one line. */
+function mainHelp(): string {
+  const names = Object.keys(COMMAND_SPECS).filter((c) => COMMANDS[c]);
+  const width = Math.max(...names.map((n) => `${n} ${COMMAND_SPECS[n]!.args}`.length)) + 2;
+  return [
+    'usage: sockgrade COMMAND [ARGS] [OPTIONS]',
+    '',
+    'commands:',
+    ...names.map((n) => `  ${`${n} ${COMMAND_SPECS[n]!.args}`.padEnd(width)}${COMMAND_SPECS[n]!.summary}`),
+    '',
+    'sockgrade COMMAND --help   that command\'s options, environment and examples',
+    'sockgrade --version        the version',
+    '',
+    'TASK is a task id (a folder under tasks/) or a path to a task folder.',
+    'SUBMISSION is a file (C source, executable), a folder, or an archive.',
+  ].join('\n') + '\n';
+}
 
 export function tasksDir(): string {
   return process.env.SOCKGRADE_TASKS ? path.resolve(process.env.SOCKGRADE_TASKS) : path.join(packageRoot, 'tasks');
@@ -57,8 +238,12 @@ let currentCommand = '';
 
 /** One line: the usage of the command being run, or where to find every command's. */
 function usageLine(): string {
-  const line = USAGE.split('\n').find((l) => l.startsWith(`  sockgrade ${currentCommand} `) || l === `  sockgrade ${currentCommand}`);
-  return currentCommand && line ? `usage: ${line.trim()}` : 'see: sockgrade --help';
+  return COMMAND_SPECS[currentCommand] ? `usage: ${synopsis(currentCommand)}` : 'see: sockgrade --help';
+}
+
+/** Asked for with --help / -h: main prints it and exits 0. */
+class HelpRequest {
+  constructor(readonly text: string) {}
 }
 
 export function openTask(name: string): Task {
@@ -72,24 +257,43 @@ export function openTask(name: string): Task {
 
 type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
-export function parse(
-  args: string[],
-  options: ParseArgsConfig['options'],
-  positionals: number | [number, number],
-): { values: Values; positionals: string[] } {
-  let parsed: { values: Values; positionals: string[] };
-  try {
-    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
-  } catch (err) {
-    // Node's first sentence ("Unknown option '--x'"), without its advice on '--'.
-    const first = ((err as Error).message.split('\n')[0] ?? '').split(/\.( |$)/)[0] ?? '';
-    throw new UsageError(`${first.charAt(0).toLowerCase()}${first.slice(1)}; ${usageLine()}`);
+/**
+ * The command line of the command being run, against its table in
+ * COMMAND_SPECS. Errors are ours, not Node's: an unknown option is named with
+ * the options the command does take; a missing argument by its name.
+ */
+export function parse(args: string[]): { values: Values; positionals: string[] } {
+  const spec = COMMAND_SPECS[currentCommand];
+  if (!spec) throw new Error(`no command line table for '${currentCommand}'`);
+  const options = { ...spec.options, ...COMMON_OPTIONS };
+  const config: ParseArgsConfig['options'] = {};
+  for (const [name, o] of Object.entries(options)) {
+    config[name] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.short ? { short: o.short } : {}) };
   }
-  const [min, max] = typeof positionals === 'number' ? [positionals, positionals] : positionals;
-  if (parsed.positionals.length < min || parsed.positionals.length > max) {
-    throw new UsageError(`wrong number of arguments; ${usageLine()}`);
+  const known = () => Object.entries(spec.options).map(([n, o]) => optionSynopsis(n, o)).join(', ');
+  const takes = () => (Object.keys(spec.options).length ? `${currentCommand} takes ${known()}` : `${currentCommand} takes no options`);
+  // Not strict: every token is checked here, so that each mistake has its own message.
+  const { values, positionals, tokens } = parseArgs({ args, options: config, allowPositionals: true, strict: false, tokens: true });
+  if (values.help) throw new HelpRequest(commandHelp(currentCommand));
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const o = options[t.name];
+    if (!o) throw new UsageError(`unknown option '${t.rawName}'; ${takes()} (sockgrade ${currentCommand} --help)`);
+    if (o.type === 'string' && t.value === undefined) {
+      throw new UsageError(`${t.rawName} needs a value (${optionSynopsis(t.name, o)}); ${usageLine()}`);
+    }
+    if (o.type === 'boolean' && t.inlineValue) throw new UsageError(`${t.rawName} takes no value; ${usageLine()}`);
   }
-  return parsed;
+  if (values['no-color']) disableColour();
+  const [min, max] = spec.count;
+  if (positionals.length < min) {
+    throw new UsageError(`${spec.positionals.slice(positionals.length, min).join(' and ')} ${min - positionals.length > 1 ? 'are' : 'is'} missing; ${usageLine()}`);
+  }
+  if (positionals.length > max) {
+    const extra = positionals.slice(max).map((p) => `'${p}'`).join(' ');
+    throw new UsageError(`${max === 0 ? `${currentCommand} takes no arguments` : `too many arguments`}: ${extra}; ${usageLine()}`);
+  }
+  return { values: values as Values, positionals };
 }
 
 function sandboxOption(value: unknown): SandboxKind {
@@ -199,21 +403,7 @@ function render(report: Report, format: string, showAll: boolean, toTerminal: bo
 }
 
 async function cmdGrade(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      format: { type: 'string' },
-      out: { type: 'string' },
-      seed: { type: 'string' },
-      sandbox: { type: 'string' },
-      'show-all': { type: 'boolean' },
-      'after-due-date': { type: 'boolean' },
-      test: { type: 'string', multiple: true },
-      trace: { type: 'string' },
-      watch: { type: 'boolean' },
-    },
-    2,
-  );
+  const { values, positionals } = parse(args);
   const format = formatOption(values.format);
   const seed = seedOption(values.seed);
   const sandbox = sandboxOption(values.sandbox);
@@ -250,7 +440,7 @@ async function cmdGrade(args: string[]): Promise<number> {
 }
 
 function cmdTasks(args: string[]): number {
-  parse(args, {}, 0);
+  parse(args);
   const dir = tasksDir();
   // An empty listing would hide the mistake.
   if (!isDir(dir)) throw new UsageError(`tasks folder not found: ${dir}; SOCKGRADE_TASKS must name the folder holding the task folders`);
@@ -268,7 +458,7 @@ function cmdTasks(args: string[]): number {
 
 /** Grades a correct and a broken bundled submission, to show what sockgrade does. */
 async function cmdDemo(args: string[]): Promise<number> {
-  parse(args, {}, 0);
+  parse(args);
   const task = openTask('calculator-server');
   for (const name of ['correct-c-makefile', 'host-byte-order']) {
     const submission = path.relative(process.cwd(), path.join(packageRoot, 'fixtures', 'calculator-server', name, 'submission'));
@@ -296,16 +486,27 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (!command || command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n`);
+    // `sockgrade help grade` is `sockgrade grade --help`.
+    const topic = command === 'help' ? rest[0] : undefined;
+    process.stdout.write(topic && COMMAND_SPECS[topic] && COMMANDS[topic] ? commandHelp(topic) : mainHelp());
     return command ? EXIT.ok : EXIT.usage;
+  }
+  if (command === '--version' || command === '-V') {
+    process.stdout.write(`sockgrade ${VERSION}\n`);
+    return EXIT.ok;
   }
   const run = COMMANDS[command];
   currentCommand = command;
   guardProcess();
   try {
+    if (!run && command.startsWith('-')) throw new UsageError(`unknown option '${command}'; before a command sockgrade takes --help or --version; commands: ${Object.keys(COMMANDS).join(', ')}`);
     if (!run) throw new UsageError(`unknown command '${command}'; commands: ${Object.keys(COMMANDS).join(', ')} (sockgrade --help)`);
     return await run(rest);
   } catch (err) {
+    if (err instanceof HelpRequest) {
+      process.stdout.write(err.text);
+      return EXIT.ok;
+    }
     if (err instanceof UsageError || err instanceof SubmissionError) {
       process.stderr.write(`sockgrade: ${err.message}\n`);
       return EXIT.usage;

@@ -24,7 +24,7 @@ export function formatDoctorJson(checks: DoctorCheck[]): string {
 }
 
 export async function cmdDoctor(args: string[]): Promise<number> {
-  const { values } = parse(args, { format: { type: 'string' } }, 0);
+  const { values } = parse(args);
   const format = (values.format as string | undefined) ?? 'text';
   if (format !== 'text' && format !== 'json') throw new UsageError(`doctor --format takes text or json, not '${format}'`);
   const checks = await runDoctor();

@@ -97,7 +97,8 @@ export function compareWithExpect(report: Report, expect: FixtureExpect, knownTe
     if (failedButMustPass.length) diffs.push(`failed ${failedButMustPass.join(', ')}, which it must pass`);
   }
   const wanted = expect.feedback_contains === undefined ? [] : [expect.feedback_contains].flat();
-  const feedback = report.tests.filter((t) => !t.passed).map((t) => t.feedback).join('\n');
+  // A submission that cannot build or run says so once, in build.output.
+  const feedback = [...report.tests.filter((t) => !t.passed).map((t) => t.feedback), ...(report.build.ok ? [] : [report.build.output])].join('\n');
   for (const text of wanted) {
     if (!feedback.includes(text)) diffs.push(`no failing test's feedback contains "${text}"`);
   }

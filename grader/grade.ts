@@ -4,6 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runJob } from '../runner/job/run-job.js';
+import { cannotStartMessage, missingProgramMessage, programProblem } from './startable.js';
 import { SubmissionTooLargeError } from '../runner/errors.js';
 import { showPath, type FsPath } from '../runner/names.js';
 import { prepareSubmission, type Scratch } from '../runner/submission.js';
@@ -24,6 +25,8 @@ export interface GradeOptions {
   onTest?: (test: TestReport) => void;
   /** Write each test's datagrams as a pcapng file (grader/trace/files.ts). */
   trace?: TraceOptions;
+  /** Aborted: the job is killed at once (a batch stopped with Ctrl-C); the report is then of no use. */
+  signal?: AbortSignal;
 }
 
 const BUILD_OUTPUT_CAP = 8000;
@@ -86,6 +89,23 @@ function tooLargeReport(task: Task, base: ReportBase, message: string, ms: numbe
 type ReportBase = Pick<Report, 'schema' | 'task' | 'submission' | 'seed' | 'sandbox'>;
 
 /** Grades `submission` (a path; bytes when its name is not UTF-8). */
+/**
+ * The submission cannot run (no program, a script without its #! line...):
+ * score 0, and the one message in build.output, where every format shows it
+ * once, as for a build that fails.
+ */
+function cannotRunReport(base: ReportBase, message: string, started: number, timing = { setup_ms: 0, build_ms: 0, tests_ms: 0 }, command?: string): Report {
+  return {
+    ...base,
+    result: 'failed',
+    score: 0,
+    build: { ok: false, output: message, ...(command ? { command } : {}) },
+    tests: [],
+    duration_ms: Math.round(performance.now() - started),
+    timing,
+  };
+}
+
 export async function gradeSubmission(task: Task, submission: FsPath, opts: GradeOptions): Promise<Report> {
   const started = performance.now();
   const base: ReportBase = {
@@ -105,17 +125,12 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
   try {
     const planned = planJob(task, scratch.workDir, opts);
 
-    if (!planned.buildRule && !existsSync(path.join(scratch.workDir, task.program))) {
-      const wanted = [...task.build.map((b) => b.when), task.program].join(', ');
-      return {
-        ...base,
-        result: 'failed',
-        score: 0,
-        build: { ok: false, output: `nothing to build or run: the submission has none of ${wanted}` },
-        tests: [],
-        duration_ms: Math.round(performance.now() - started),
-        timing: { setup_ms: 0, build_ms: 0, tests_ms: 0 },
-      };
+    // A submission that cannot run at all gets one message saying what to do, not the same failure in every test.
+    if (!planned.buildRule) {
+      const problem = existsSync(path.join(scratch.workDir, task.program))
+        ? programProblem(scratch.workDir, task.program)
+        : missingProgramMessage(task, scratch.workDir);
+      if (problem) return cannotRunReport(base, problem, started);
     }
 
     const tests: TestReport[] = [];
@@ -133,7 +148,7 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
       tests.push(report);
       opts.onTest?.(report);
     };
-    const events = await runJob(planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent });
+    const events = await runJob(planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) });
 
     const ready = events.find((e) => e.type === 'ready');
     const buildEvent = events.find((e) => e.type === 'build');
@@ -156,6 +171,10 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     const setupMs = ready?.type === 'ready' ? ready.setupMs : 0;
     const buildMs = build?.durationMs ?? 0;
     const testsMs = [...observed.values()].reduce((sum, t) => sum + t.durationMs, 0);
+    const cannotStart = buildOk ? cannotStartMessage(task, [...observed.values()]) : null;
+    if (cannotStart && observed.size === planned.plan.tests.length) {
+      return cannotRunReport(base, cannotStart, started, { setup_ms: setupMs, build_ms: buildMs, tests_ms: Math.round(testsMs) }, planned.buildRule?.run.join(' '));
+    }
     const result = overallResult(tests, buildOk);
     return {
       ...base,

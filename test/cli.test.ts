@@ -64,7 +64,7 @@ describe('sockgrade grade', () => {
     const r = await sockgrade(['grade', dir, correct]);
     expect(r.exitCode).toBe(2);
     const lines = r.stderr.trim().split('\n');
-    expect(lines.some((l) => /task\.yaml:\d+:\d+: port: /.test(l))).toBe(true);
+    expect(lines.some((l) => /task\.yaml:\d+:\d+: port must be a number, not the text ten-thousand$/.test(l)), r.stderr).toBe(true);
     expect(lines.some((l) => /task\.yaml:\d+:1: unknown key 'retries'/.test(l))).toBe(true);
     noStackTrace(r.stderr);
   });
@@ -107,16 +107,51 @@ describe('the command line contract', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('says what is wrong with the command line in one line with the command\'s usage, exit 2', async () => {
+  it('says what is wrong with the command line in one line, naming the mistake and what the command takes, exit 2', async () => {
     const bad = await sockgrade(['grade', 'calculator-server', correct, '--bogus']);
     expect(bad.exitCode).toBe(2);
-    expect(oneLine(bad)).toMatch(/^sockgrade: unknown option '--bogus'; usage: sockgrade grade TASK SUBMISSION /);
+    expect(oneLine(bad)).toMatch(/^sockgrade: unknown option '--bogus'; grade takes --format text\|json\|.*, --out FILE, --seed N, .*--show-all.* \(sockgrade grade --help\)$/);
+    expect(bad.stderr).not.toMatch(/positional|place it at the end/); // not Node's advice on '--'
+    const dash = await sockgrade(['grade', 'calculator-server', '-x', correct]);
+    expect(oneLine(dash)).toMatch(/^sockgrade: unknown option '-x'; grade takes --format /);
+    const missing = await sockgrade(['grade', 'calculator-server']);
+    expect(missing.exitCode).toBe(2);
+    expect(oneLine(missing)).toMatch(/^sockgrade: SUBMISSION is missing; usage: sockgrade grade TASK SUBMISSION \[--format /);
+    const both = await sockgrade(['batch']);
+    expect(oneLine(both)).toMatch(/^sockgrade: TASK and SUBMISSIONS_DIR are missing; usage: sockgrade batch TASK SUBMISSIONS_DIR /);
+    const value = await sockgrade(['grade', 'calculator-server', correct, '--seed']);
+    expect(oneLine(value)).toMatch(/^sockgrade: --seed needs a value \(--seed N\); usage: sockgrade grade /);
     const count = await sockgrade(['doctor', 'extra']);
     expect(count.exitCode).toBe(2);
-    expect(oneLine(count)).toBe('sockgrade: wrong number of arguments; usage: sockgrade doctor [--format text|json]');
+    expect(oneLine(count)).toBe("sockgrade: doctor takes no arguments: 'extra'; usage: sockgrade doctor [--format text|json]");
     const unknown = await sockgrade(['frobnicate']);
     expect(unknown.exitCode).toBe(2);
     expect(oneLine(unknown)).toMatch(/^sockgrade: unknown command 'frobnicate'; commands: grade, .*doctor/);
+  });
+
+  it('prints its version, and each command\'s help: every option with one line, the environment, examples (exit 0)', async () => {
+    const version = await sockgrade(['--version']);
+    expect(version.exitCode).toBe(0);
+    expect(version.stdout).toBe(`sockgrade ${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}`);
+    const top = await sockgrade(['--help']);
+    expect(top.exitCode).toBe(0);
+    for (const command of ['grade', 'batch', 'check', 'doctor', 'tasks', 'demo']) expect(top.stdout).toMatch(new RegExp(`^  ${command} .*\\w`, 'm'));
+    const { COMMAND_SPECS } = await import('../grader/cli.js');
+    for (const [command, spec] of Object.entries(COMMAND_SPECS)) {
+      for (const flag of ['--help', '-h']) {
+        const r = await sockgrade([command, flag]);
+        expect(r.exitCode, `${command} ${flag}: ${r.stderr}`).toBe(0);
+        expect(r.stdout).toMatch(new RegExp(`^usage: sockgrade ${command}`));
+        for (const option of [...Object.keys(spec.options), 'help', 'no-color']) {
+          // Each option on its own line, with words after it.
+          expect(r.stdout, `${command} --${option}`).toMatch(new RegExp(`^ .*--${option}\\b.*  \\w+`, 'm'));
+        }
+        expect(r.stdout).toMatch(/^environment:\n  SOCKGRADE_/m);
+        expect(r.stdout).toMatch(/^examples:\n  sockgrade /m);
+      }
+    }
+    // Help wins over a missing argument: `grade --help` alone is not an error.
+    expect((await sockgrade(['help', 'grade'])).stdout).toMatch(/^usage: sockgrade grade TASK SUBMISSION/);
   });
 
   it('refuses a bad --out before grading, so no grade is lost to it (exit 2)', async () => {
@@ -203,5 +238,39 @@ describe('the command line contract', () => {
       expect(r.stderr).toMatch(/internal error: with stack; please report it/);
       expect(r.stderr).toMatch(/buggy\.mjs:\d+/); // where it was thrown
     });
+  });
+});
+
+describe('colour', () => {
+  const failing = fixture('calculator-server', 'host-byte-order');
+  const args = ['grade', 'calculator-server', failing, '--test', 'sum-int', '--test', 'sum-text'];
+  const colour = /\x1b\[3[12]m/;
+  /** Runs sockgrade with a pseudo-terminal as its stdout (`script`), as at a keyboard. */
+  function onTerminal(extra: string[], env: Record<string, string> = {}) {
+    const command = [process.execPath, BIN, ...args, ...extra].map((a) => `'${a}'`).join(' ');
+    return execa('script', ['-qfec', command, '/dev/null'], { reject: false, cwd: ROOT, env: { TERM: 'xterm', ...env } });
+  }
+
+  it('colours on a terminal, never with --no-color, NO_COLOR or TERM=dumb; no empty colour codes', async () => {
+    const tty = await onTerminal([]);
+    expect(tty.exitCode, tty.stdout).toBe(0);
+    expect(tty.stdout).toMatch(colour);
+    expect(tty.stdout).not.toMatch(/\x1b\[[1-9]\d*m\x1b\[0m/); // nothing painted, no codes
+    for (const [extra, env] of [[['--no-color'], {}], [[], { NO_COLOR: '1' }], [[], { TERM: 'dumb' }]] as [string[], Record<string, string>][]) {
+      const r = await onTerminal(extra, env);
+      expect(r.exitCode, r.stdout).toBe(0);
+      expect(r.stdout, JSON.stringify({ extra, env })).toMatch(/FAIL\s+sum-int/);
+      expect(r.stdout, JSON.stringify({ extra, env })).not.toContain('\x1b[');
+    }
+  });
+
+  it('FORCE_COLOR colours a report that is not on a terminal, unless NO_COLOR says no', async () => {
+    const forced = await runCli(args, { env: { FORCE_COLOR: '1' } });
+    expect(forced.exitCode, forced.stderr).toBe(0);
+    expect(forced.stdout).toMatch(colour);
+    const both = await runCli(args, { env: { FORCE_COLOR: '1', NO_COLOR: '1' } });
+    expect(both.stdout).not.toContain('\x1b[');
+    const zero = await runCli(args, { env: { FORCE_COLOR: '0' } });
+    expect(zero.stdout).not.toContain('\x1b[');
   });
 });

@@ -1,6 +1,6 @@
 // A task author's mistakes come back all at once, each with its file, line and
 // column, and what to do: never a stack trace, never only the first one.
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTask } from '../grader/task/load.js';
@@ -94,5 +94,39 @@ describe('task validation', () => {
       'tests.yaml': 'tests:\n  - id: t\n    name: T\n    steps:\n      - send: {op: 5, ints: [1]}\n        expect: {status: ok}\n',
     });
     expect(problemsOf(dir)).toEqual([expect.stringMatching(/^tests\.yaml:6:17: status ok, but the reference calculator answers S=0/)]);
+  });
+
+  it('names the test by its id, the step, the key, what is allowed and what was given; never a bare "Invalid input"', () => {
+    const dir = taskWith({
+      'tests.yaml': [
+        'tests:', //                                          1
+        '  - id: sum-int', //                                 2
+        '    name: Sum', //                                   3
+        '    weight: two', //                                 4
+        '    visibility: public', //                          5
+        '    tags: [result, endianess]', //                   6
+        '    steps:', //                                      7
+        '      - send: {op: sum, ints: [1, 2]}', //           8
+        '        expect: {status: okay, int: 3}', //          9
+        '      - send: {op: sum, ints: [1]}', //             10
+        '        timeout_ms: -5', //                         11
+        '  - name: No id', //                                12
+        '    steps: []', //                                  13
+      ].join('\n'),
+    });
+    const problems = problemsOf(dir);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'tests.yaml:4:13: test sum-int: weight must be a number, not the text two',
+        'tests.yaml:5:17: test sum-int: visibility must be visible, feedback, hidden or after_due_date, not public',
+        'tests.yaml:6:20: test sum-int: tags item 2 must be result, endianness, protocol, error-handling, robustness or cli, not endianess',
+        'tests.yaml:9:26: test sum-int, step 1: expect.status must be ok or error, not okay',
+        'tests.yaml:11:21: test sum-int, step 2: timeout_ms must be more than 0, not -5',
+        expect.stringMatching(/^tests\.yaml:12:\d+: test 2 \(no id\): id is missing/),
+      ]),
+    );
+    for (const p of problems) expect(p).not.toMatch(/Invalid|expected .* received|Too small/);
+    const task = readFileSync(path.join(TASKS, 'calculator-server', 'task.yaml'), 'utf8').replace('role: server', 'role: serveur');
+    expect(problemsOf(taskWith({ 'task.yaml': task }))).toEqual(['task.yaml:4:7: role must be server or client, not serveur']);
   });
 });

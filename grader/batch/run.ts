@@ -2,7 +2,9 @@
 // gradeSubmission is its own sandboxed job, in its own network namespace),
 // each grade on disk the moment it is known, only what has no valid grade
 // yet. A student whose submission breaks the grader gets an `error` result;
-// the batch goes on. Only a machine that cannot grade at all stops it.
+// the batch goes on. Only a machine that cannot grade at all stops it, or
+// the user (Ctrl-C: `signal`): then what was graded is written out as usual
+// and a rerun resumes with the rest.
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxUnavailableError, SubmissionError } from '../../runner/errors.js';
@@ -35,6 +37,8 @@ export interface BatchOptions {
   /** Reports show every test in full (staff view) rather than the students' view. */
   showAll: boolean;
   progress: ProgressMode;
+  /** Aborted (Ctrl-C): start no one else, stop the running jobs, write out what was graded. */
+  signal?: AbortSignal;
 }
 
 export interface BatchSummary {
@@ -44,6 +48,10 @@ export interface BatchSummary {
   notPassing: number;
   errors: number;
   wallMs: number;
+  /** Stopped by `signal` before every student was graded. */
+  interrupted: boolean;
+  /** Students still without a valid grade (graded by a rerun). */
+  remaining: number;
 }
 
 function emptyReport(task: Task, submission: string, opts: BatchOptions, ms: number): Omit<Report, 'result' | 'build'> {
@@ -71,7 +79,12 @@ async function gradeStudent(task: Task, s: StudentEntry, opts: BatchOptions): Pr
   // The traces of an earlier grading go: what is left must be this grading's.
   rmSync(traces, { recursive: true, force: true });
   try {
-    return await gradeSubmission(task, s.path, { seed: opts.seed, sandbox: opts.sandbox, trace: { dir: traces, view: { showAll: opts.showAll } } });
+    return await gradeSubmission(task, s.path, {
+      seed: opts.seed,
+      sandbox: opts.sandbox,
+      trace: { dir: traces, view: { showAll: opts.showAll } },
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
   } catch (err) {
     if (err instanceof SandboxUnavailableError) throw err;
     const ms = performance.now() - started;
@@ -126,10 +139,21 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     const csvFile = path.join(opts.out, 'grades.csv');
     const writeCsv = () => writeFileAtomic(csvFile, gradesCsv(task, current()));
 
+    const stopped = () => opts.signal?.aborted === true;
     const gradeAndRecord = async (s: StudentEntry) => {
+      if (stopped()) return;
       const t0 = performance.now();
+      progress.begin(s.id);
       // Throws only when the machine cannot grade: the pool then starts no one else.
-      const report = await gradeStudent(task, s, opts);
+      let report: Report;
+      try {
+        report = await gradeStudent(task, s, opts);
+      } catch (err) {
+        if (stopped()) return; // a job killed before it was ready looks like a broken sandbox: it is not
+        throw err;
+      }
+      // Its job was stopped half-way: no grade (the rerun grades this student).
+      if (stopped()) return;
       let record: GradeRecord = { id: s.id, entry: s.entry, submissionHash: hashes.get(s.id)!, taskHash: currentTask, seed: opts.seed, gradedAt: new Date().toISOString(), report };
       try {
         // Reports first: a stored grade always has its reports.
@@ -147,11 +171,14 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       progress.graded(s.id, record.report.score, record.report.result, performance.now() - t0, counts);
       writeCsv();
     };
+    const onAbort = () => progress.note(`stopping: writing the grades of the ${counts.gradedNow} student(s) graded so far...`);
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
     try {
       await inPool(todo, opts.jobs, gradeAndRecord);
     } catch (err) {
       machineFailure = err as SandboxUnavailableError;
     } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
       progress.stop();
     }
 
@@ -175,6 +202,8 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       notPassing: counts.notPassing,
       errors: counts.errors,
       wallMs: Math.round(performance.now() - started),
+      interrupted: stopped(),
+      remaining: students.length - records.filter((r) => r.report.result !== 'error').length,
     };
   } finally {
     store.close();

@@ -166,19 +166,7 @@ function strictly(suite: SuiteOutcome): SuiteOutcome {
 }
 
 export async function cmdCheck(args: string[]): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      format: { type: 'string' },
-      out: { type: 'string' },
-      repeat: { type: 'string' },
-      jobs: { type: 'string' },
-      fixtures: { type: 'string' },
-      fixture: { type: 'string', multiple: true },
-      strict: { type: 'boolean' },
-    },
-    [0, Number.POSITIVE_INFINITY],
-  );
+  const { values, positionals } = parse(args);
   const format = (values.format as string | undefined) ?? 'text';
   if (!(FORMATS as readonly string[]).includes(format)) throw new UsageError(`check --format takes ${FORMATS.join(' or ')}, not '${format}'`);
   const repeat = countOption('--repeat', values.repeat, 1);

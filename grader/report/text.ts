@@ -1,17 +1,34 @@
 // The report for a person at a terminal. Colours only when stdout is a
-// terminal (and NO_COLOR is unset), so a redirected report stays plain text.
+// terminal, so a redirected report stays plain text (useColour below says
+// which variables and options change that).
 // Every text from the report goes through neutralise.ts: a student's escape
 // sequence is shown as \x1b, never obeyed, and their lines stay indented, away
 // from the left margin where the report's own lines are.
 import type { Report } from './model.js';
 import { terminalBlock, visibleLine } from './neutralise.js';
 
-export function useColour(stream: NodeJS.WriteStream = process.stdout): boolean {
-  return Boolean(stream.isTTY) && !process.env.NO_COLOR;
+let colourDisabled = false;
+
+/** `--no-color`: no colour for the rest of this run, whatever the terminal or FORCE_COLOR. */
+export function disableColour(): void {
+  colourDisabled = true;
+}
+
+/**
+ * Colour for this stream? Never with --no-color, NO_COLOR (any non-empty
+ * value, no-color.org) or TERM=dumb; always with FORCE_COLOR (other than 0 or
+ * false); else only on a terminal.
+ */
+export function useColour(stream: NodeJS.WriteStream = process.stdout, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (colourDisabled || env.NO_COLOR || env.TERM === 'dumb') return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '0' && force.toLowerCase() !== 'false') return true;
+  return Boolean(stream.isTTY);
 }
 
 export function formatText(r: Report, colour = false): string {
-  const paint = (code: string) => (s: string) => (colour ? `\x1b[${code}m${s}\x1b[0m` : s);
+  // Nothing to paint, no codes: an empty `\x1b[31m\x1b[0m` is noise in a log or a diff.
+  const paint = (code: string) => (s: string) => (colour && s !== '' ? `\x1b[${code}m${s}\x1b[0m` : s);
   const green = paint('32');
   const red = paint('31');
   const dim = paint('2');
@@ -20,7 +37,8 @@ export function formatText(r: Report, colour = false): string {
   const lines: string[] = [];
   lines.push(bold(`${line(r.task)}: ${line(r.submission)}`));
   if (r.build.command || !r.build.ok) {
-    lines.push(`build: ${r.build.ok ? green('ok') : red('FAILED')}${r.build.command ? dim(` (${line(r.build.command)})`) : ''}`);
+    // Without a build command the failure is the submission's (no program, a script without #!), not a compiler's.
+    lines.push(`${r.build.command ? 'build' : 'submission'}: ${r.build.ok ? green('ok') : red('FAILED')}${r.build.command ? dim(` (${line(r.build.command)})`) : ''}`);
     if (!r.build.ok && r.build.output) lines.push(terminalBlock(r.build.output, '  '));
     else if (r.build.output) lines.push(dim(`  (${r.build.output.split('\n').length} line(s) of compiler output; see --format json)`));
   }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { issueTexts } from './issues.js';
 
 export interface Problem {
   file: string;
@@ -88,17 +89,52 @@ export class YamlFile {
     this.problems.push({ file: this.shownPath, line: pos.line, col: pos.col, message });
   }
 
+  private cachedData: unknown;
+  private dataRead = false;
+
+  /**
+   * Where a problem is, in the author's words: `test sum-int, step 1:
+   * expect.status` (a test by its id, steps counted from 1), or the key path
+   * (`limits.cpu_s`); a list item is `tags item 2`.
+   */
+  label(where: readonly PropertyKey[]): string {
+    const parts: string[] = [];
+    let rest = [...where];
+    if (rest[0] === 'tests' && typeof rest[1] === 'number') {
+      if (!this.dataRead) {
+        this.cachedData = this.data();
+        this.dataRead = true;
+      }
+      const id = ((this.cachedData as { tests?: { id?: unknown }[] } | null)?.tests?.[rest[1]] ?? {}).id;
+      parts.push(typeof id === 'string' && id !== '' ? `test ${id}` : `test ${rest[1] + 1} (no id)`);
+      rest = rest.slice(2);
+      if (rest[0] === 'steps' && typeof rest[1] === 'number') {
+        parts.push(`step ${rest[1] + 1}`);
+        rest = rest.slice(2);
+      }
+    }
+    const key = rest.map((k, i) => (typeof k === 'number' ? ` item ${k + 1}` : `${i ? '.' : ''}${String(k)}`)).join('');
+    const head = parts.join(', ');
+    if (!head) return key || 'the file';
+    return key ? `${head}: ${key}` : head;
+  }
+
   /** Validates `value` (found at `at` in this file) against a schema; records every issue. */
   validate<S extends z.ZodType>(schema: S, value: unknown, at: readonly PropertyKey[] = []): z.infer<S> | null {
-    const result = schema.safeParse(value);
+    const result = schema.safeParse(value, { reportInput: true });
     if (result.success) return result.data;
     for (const issue of result.error.issues) {
       const where = [...at, ...issue.path];
-      const label = where.length ? where.map(String).join('.') : 'the file';
       if (issue.code === 'unrecognized_keys') {
-        for (const key of issue.keys) this.problem(where, `unknown key '${key}' in ${label}; check its spelling`, key);
-      } else {
-        this.problem(where, `${label}: ${issue.message}`);
+        for (const key of issue.keys) this.problem(where, `unknown key '${key}' in ${this.label(where)}; check its spelling`, key);
+        continue;
+      }
+      for (const t of issueTexts(issue)) {
+        const w = [...at, ...t.path];
+        const label = this.label(w);
+        // "test x, step 1 must be ..." reads badly when the label ends in a test or step: a colon then.
+        const text = t.text.startsWith(':') || /(^test |, step \d+$)/.test(label) && !label.includes(': ') ? `: ${t.text.replace(/^:? /, '')}` : t.text;
+        this.problem(w, `${label}${text}`);
       }
     }
     return null;

@@ -38,6 +38,8 @@ export interface RunJobOptions {
   /** Kill the whole job after this long (ms): a job must never hang a batch. */
   deadlineMs: number;
   onEvent?: (event: JobEvent) => void;
+  /** Aborted: the job is killed at once (a batch stopped with Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /** Runs a job to its end; returns every event it sent, in order. */
@@ -78,6 +80,9 @@ export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEve
     events.push({ type: 'fatal', message: `the job did not finish within ${opts.deadlineMs} ms and was stopped` });
     child.kill('SIGKILL'); // our own child, by its pid; its sandboxes die with it
   }, opts.deadlineMs);
+  const stop = () => child.kill('SIGKILL');
+  if (opts.signal?.aborted) stop();
+  else opts.signal?.addEventListener('abort', stop, { once: true });
   const lines = createInterface({ input: child.stdout });
   for await (const line of lines) {
     if (!line.trim()) continue;
@@ -95,6 +100,7 @@ export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEve
     else child.on('close', (c) => resolve(c));
   });
   clearTimeout(timer);
+  opts.signal?.removeEventListener('abort', stop);
 
   const fatal = events.find((e) => e.type === 'fatal');
   if (fatal?.type === 'fatal' && fatal.message.startsWith('sandbox-unavailable')) {
