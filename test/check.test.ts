@@ -139,7 +139,7 @@ describe('sockgrade check', () => {
     // The malformed tests.yaml: both problems, each as PATH:LINE:COL, in one go.
     const wellFormed = failure('broken', 'well-formed')!;
     expect(wellFormed).toMatch(/^tasks\/broken\/tests\.yaml:5:\d+: duplicate test id 'sum-int'/m);
-    expect(wellFormed).toMatch(/^tasks\/broken\/tests\.yaml:9:\d+: tests\.2\.weight: /m);
+    expect(wellFormed).toMatch(/^tasks\/broken\/tests\.yaml:9:\d+: test other: weight must be more than 0, not -2/m);
     expect(byName.get('broken')!.get('fixture correct')!.skipped).toBeDefined();
 
     // ... and the other tasks were still checked.
