@@ -2,6 +2,7 @@
 // held against what the test expects. Limits first (they explain everything
 // after them), then readiness, then each step in order, then how it ended.
 import type { ProcessObservation, TestObservation } from '../runner/types.js';
+import { busyWhileAwaitingReply, hitCpuLimit } from './busy.js';
 import { checkDatagrams, missingResult, notExited, wrongResult } from './client-checks.js';
 import { decideFunctionVerdict } from './functions/verdict.js';
 import type { StepContext } from './plan.js';
@@ -51,7 +52,7 @@ export function limitVerdict(task: Task, p: ProcessObservation): TestVerdict | n
   if (died && p.stoppedBy === null && p.maxRssKb !== null && p.maxRssKb >= l.memoryMb * 1024 * 0.75) {
     return { result: 'overflow', feedback: `${who(task)} ran out of memory (the limit is ${l.memoryMb} MiB) and died: memory allocated in a loop and never freed?` };
   }
-  if (p.signal === 'SIGXCPU' || (p.signal === 'SIGKILL' && p.stoppedBy === null && (p.cpuMs ?? 0) >= l.cpuSeconds * 1000)) {
+  if (hitCpuLimit(p, l)) {
     return { result: 'timeout', feedback: `${who(task)} used more than ${l.cpuSeconds} s of CPU time and was stopped: an endless loop?` };
   }
   if (p.stoppedBy === 'wall-time') {
@@ -101,7 +102,7 @@ export function checkSteps(task: Task, test: TestSpec, obs: TestObservation, con
       if (s.replies.length > 1) {
         return { result: 'failed', feedback: `answered one request with ${s.replies.length} datagrams: send exactly one response per request`, details: `request: ${ctx.describe}` };
       }
-      if (s.outcome === 'no-reply' && s.cpuMsWhileWaiting !== null && s.cpuMsWhileWaiting > s.waitedMs * 0.5) {
+      if (s.outcome === 'no-reply' && busyWhileAwaitingReply(s)) {
         return { result: 'timeout', feedback: `no answer within ${s.waitedMs} ms while ${who(task)} kept the CPU busy: an endless loop?`, details: `request: ${ctx.describe}` };
       }
       if (spec.expect === undefined) continue;

@@ -7,6 +7,7 @@ import { constants as osConstants } from 'node:os';
 import { byteSwap32 } from '../../runner/codecs/integers.js';
 import { readRunReport, type CallRecord, type RunReport } from '../../runner/harness/report.js';
 import type { ProcessObservation, TestObservation } from '../../runner/types.js';
+import { busyUntilStopped } from '../busy.js';
 import type { StepContext } from '../plan.js';
 import type { Task, TestSpec } from '../task/load.js';
 import { checkSteps, describeSignal, limitVerdict, type TestVerdict } from '../verdict.js';
@@ -75,7 +76,7 @@ function notReturned(task: Task, test: TestSpec, fn: string, p: ProcessObservati
       details,
     };
   }
-  const busy = limit?.result === 'timeout' || (p.cpuMs !== null && p.cpuMs > p.wallMs * 0.5);
+  const busy = busyUntilStopped(p, task.limits);
   const waited = busy ? 'kept the CPU busy until it was stopped' : `did not return within ${(test.after.within_ms ?? task.timeouts.exitMs) / 1000} s`;
   const injected = r.calls.findIndex((c) => c.injected);
   if (injected >= 0) {
