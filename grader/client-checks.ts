@@ -3,6 +3,7 @@
 // not exit. Called from verdict.ts; every message names the mistake, and the
 // test's inputs go to `details` only.
 import type { Datagram, TestObservation } from '../runner/types.js';
+import { busyUntilStopped } from './busy.js';
 import type { StepContext } from './plan.js';
 import type { Task, TestSpec } from './task/load.js';
 import type { TestVerdict } from './verdict.js';
@@ -115,7 +116,7 @@ export function notExited(who: string, task: Task, test: TestSpec, obs: TestObse
   const p = obs.process;
   const waited = `${who} did not exit within ${test.after.within_ms ?? task.timeouts.exitMs} ms`;
   const details = `started as: ${test.argv.join(' ')}`;
-  if (p.cpuMs !== null && p.wallMs > 0 && p.cpuMs > p.wallMs * 0.5) {
+  if (busyUntilStopped(p, task.limits)) {
     return { result: 'timeout', feedback: `${waited} and kept the CPU busy all along: an endless loop?`, details };
   }
   const last = obs.steps.length - 1;

@@ -2,6 +2,7 @@
 // held against what the test expects. Limits first (they explain everything
 // after them), then readiness, then each step in order, then how it ended.
 import { OUTPUT_STOP_MIB, type ProcessObservation, type TestObservation } from '../runner/types.js';
+import { busyWhileAwaitingReply, hitCpuLimit } from './busy.js';
 import { checkDatagrams, missingResult, notExited, wrongResult } from './client-checks.js';
 import { decideFunctionVerdict } from './functions/verdict.js';
 import type { StepContext } from './plan.js';
@@ -51,7 +52,7 @@ export function limitVerdict(task: Task, p: ProcessObservation): TestVerdict | n
   if (died && p.stoppedBy === null && p.maxRssKb !== null && p.maxRssKb >= l.memoryMb * 1024 * 0.75) {
     return { result: 'overflow', feedback: `${who(task)} ran out of memory (the limit is ${l.memoryMb} MiB) and died: memory allocated in a loop and never freed?` };
   }
-  if (p.signal === 'SIGXCPU' || (p.signal === 'SIGKILL' && p.stoppedBy === null && (p.cpuMs ?? 0) >= l.cpuSeconds * 1000)) {
+  if (hitCpuLimit(p, l)) {
     return { result: 'timeout', feedback: `${who(task)} used more than ${l.cpuSeconds} s of CPU time and was stopped: an endless loop?` };
   }
   if (p.stoppedBy === 'wall-time') {
@@ -73,17 +74,38 @@ function culprit(obs: TestObservation, contexts: StepContext[]): string {
   return `after datagram ${index + 1} of the test (${contexts[index]?.describe ?? 'a datagram'})`;
 }
 
-function ended(p: ProcessObservation): string {
+/** Only a test that shows its inputs (`visible`) may quote a non-zero status in its feedback. */
+function statusHidden(test: TestSpec, code: number | null): boolean {
+  return code !== null && code !== 0 && test.visibility !== 'visible';
+}
+
+/**
+ * An exit status as feedback may quote it. A program can pick its status from
+ * a hidden input (8 bits of it per test), so where a test hides its inputs the
+ * feedback only says whether it was 0; `details` (staff) keep the number.
+ */
+export function exitStatus(test: TestSpec, code: number | null, noun = 'status'): string {
+  if (code === null) return `an unknown ${noun}`;
+  return statusHidden(test, code) ? `a non-zero ${noun}` : `${noun} ${code}`;
+}
+
+/** The number exitStatus() kept out of the feedback, for `details`. */
+export function hiddenExitStatus(test: TestSpec, p: ProcessObservation): string[] {
+  return p.signal === null && statusHidden(test, p.exitCode) ? [`exit status ${p.exitCode}`] : [];
+}
+
+function ended(test: TestSpec, p: ProcessObservation): string {
   if (p.signal) return `was killed by ${describeSignal(p.signal)}`;
-  return `exited with status ${p.exitCode}`;
+  return `exited with ${exitStatus(test, p.exitCode)}`;
 }
 
 /**
  * What the program printed, for `details`: its output may echo a hidden
  * test's inputs (its own command line), so it never goes in `feedback`.
+ * The exit status goes there too when the feedback could not name it.
  */
-function printed(p: ProcessObservation, ...notes: string[]): string | undefined {
-  const parts = [...notes, ...(p.stderr.trim() ? [`stderr: "${excerpt(p.stderr)}"`] : [])];
+function printed(test: TestSpec, p: ProcessObservation, ...notes: string[]): string | undefined {
+  const parts = [...hiddenExitStatus(test, p), ...notes, ...(p.stderr.trim() ? [`stderr: "${excerpt(p.stderr)}"`] : [])];
   return parts.length ? parts.join('; ') : undefined;
 }
 
@@ -101,7 +123,7 @@ export function checkSteps(task: Task, test: TestSpec, obs: TestObservation, con
       if (s.replies.length > 1) {
         return { result: 'failed', feedback: `answered one request with ${s.replies.length} datagrams: send exactly one response per request`, details: `request: ${ctx.describe}` };
       }
-      if (s.outcome === 'no-reply' && s.cpuMsWhileWaiting !== null && s.cpuMsWhileWaiting > s.waitedMs * 0.5) {
+      if (s.outcome === 'no-reply' && busyWhileAwaitingReply(s)) {
         return { result: 'timeout', feedback: `no answer within ${s.waitedMs} ms while ${who(task)} kept the CPU busy: an endless loop?`, details: `request: ${ctx.describe}` };
       }
       if (spec.expect === undefined) continue;
@@ -117,7 +139,7 @@ export function checkSteps(task: Task, test: TestSpec, obs: TestObservation, con
         if (s.outcome === 'program-exited') {
           // Ending without the datagram the step waits for fails the test, whatever the exit says.
           const p = obs.process;
-          return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(p)} without sending its datagram`, details: printed(p) };
+          return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(test, p)} without sending its datagram`, details: printed(test, p) };
         }
         return { result: 'failed', feedback: `sent no datagram within ${s.waitedMs} ms` };
       }
@@ -151,28 +173,28 @@ function checkEnd(task: Task, test: TestSpec, obs: TestObservation, contexts: St
     if (allAnswered && last?.kind === 'send' && last.outcome === 'replied' && (obs.exitedDuringStep ?? obs.steps.length - 1) >= obs.steps.length - 1) {
       return null;
     }
-    const how = ended(p);
+    const how = ended(test, p);
     return {
       result: p.signal ? 'crash' : 'failed',
       feedback: `${who(task)} ${how} ${culprit(obs, contexts)}${p.signal ? '' : ': it must keep serving until it is killed'}`,
-      details: printed(p),
+      details: printed(test, p),
     };
   }
   // The program must end by itself.
   if (p.stoppedBy !== null) return notExited(who(task), task, test, obs, contexts);
-  if (p.signal) return { result: 'crash', feedback: `${who(task)} ${ended(p)}`, details: printed(p) };
+  if (p.signal) return { result: 'crash', feedback: `${who(task)} ${ended(test, p)}`, details: printed(test, p) };
   const wrong = wrongResult(task, test, obs, contexts);
   if (wrong) return wrong;
   const code = p.exitCode ?? -1;
   if (a.exit === 'nonzero' && code === 0) {
-    return { result: 'failed', feedback: `${who(task)} exited with status 0, but this situation must end in a non-zero status`, details: printed(p, `started as: ${test.argv.join(' ')}`) };
+    return { result: 'failed', feedback: `${who(task)} exited with status 0, but this situation must end in a non-zero status`, details: printed(test, p, `started as: ${test.argv.join(' ')}`) };
   }
   if (typeof a.exit === 'number' && code !== a.exit) {
-    return { result: 'failed', feedback: `${who(task)} exited with status ${code}, expected ${a.exit}`, details: printed(p) };
+    return { result: 'failed', feedback: `${who(task)} exited with ${exitStatus(test, code)}, expected ${a.exit}`, details: printed(test, p) };
   }
   if (a.stderr !== undefined && !matches(a.stderr, p.stderr)) {
     const want = a.stderr === 'nonempty' ? 'a message on stderr explaining the problem' : a.stderr === 'empty' ? 'nothing on stderr' : 'an other message on stderr';
-    return { result: 'failed', feedback: `expected ${want}; stderr was ${p.stderr.trim() ? 'something else' : 'empty'}`, details: printed(p) };
+    return { result: 'failed', feedback: `expected ${want}; stderr was ${p.stderr.trim() ? 'something else' : 'empty'}`, details: printed(test, p) };
   }
   if (a.stdout !== undefined && !matches(a.stdout, p.stdout)) {
     return {
@@ -196,7 +218,7 @@ export function decideVerdict(task: Task, test: TestSpec, obs: TestObservation, 
   if (limit) return limit;
 
   if (obs.ready === 'exited') {
-    return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(p)} before binding UDP port ${test.port}`, details: printed(p, `started as: ${test.argv.join(' ')}`) };
+    return { result: p.signal ? 'crash' : 'failed', feedback: `${who(task)} ${ended(test, p)} before binding UDP port ${test.port}`, details: printed(test, p, `started as: ${test.argv.join(' ')}`) };
   }
   if (obs.ready === 'ipv4-only') {
     return { result: 'failed', feedback: `${who(task)} bound port ${test.port} with an IPv4 socket: create it with AF_INET6 (the grader talks to ::1)` };

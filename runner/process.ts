@@ -3,7 +3,7 @@
 // it kills the whole sandbox (bwrap's pid namespace), so nothing it started
 // survives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
@@ -83,6 +83,36 @@ function cpuTicks(pid: number): number {
   }
 }
 
+/**
+ * Milliseconds the threads of one process have spent runnable: on a CPU, or
+ * waiting in a run queue for one (/proc/PID/task/TID/schedstat, fields 1 and
+ * 2, in ns). The kernel keeps this count itself, so no sample can be missed,
+ * and unlike CPU time it does not shrink when other work shares the CPUs: a
+ * spinning program is runnable all along, a blocked one not at all. 0 when
+ * the process is gone.
+ */
+function runnableMsOf(pid: number): number {
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0;
+  }
+  let ns = 0;
+  for (const tid of tids) {
+    try {
+      const [onCpu = 0, queued = 0] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
+      ns += onCpu + queued;
+    } catch {
+      /* that thread just ended */
+    }
+  }
+  return ns / 1e6;
+}
+
+/** Kernels built without CONFIG_SCHED_INFO have no schedstat files. */
+const KERNEL_COUNTS_RUNNABLE = existsSync('/proc/self/schedstat');
+
 export class ProgramRun {
   private readonly child: ChildProcess;
   private readonly startedAt = performance.now();
@@ -95,6 +125,8 @@ export class ProgramRun {
   private peakProcesses = 0;
   /** CPU ms sampled just before the runner killed the program (the launcher dies too, with no meta). */
   private cpuMsAtStop: number | null = null;
+  /** Time the program was runnable, sampled there too: whether it was busy when it was stopped. */
+  private runnableMsAtStop: number | null = null;
   /** Likewise its peak memory: a server killed at the end of a test has no meta record either. */
   private rssKbAtStop: number | null = null;
   private readonly wallTimer: NodeJS.Timeout;
@@ -171,11 +203,25 @@ export class ProgramRun {
     return pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) / CLOCK_TICKS_PER_MS;
   }
 
+  /**
+   * Milliseconds every process of the program has spent runnable so far (see
+   * runnableMsOf): a window's share of it tells a busy program from an idle
+   * one whatever the machine's load. Where the kernel does not count it, CPU
+   * time stands in (a lower bound, which load lowers further).
+   */
+  runnableMs(): number | null {
+    if (!KERNEL_COUNTS_RUNNABLE) return this.cpuMs();
+    const root = this.treeRoot();
+    if (root === null) return null;
+    return descendants(root).reduce((sum, pid) => sum + runnableMsOf(pid), 0);
+  }
+
   /** Stops the program and everything it started. Only ever signals processes this run created. */
   stop(reason: StopReason): void {
     if (!this.running) return;
     this.stopReason ??= reason;
     this.cpuMsAtStop = this.cpuMs(); // last look at the tree before it goes
+    this.runnableMsAtStop = this.runnableMs();
     const root = this.treeRoot();
     if (root !== null) this.rssKbAtStop = Math.max(0, ...descendants(root).map(peakRssKb)) || null;
     this.exitedAt ??= performance.now();
@@ -234,6 +280,7 @@ export class ProgramRun {
       outputTruncated: this.output.dropped > 0,
       wallMs: Math.round(((this.exitedAt ?? performance.now()) - this.startedAt) * 10) / 10,
       cpuMs: meta.cpu_ms ?? this.cpuMsAtStop,
+      runnableMs: this.runnableMsAtStop,
       maxRssKb: meta.maxrss_kb ?? this.rssKbAtStop,
       launched,
       peakProcesses: this.peakProcesses,

@@ -130,6 +130,13 @@ export interface ProcessObservation {
   wallMs: number;
   /** CPU time of the whole run; for a program the runner stopped, as last sampled before the kill. */
   cpuMs: number | null;
+  /**
+   * Time its processes spent runnable (on a CPU or queued for one) until the
+   * runner stopped it, as sampled then; null when it ended by itself. Unlike
+   * cpuMs, it does not depend on the machine's load (on a kernel without
+   * /proc/PID/schedstat it is the CPU time, and does).
+   */
+  runnableMs: number | null;
   maxRssKb: number | null;
   /** Processes seen in the sandbox at the end; >= the limit means it hit the limit. */
   peakProcesses: number;
@@ -168,6 +175,8 @@ export type StepObservation =
       replies: Datagram[];
       /** CPU time the program used while the runner waited (tells busy from idle). */
       cpuMsWhileWaiting: number | null;
+      /** Time the program was runnable while the runner waited (CPU time plus time queued for a CPU). */
+      runnableMsWhileWaiting: number | null;
       waitedMs: number;
     }
   | {

@@ -10,6 +10,7 @@ import { printedResults } from '../grader/client-checks.js';
 import { gradeSubmission } from '../grader/grade.js';
 import { planJob } from '../grader/plan.js';
 import { calculatorProtocol } from '../grader/protocols/calculator.js';
+import { viewTest } from '../grader/report/visibility.js';
 import { loadTask, type Task } from '../grader/task/load.js';
 import { prepareSubmission } from '../runner/submission.js';
 import { runJob } from '../runner/job/run-job.js';
@@ -206,6 +207,39 @@ describe('client tests, run for real in the sandbox', () => {
   it('passes a client that exits with a message and sends nothing', async () => {
     const { report, test } = await grade(client(GIVE_UP), 'silent');
     expect(test.passed, summary(report)).toBe(true);
+  });
+});
+
+describe('the exit status of a test whose inputs are hidden', () => {
+  // A program can exit with a status computed from a hidden input: quoting it
+  // would hand the student 8 bits of that input per test.
+  const dir = taskFolder(`tests:
+  - id: shown
+    name: Inputs shown
+    visibility: visible
+    after: {exit: 0}
+  - id: kept
+    name: Inputs kept from the student
+    after: {exit: 0}
+  - id: nameless
+    name: Name and verdict only
+    visibility: hidden
+    after: {exit: 0}
+`);
+
+  it('is named only where the test shows its inputs; staff details keep it', async () => {
+    const report = await gradeSubmission(loadTask(dir), client('sys.exit(port % 256 or 255)'), { seed: 1, sandbox: 'bwrap' });
+    const byId = new Map(report.tests.map((t) => [t.id, t]));
+    const status = String(10000 % 256); // the task's port is the input the client turns into its status
+    expect(byId.get('shown')?.feedback, summary(report)).toBe(`the client exited with status ${status}, expected 0`);
+    for (const id of ['kept', 'nameless']) {
+      const t = byId.get(id)!;
+      expect(t.result).toBe('failed');
+      expect(t.feedback).toBe('the client exited with a non-zero status, expected 0');
+      expect(t.details).toContain(`exit status ${status}`);
+      const studentView = viewTest(t, {});
+      expect(`${studentView.feedback} ${studentView.details ?? ''}`).not.toContain(status);
+    }
   });
 });
 

@@ -101,6 +101,17 @@ describe('the function under the harness', () => {
     expect(h!.tests[0]?.feedback, summary(h!)).toContain('did not return within 2 s');
   });
 
+  it('quotes the status an exit() ended the program with only in a test that shows its inputs', async () => {
+    const quits = source(ODD_DIGITS.replace('return 0;\n}', 'exit(255);\n}'));
+    const r = await grade('sockets-creating-a-socket', quits, ['odd-digits', 'given-address']);
+    const shown = r.tests.find((t) => t.id === 'odd-digits')!; // visible
+    const kept = r.tests.find((t) => t.id === 'given-address')!; // feedback: its inputs are hidden
+    expect(shown.feedback, summary(r)).toContain('ended the program (exit status 255) instead of returning');
+    expect(kept.feedback, summary(r)).toContain('ended the program (a non-zero exit status) instead of returning');
+    expect(kept.feedback).not.toContain('255');
+    expect(kept.details).toContain('exit status 255');
+  });
+
   it('names the socket the function made when it is not IPv6 + UDP', async () => {
     const stream = source(ODD_DIGITS.replace('SOCK_DGRAM', 'SOCK_STREAM'));
     const r = await grade('sockets-creating-a-socket', stream, ['odd-digits']);

@@ -7,9 +7,10 @@ import { constants as osConstants } from 'node:os';
 import { byteSwap32 } from '../../runner/codecs/integers.js';
 import { readRunReport, type CallRecord, type RunReport } from '../../runner/harness/report.js';
 import type { ProcessObservation, TestObservation } from '../../runner/types.js';
+import { busyUntilStopped } from '../busy.js';
 import type { StepContext } from '../plan.js';
 import type { Task, TestSpec } from '../task/load.js';
-import { checkSteps, describeSignal, limitVerdict, type TestVerdict } from '../verdict.js';
+import { checkSteps, describeSignal, exitStatus, hiddenExitStatus, limitVerdict, type TestVerdict } from '../verdict.js';
 
 const FAMILIES: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6' };
 const TYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW' };
@@ -69,11 +70,11 @@ function notReturned(task: Task, test: TestSpec, fn: string, p: ProcessObservati
   if (!stopped) {
     return {
       result: 'failed',
-      feedback: `${fn} ended the program (exit status ${p.exitCode ?? '?'}) instead of returning: never call exit() in the function, return -1 to report an error`,
-      details,
+      feedback: `${fn} ended the program (${exitStatus(test, p.exitCode, 'exit status')}) instead of returning: never call exit() in the function, return -1 to report an error`,
+      details: [...hiddenExitStatus(test, p), details].join('; '),
     };
   }
-  const busy = limit?.result === 'timeout' || (p.cpuMs !== null && p.cpuMs > p.wallMs * 0.5);
+  const busy = busyUntilStopped(p, task.limits);
   const waited = busy ? 'kept the CPU busy until it was stopped' : `did not return within ${(test.after.within_ms ?? task.timeouts.exitMs) / 1000} s`;
   const injected = r.calls.findIndex((c) => c.injected);
   if (injected >= 0) {
@@ -207,8 +208,13 @@ export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObser
   if (r.loadError) return { result: 'failed', feedback: `your compiled file could not be loaded: ${r.loadError}` };
   if (r.missing) return { result: 'failed', feedback: `your file does not define ${fn}: check its name, and that it is not static` };
   if (!r.called) {
-    const how = p.signal ? `crashed (${describeSignal(p.signal)})` : p.stoppedBy ? 'hung' : `ended (exit status ${p.exitCode})`;
-    return { result: p.signal ? 'crash' : 'failed', feedback: `the program ${how} before ${fn} was called: does your file run code of its own when it is loaded (a constructor)?` };
+    const how = p.signal ? `crashed (${describeSignal(p.signal)})` : p.stoppedBy ? 'hung' : `ended (${exitStatus(test, p.exitCode, 'exit status')})`;
+    const status = hiddenExitStatus(test, p);
+    return {
+      result: p.signal ? 'crash' : 'failed',
+      feedback: `the program ${how} before ${fn} was called: does your file run code of its own when it is loaded (a constructor)?`,
+      ...(status.length ? { details: status.join('; ') } : {}),
+    };
   }
   // A test that makes a call fail judges the error handling only.
   const socketVerdict = test.fail?.length ? null : wrongSocket(fn, r);

@@ -52,7 +52,16 @@ struct fault {
     int seen;
 };
 
+/*
+ * Report bytes the shim writes at most, below the 64 KiB the runner keeps
+ * (channel.ts): past that, a program calling in a loop would only wait for the
+ * runner to read, idle on a loaded machine instead of spinning, and would
+ * crowd the harness's own lines out of what the runner keeps.
+ */
+#define REPORT_BUDGET (48 * 1024)
+
 static char nonce[NONCE_LEN];
+static size_t reported;
 static int reporting;
 static int active;
 static struct fault faults[MAX_FAULTS];
@@ -60,7 +69,7 @@ static int n_faults;
 
 /* Raw write: the program's own write() may be the one we interpose. */
 static void emit(const char *fmt, ...) {
-    if (!reporting) return;
+    if (!reporting || reported >= REPORT_BUDGET) return;
     int saved = errno;
     char line[512];
     memcpy(line, nonce, NONCE_LEN);
@@ -73,6 +82,7 @@ static void emit(const char *fmt, ...) {
     size_t len = NONCE_LEN + 1 + ((size_t)n < sizeof line - NONCE_LEN - 2 ? (size_t)n : sizeof line - NONCE_LEN - 3);
     line[len++] = '\n';
     syscall(SYS_write, REPORT_FD, line, len);
+    reported += len;
     explicit_bzero(line, NONCE_LEN); /* no copy of the nonce left on the stack */
     errno = saved;
 }

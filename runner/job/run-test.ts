@@ -61,18 +61,22 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
         const box = await peer.send(step.socket, step.datagram, test.port);
         lastSendOn.set(box, steps.length);
         if (step.await === 'none') {
-          steps.push({ kind: 'send', outcome: 'sent', replies: [], cpuMsWhileWaiting: null, waitedMs: 0 });
+          steps.push({ kind: 'send', outcome: 'sent', replies: [], cpuMsWhileWaiting: null, runnableMsWhileWaiting: null, waitedMs: 0 });
           continue;
         }
         const cpuBefore = program.cpuMs();
+        const runnableBefore = program.runnableMs();
         const reply = await box.next(deadline(step.timeoutMs), gone);
         const cpuAfter = program.cpuMs();
+        const runnableAfter = program.runnableMs();
         silent = reply === null;
         steps.push({
           kind: 'send',
           outcome: reply ? 'replied' : program.running ? 'no-reply' : 'program-exited',
           replies: reply ? [reply] : [],
           cpuMsWhileWaiting: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
+          // A process that ended meanwhile takes its count with it: never below 0.
+          runnableMsWhileWaiting: runnableBefore !== null && runnableAfter !== null ? Math.max(0, runnableAfter - runnableBefore) : null,
           waitedMs: waited(),
         });
       } else if (step.kind === 'receive') {
@@ -141,7 +145,7 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
 }
 
 function notRun(kind: TestPlan['steps'][number]['kind']): StepObservation {
-  if (kind === 'send') return { kind, outcome: 'not-run', replies: [], cpuMsWhileWaiting: null, waitedMs: 0 };
+  if (kind === 'send') return { kind, outcome: 'not-run', replies: [], cpuMsWhileWaiting: null, runnableMsWhileWaiting: null, waitedMs: 0 };
   if (kind === 'receive') return { kind, outcome: 'not-run', datagram: null, waitedMs: 0 };
   return { kind, outcome: 'not-run', waitedMs: 0 };
 }
@@ -157,6 +161,7 @@ export function emptyProcess(): TestObservation['process'] {
     outputTruncated: false,
     wallMs: 0,
     cpuMs: null,
+    runnableMs: null,
     maxRssKb: null,
     peakProcesses: 0,
     launched: false,
