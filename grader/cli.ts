@@ -9,10 +9,11 @@ import { SandboxUnavailableError, SubmissionError } from '../runner/errors.js';
 import { deliverFeedback } from '../runner/platforms/inginious.js';
 import { packageRoot } from '../runner/paths.js';
 import type { SandboxKind } from '../runner/types.js';
+import { chooseSandbox, parseSandboxChoice, SANDBOX_KINDS } from '../runner/sandbox/choose.js';
 import { gradeSubmission } from './grade.js';
 import { log } from './log.js';
 import { FORMATS, PLATFORM_ENFORCES_DUE_DATE } from './report/formats.js';
-import { inginiousCalls } from './report/inginious.js';
+import { DUE_DATE, inginiousCalls } from './report/inginious.js';
 import type { Report } from './report/model.js';
 import { useColour } from './report/text.js';
 import { dueDatePassed, viewReport, type ViewOptions } from './report/visibility.js';
@@ -24,7 +25,7 @@ export class UsageError extends Error {
 }
 
 const USAGE = `usage:
-  sockgrade grade TASK SUBMISSION [--format text|json|junit|gradescope|inginious] [--out FILE] [--seed N] [--sandbox bwrap|none] [--show-all] [--after-due-date]
+  sockgrade grade TASK SUBMISSION [--format text|json|junit|gradescope|inginious] [--out FILE] [--seed N] [--sandbox auto|bwrap|inginious|user|none] [--show-all] [--after-due-date] [--due-date 'YYYY-MM-DD hh:mm:ss']
   sockgrade check [TASK...] [--format text|junit] [--out FILE] [--repeat N] [--jobs N] [--fixtures DIR]
   sockgrade batch TASK SUBMISSIONS_DIR [--out DIR] [--jobs N] [--regrade] [--seed N] [--show-all]
   sockgrade tasks
@@ -67,12 +68,14 @@ export function parse(
 }
 
 function sandboxOption(value: unknown): SandboxKind {
-  const v = (value as string | undefined) ?? process.env.SOCKGRADE_SANDBOX ?? 'bwrap';
-  if (v !== 'bwrap' && v !== 'none') throw new UsageError(`--sandbox takes bwrap or none, not '${v}'`);
-  if (v === 'none') {
+  const v = (value as string | undefined) ?? process.env.SOCKGRADE_SANDBOX ?? 'auto';
+  const kinds = parseSandboxChoice(v);
+  if (!kinds) throw new UsageError(`--sandbox takes auto, or one or more of ${SANDBOX_KINDS.join(', ')} separated by commas, not '${v}'`);
+  const kind = chooseSandbox(kinds);
+  if (kind === 'none') {
     process.stderr.write('sockgrade: WARNING: --sandbox none runs the submission unconfined, on this machine\'s own network; use it only to debug trusted code\n');
   }
-  return v;
+  return kind;
 }
 
 /** A --jobs/--repeat style option: a whole number of at least 1, or the fallback when absent. */
@@ -117,6 +120,7 @@ async function cmdGrade(args: string[]): Promise<number> {
       sandbox: { type: 'string' },
       'show-all': { type: 'boolean' },
       'after-due-date': { type: 'boolean' },
+      'due-date': { type: 'string' },
       test: { type: 'string', multiple: true },
     },
     2,
@@ -130,14 +134,17 @@ async function cmdGrade(args: string[]): Promise<number> {
     if (!task.tests.some((t) => t.id === id)) throw new UsageError(`task ${task.id} has no test '${id}'`);
   }
   const report = await gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}) });
+  // INGInious reveals after_due_date tests itself from this date (its hidden-until directive).
+  const dueDate = (values['due-date'] as string | undefined) ?? process.env.SOCKGRADE_DUE_DATE;
+  if (dueDate !== undefined && !DUE_DATE.test(dueDate)) throw new UsageError(`--due-date takes 'YYYY-MM-DD hh:mm:ss', not '${dueDate}'`);
   const view: ViewOptions = {
     showAll: Boolean(values['show-all']),
-    afterDueDate: dueDatePassed(Boolean(values['after-due-date'])) || PLATFORM_ENFORCES_DUE_DATE.has(format),
+    afterDueDate: dueDatePassed(Boolean(values['after-due-date'])) || PLATFORM_ENFORCES_DUE_DATE.has(format) || (format === 'inginious' && dueDate !== undefined),
   };
   const text = render(report, format, view.showAll!, values.out === undefined, view.afterDueDate);
   if (format === 'inginious') {
     // Inside INGInious the feedback commands take the report; elsewhere the calls are printed.
-    const delivery = await deliverFeedback(inginiousCalls(viewReport(report, view)));
+    const delivery = await deliverFeedback(inginiousCalls(viewReport(report, view), dueDate ? { dueDate } : {}));
     if (delivery.status === 'failed') {
       process.stderr.write(`sockgrade: ${delivery.message}\n`);
       return 3;

@@ -4,9 +4,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { needsReportChannel, ReportChannel } from './harness/channel.js';
 import { INFO_FD, META_FD, sandboxedCommand, type SandboxContext } from './sandbox/command.js';
+import { RemoteControl, remoteOutcome } from './sandbox/remote-control.js';
 import type { CommandPlan, ProcessObservation } from './types.js';
 import { deadline, waitUntil, withDeadline } from './wait.js';
 
@@ -106,6 +108,8 @@ export class ProgramRun {
   private readonly outputDrained: Promise<unknown>;
   /** Fds 5-7 for the trusted code in the program (harness, faults shim), when the plan has any. */
   private readonly reportChannel: ReportChannel | null;
+  /** Set when the program runs through run_student: its control socket (remote-control.ts). */
+  private readonly remote: RemoteControl | null;
 
   constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number) {
     this.testStart = testStart;
@@ -133,6 +137,7 @@ export class ProgramRun {
     this.outputDrained = Promise.all([ended(this.child.stdout!), ended(this.child.stderr!), this.reportChannel?.drained]);
     this.meta = collect(this.child.stdio[META_FD] as Readable);
     this.info = collect(this.child.stdio[INFO_FD] as Readable);
+    this.remote = spec.remote ? new RemoteControl(this.child.stdio[META_FD] as Socket) : null;
     void this.info.then((text) => {
       const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
       if (m) this.sandboxInit = Number(m[1]);
@@ -156,6 +161,11 @@ export class ProgramRun {
     return this.child.pid;
   }
 
+  /** For a program started through run_student: resolves once its container is up (else null). */
+  get remoteStarted(): Promise<void> | null {
+    return this.remote?.started ?? null;
+  }
+
   get running(): boolean {
     return this.exitInfo === null;
   }
@@ -168,6 +178,10 @@ export class ProgramRun {
 
   /** Samples the CPU time (ms) used so far by every process of the program. */
   cpuMs(): number | null {
+    if (this.remote) {
+      this.peakProcesses = Math.max(this.peakProcesses, this.remote.peakProcesses);
+      return this.remote.cpuMs;
+    }
     const root = this.treeRoot();
     if (root === null) return null;
     const pids = descendants(root);
@@ -185,6 +199,11 @@ export class ProgramRun {
     this.exitedAt ??= performance.now();
     const pid = this.child.pid;
     if (pid === undefined) return;
+    if (this.remote) {
+      // run_student relays no signal: sg-remote stops the program when its socket closes.
+      this.remote.stop(() => this.running && process.kill(-pid, 'SIGKILL'));
+      return;
+    }
     try {
       process.kill(-pid, 'SIGKILL'); // its process group: bwrap, or the bare program
     } catch {
@@ -210,7 +229,7 @@ export class ProgramRun {
     if (init !== null) {
       leftover = !(await waitUntil(() => processGone(init), deadline(2000)));
     }
-    const metaText = await this.meta;
+    const metaText = this.remote ? ((await withDeadline(this.meta, deadline(2000))) ?? '') : await this.meta;
     // The launcher's record: a "started" line before the program runs, then one line when it ends.
     let meta: { exit?: number; signal?: number; cpu_ms?: number; maxrss_kb?: number; exec_error?: string } = {};
     const metaLines = metaText.trim().split('\n');
@@ -244,6 +263,7 @@ export class ProgramRun {
       leftover,
       exitedAtMs: this.exitedAt === null ? null : Math.round(this.exitedAt - this.testStart),
       ...(this.reportChannel ? { report: this.reportChannel.observation() } : {}),
+      ...(this.remote ? remoteOutcome(meta, this.exitInfo?.code ?? null) : {}),
     };
   }
 }

@@ -33,7 +33,29 @@ function header(r: Report): string {
     if (output) parts.push(output);
   }
   if (r.error) parts.push(`.. error::\n\n${rstLines(`The grader failed, not your submission: ${r.error}`, 3)}\n`);
+  parts.push(`Graded in ${BACKEND[r.sandbox]}.\n`);
   return parts.join('\n') + '\n';
+}
+
+/** Where the programs ran, said to the student in one line (the report's "sandbox"). */
+const BACKEND: Record<Report['sandbox'], string> = {
+  bwrap: "sockgrade's sandbox (bubblewrap)",
+  inginious: "INGInious's student containers (run_student)",
+  user: 'a separate unprivileged user, without namespaces',
+  none: 'no sandbox',
+};
+
+/** A due date INGInious's hidden-until directive takes; anything else is refused. */
+export const DUE_DATE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/;
+
+/**
+ * Each tag of the task, set when one of its tests failed: the course's
+ * statistics then count the misconceptions (byte order, error handling...).
+ */
+function tagCalls(r: Report): FeedbackCall[] {
+  const failed = new Map<string, boolean>();
+  for (const t of r.tests) for (const tag of t.tags) failed.set(tag, (failed.get(tag) ?? false) || !t.passed);
+  return [...failed].map(([tag, value]) => ['tag-set', tag, value ? 'true' : 'false']);
 }
 
 function testMessage(t: TestReport): string {
@@ -46,15 +68,30 @@ function testMessage(t: TestReport): string {
   return parts.join('\n') + '\n';
 }
 
-/** The INGInious calls for a report, in order; the report is already filtered by visibility. */
-export function inginiousCalls(r: Report): FeedbackCall[] {
-  const summary = { schema: r.schema, task: r.task, result: r.result, score: r.score, tests: Object.fromEntries(r.tests.map((t) => [t.id, t.result])) };
+/**
+ * An after_due_date test when the due date is known: its full message goes
+ * in INGInious's hidden-until directive, which shows it from that date on.
+ */
+function revealedAt(message: string, dueDate: string): string {
+  return `.. hidden-until:: ${dueDate}\n\n${message.replace(/^(?=.)/gm, '    ')}`;
+}
+
+/**
+ * The INGInious calls for a report, in order; the report is already filtered
+ * by visibility. With `dueDate`, after_due_date tests are in full (the report
+ * was viewed after the due date) and INGInious hides them until that date.
+ */
+export function inginiousCalls(r: Report, opts: { dueDate?: string } = {}): FeedbackCall[] {
+  const summary = { schema: r.schema, task: r.task, result: r.result, score: r.score, sandbox: r.sandbox, tests: Object.fromEntries(r.tests.map((t) => [t.id, t.result])) };
+  const message = (t: TestReport) =>
+    opts.dueDate && t.visibility === 'after_due_date' ? revealedAt(testMessage(t), opts.dueDate) : testMessage(t);
   // --message=...: a message starting with "-" must never be read as an option.
   return [
     ['feedback-result', RESULT[r.result]],
     ['feedback-grade', String(r.score)],
     ['feedback-msg', `--message=${header(r)}`],
-    ...r.tests.map((t) => ['feedback-msg', '--append', `--message=${testMessage(t)}`]),
+    ...r.tests.map((t) => ['feedback-msg', '--append', `--message=${message(t)}`]),
+    ...tagCalls(r),
     ['feedback-custom', '--json', 'sockgrade', jsonSafe(JSON.stringify(summary))],
   ];
 }
