@@ -74,6 +74,7 @@ export async function gradeSubmission(task: Task, submission: string, opts: Grad
         score: 0,
         build: { ok: false, output: `nothing to build or run: the submission has none of ${wanted}` },
         tests: [],
+        not_run: planned.plan.tests.map((p) => task.tests.find((t) => t.id === p.id)!).map((t) => ({ id: t.id, name: t.name, tags: t.tags, weight: t.weight, visibility: t.visibility })),
         duration_ms: Math.round(performance.now() - started),
         timing: { setup_ms: 0, build_ms: 0, tests_ms: 0 },
       };
@@ -116,6 +117,7 @@ export async function gradeSubmission(task: Task, submission: string, opts: Grad
     const buildMs = build?.durationMs ?? 0;
     const testsMs = [...observed.values()].reduce((sum, t) => sum + t.durationMs, 0);
     const result = overallResult(tests, buildOk);
+    const notRun = buildOk ? [] : planned.plan.tests.map((t) => task.tests.find((s) => s.id === t.id)!);
     return {
       ...base,
       result,
@@ -128,6 +130,7 @@ export async function gradeSubmission(task: Task, submission: string, opts: Grad
       tests,
       duration_ms: Math.round(performance.now() - started),
       timing: { setup_ms: setupMs, build_ms: buildMs, tests_ms: Math.round(testsMs) },
+      ...(notRun.length ? { not_run: notRun.map((t) => ({ id: t.id, name: t.name, tags: t.tags, weight: t.weight, visibility: t.visibility })) } : {}),
       ...(result === 'error' && fatal?.type === 'fatal' ? { error: fatal.message } : {}),
     };
   } finally {

@@ -4,7 +4,7 @@
 // platform's own commands (feedback-*, getinput) are stand-ins that record
 // how they were called, since no INGInious container exists on this machine.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { BIN, ROOT, fixture, tempDir, validateGradescope, runCli } from './helpe
 
 const DOCKER = path.join(ROOT, 'docker');
 const byteOrder = fixture('calculator-server', 'host-byte-order');
-const FEEDBACK = ['feedback-result', 'feedback-grade', 'feedback-msg', 'feedback-custom'];
+const FEEDBACK = ['feedback-result', 'feedback-grade', 'feedback-msg', 'feedback-custom', 'tag-set'];
 
 /**
  * Stand-ins for INGInious's commands, on a PATH of their own: each call is
@@ -45,7 +45,7 @@ function sockgrade(args: string[], env: Record<string, string> = {}) {
   return runCli(args, { env });
 }
 
-let json: { score: number; result: string; tests: { id: string; result: string }[] };
+let json: { score: number; result: string; tests: { id: string; result: string; tags: string[] }[] };
 beforeAll(async () => {
   const r = await sockgrade(['grade', 'calculator-server', byteOrder, '--format', 'json']);
   expect(r.exitCode, r.stderr).toBe(0);
@@ -71,10 +71,19 @@ describe('INGInious', () => {
       expect(perTest[i]![2]).toContain(`\`\`${t.id}\`\``);
       expect(perTest[i]![2]).toMatch(t.result === 'success' ? /^--message=- \*\*PASS\*\*/ : /^--message=- \*\*FAIL\*\*/);
     });
-    const custom = delivered[3 + json.tests.length]!;
+    // Every tag of the task through tag-set: true when one of its tests failed (the course's statistics).
+    const tags = [...new Set(json.tests.flatMap((t) => t.tags))];
+    const tagged = delivered.slice(3 + json.tests.length, 3 + json.tests.length + tags.length);
+    expect(Object.fromEntries(tagged.map((c) => [c[1], c[2]]))).toEqual(
+      Object.fromEntries(tags.map((tag) => [tag, String(json.tests.some((t) => t.tags.includes(tag) && t.result !== 'success'))])),
+    );
+    expect(tagged.every((c) => c[0] === 'tag-set')).toBe(true);
+    expect(Object.fromEntries(tagged.map((c) => [c[1], c[2]])).endianness).toBe('true');
+    const custom = delivered[3 + json.tests.length + tags.length]!;
     expect(custom.slice(0, 3)).toEqual(['feedback-custom', '--json', 'sockgrade']);
     expect(JSON.parse(custom[3]!).tests).toEqual(Object.fromEntries(json.tests.map((t) => [t.id, t.result])));
-    expect(delivered).toHaveLength(json.tests.length + 4);
+    expect(JSON.parse(custom[3]!).sandbox).toBe('bwrap');
+    expect(delivered).toHaveLength(json.tests.length + tags.length + 4);
   });
 
   it('outside INGInious, prints the calls it would have made; run as a script they make the same calls', async () => {
@@ -110,7 +119,7 @@ describe('INGInious', () => {
     expect(made.filter((c) => c[1] === '--append')).toHaveLength(json.tests.length);
   });
 
-  it('the run file reports why when sockgrade cannot grade at all', async () => {
+  it('the run file tells the student why an unusable task or upload was not graded', async () => {
     const fake = fakeInginious({ upload: path.join(fixture('calculator-server', 'correct-c-plain'), 'server.c') });
     const env = { ...fake.env, SOCKGRADE: BIN, SOCKGRADE_TASK: '/nonexistent/task' };
     const r = await execa(runFile, [], { env, reject: false, cwd: tempDir('sockgrade-task-') });
@@ -118,7 +127,7 @@ describe('INGInious', () => {
     const made = calls(fake.log);
     expect(made[0]).toEqual(['feedback-result', 'failed']);
     expect(made[1]).toEqual(['feedback-grade', '0']);
-    expect(made[2]![1]).toMatch(/^--message=The grader could not grade this submission:\n\n::\n\n {4}sockgrade: unknown task '\/nonexistent\/task'/);
+    expect(made[2]![1]).toMatch(/^--message=The grader could not use this submission:\n\n::\n\n {4}sockgrade: unknown task '\/nonexistent\/task'/);
   });
 });
 
@@ -136,7 +145,7 @@ describe('Gradescope', () => {
   });
 
   it('the zip holds setup.sh and run_autograder at its root, sockgrade with the CI install script, and the task', () => {
-    for (const f of ['setup.sh', 'run_autograder', 'sockgrade/package.json', 'sockgrade/bin/sockgrade.js', 'sockgrade/.ci/install-system-deps.sh', 'task/task.yaml', 'task/tests.yaml']) {
+    for (const f of ['setup.sh', 'run_autograder', 'sockgrade/package.json', 'sockgrade/bin/sockgrade.js', 'sockgrade/.ci/install-system-deps.sh', 'tasks/calculator-server/task.yaml', 'tasks/calculator-server/tests.yaml']) {
       expect(existsSync(path.join(root, 'source', f)), f).toBe(true);
     }
     expect(readFileSync(path.join(root, 'source', 'setup.sh'), 'utf8')).toMatch(/^bash sockgrade\/\.ci\/install-system-deps\.sh$/m);
@@ -156,8 +165,40 @@ describe('Gradescope', () => {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const results = JSON.parse(readFileSync(path.join(root, 'results', 'results.json'), 'utf8'));
     expect(validateGradescope(results)).toBe('');
-    expect(results.score).toBe(json.score);
     expect(results.tests.map((t: { extra_data: { id: string } }) => t.extra_data.id)).toEqual(json.tests.map((t) => t.id));
+    // The task by its id, not by the folder it travels in.
+    expect(results.extra_data.task).toBe('calculator-server');
+    expect(results.output).toMatch(/^calculator-server: \d+\/\d+ tests passed/);
+    // The total Gradescope shows is the sum of the points it shows per test, to the hundredth.
+    const sum = results.tests.reduce((s: number, t: { score: number }) => s + t.score * 100, 0) / 100;
+    expect(results.score).toBeCloseTo(sum, 9);
+    expect(Math.abs(results.score - json.score)).toBeLessThanOrEqual(0.01 * json.tests.length);
+    // Hidden tests travel readable by root only: student code may run as another user here.
+    expect(statSync(path.join(root, 'source', 'tasks', 'calculator-server', 'tests.yaml')).mode & 0o077).toBe(0);
+  });
+
+  it('run_autograder lists every test as failed, with the compiler output, when the build fails', async () => {
+    const broken = tempDir('sockgrade-broken-');
+    writeFileSync(path.join(broken, 'server.c'), 'int main(void) { return undeclared_thing; }\n');
+    const r = await runAutograder(broken);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const results = JSON.parse(readFileSync(path.join(root, 'results', 'results.json'), 'utf8'));
+    expect(validateGradescope(results)).toBe('');
+    expect(results.score).toBe(0);
+    expect(results.output).toMatch(/The build failed[^]*undeclared_thing/);
+    expect(results.tests.map((t: { extra_data: { id: string } }) => t.extra_data.id)).toEqual(json.tests.map((t) => t.id));
+    expect(results.tests.every((t: { status: string; score: number }) => t.status === 'failed' && t.score === 0)).toBe(true);
+    expect(results.tests.reduce((s: number, t: { max_score: number }) => s + t.max_score * 100, 0)).toBeCloseTo(10000, 6);
+  });
+
+  it('run_autograder writes a results.json without a score, saying so, when this machine cannot grade', async () => {
+    const r = await runAutograder(byteOrder, { SOCKGRADE_SANDBOX: 'inginious', PATH: process.env.PATH! });
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/run_student not found/); // the reason, for the instructors
+    const results = JSON.parse(readFileSync(path.join(root, 'results', 'results.json'), 'utf8'));
+    expect(validateGradescope(results)).toBe('');
+    expect(results).not.toHaveProperty('score');
+    expect(results.output).toMatch(/could not grade this submission on this machine; this is not a problem with your work/);
   });
 
   it('run_autograder gives an unusable submission 0 and the reason', async () => {

@@ -42,6 +42,8 @@ export interface Report {
   sandbox: SandboxKind;
   /** Where the time went: sandbox setup, build, tests (ms). */
   timing: { setup_ms: number; build_ms: number; tests_ms: number };
+  /** When the build failed: the tests that therefore never ran (Gradescope lists each as failed). */
+  not_run?: Pick<TestReport, 'id' | 'name' | 'tags' | 'weight' | 'visibility'>[];
   /** Set when result is "error": what failed in the grader or the task. */
   error?: string;
 }

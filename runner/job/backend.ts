@@ -9,7 +9,7 @@ import { SandboxUnavailableError } from '../errors.js';
 import { findOnPath } from '../platforms/inginious.js';
 import { packageRoot } from '../paths.js';
 import { compileNative } from '../sandbox/native.js';
-import { insideStudentDir, studentDir } from '../sandbox/run-student.js';
+import { outsideImage, studentDir } from '../sandbox/run-student.js';
 import { chownTree } from '../sandbox/scratch.js';
 import { separateUid } from '../sandbox/separate-user.js';
 import type { JobPlan } from '../types.js';
@@ -38,10 +38,10 @@ export async function directBackend(plan: JobPlan): Promise<Backend | null> {
   if (!runStudent) throw new SandboxUnavailableError('cannot grade: run_student not found on PATH; the inginious backend runs only in an INGInious grading container');
   const launcher = await compileNative(remoteLauncherSource(), 'exe');
   // The student container is started from the same image: sg-remote must be in
-  // the image (built with it), never in /task/student, where the student's
-  // program could replace it for the next run.
-  if (insideStudentDir(launcher)) {
-    throw new SandboxUnavailableError(`cannot grade: sg-remote was built in ${path.dirname(launcher)}, inside ${studentDir()}; build the native helpers into the image (see docs/platforms.md)`);
+  // the image (built with it), never under /task, which that container does not
+  // have (but for /task/student, where the student's program could replace it).
+  if (outsideImage(launcher)) {
+    throw new SandboxUnavailableError(`cannot grade: sg-remote was built in ${path.dirname(launcher)}, which INGInious's student containers do not have; build the native helpers into the image (see docs/platforms.md)`);
   }
   // The student container sees only /task/student: the submission goes there.
   let dir: string;

@@ -78,9 +78,13 @@ export function runStudentCommand(ctx: SandboxContext, plan: CommandPlan, argv: 
   };
 }
 
-/** Is `file` inside the folder the student container sees (then the student could change it)? */
-export function insideStudentDir(file: string): boolean {
-  const rel = path.relative(studentDir(), file);
+/**
+ * Is `file` under /task, which is the task's (never in the image)? The student
+ * container sees of it only /task/student, where the student's own program
+ * could change the file for the next run.
+ */
+export function outsideImage(file: string): boolean {
+  const rel = path.relative(path.dirname(studentDir()), file);
   return !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
