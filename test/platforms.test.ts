@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, fixture, tempDir, validateGradescope, runCli } from './helpers.js';
 
@@ -237,13 +238,18 @@ describe('Docker images', () => {
     }
   });
 
-  it('the INGInious image is built on INGInious\'s base and named for tasks to select', () => {
+  it('the INGInious image is built on INGInious\'s versioned base image, named for tasks to select, with its helpers built in', () => {
     const steps = instructions(path.join(DOCKER, 'inginious', 'Dockerfile'));
-    expect(steps.find((s) => s.op === 'ARG')!.args).toBe('BASE=ingi/inginious-c-base');
-    expect(steps.find((s) => s.op === 'FROM')!.args).toBe('${BASE}');
+    expect(steps.find((s) => s.op === 'ARG')!.args).toMatch(/^INGINIOUS_VERSION=\d+\.\d+\.\d+$/);
+    expect(steps.find((s) => s.op === 'FROM')!.args).toBe('ghcr.io/inginious/env-base:v${INGINIOUS_VERSION}');
     expect(steps.find((s) => s.op === 'LABEL')!.args).toBe('org.inginious.grading.name="sockgrade"');
-    const task = readFileSync(path.join(DOCKER, 'inginious', 'task', 'task.yaml'), 'utf8');
-    expect(task).toMatch(/^environment: sockgrade$/m);
+    // sg-remote runs in the student containers: it is built into the image, not on first use.
+    expect(steps.some((s) => s.op === 'RUN' && s.args.includes("'remote-launch'") && s.args.includes('compileNative'))).toBe(true);
+    // Tasks (hidden tests) never go in the image: the student containers are made from it.
+    expect(steps.some((s) => s.op === 'COPY' && /\btasks\b/.test(s.args))).toBe(false);
+    const task = parse(readFileSync(path.join(DOCKER, 'inginious', 'task', 'task.yaml'), 'utf8'));
+    expect(task).toMatchObject({ environment_type: 'docker', environment_id: 'sockgrade', environment_parameters: { network_grading: false } });
+    expect(task).not.toHaveProperty('environment');
   });
 
   it('the grading image is Node 20 and runs sockgrade as an unprivileged user', () => {
