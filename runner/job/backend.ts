@@ -1,6 +1,6 @@
 // What a job needs from its backend before it starts, for the backends that
 // cannot make namespaces: 'inginious' (run_student) and 'user' (a separate
-// user on this machine). Neither runs the job under unshare: in INGInious's
+// user on this machine), both with sg-remote. Neither runs the job under unshare: in INGInious's
 // grading container the network is already loopback only, and namespaces are
 // refused anyway.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +18,7 @@ export interface Backend {
   /** The plan, its workDir moved where the backend's programs can reach it. */
   plan: JobPlan;
   dropToUid: number | null;
-  remote: { runStudent: string; launcher: string } | null;
+  remote: { launcher: string; runStudent: string | null } | null;
   cleanup(): void;
 }
 
@@ -31,7 +31,8 @@ export async function directBackend(plan: JobPlan): Promise<Backend | null> {
   if (plan.sandbox === 'user') {
     const uid = separateUid();
     chownTree(plan.workDir, uid);
-    return { plan, dropToUid: uid, remote: null, cleanup: () => {} };
+    const launcher = await compileNative(remoteLauncherSource(), 'exe');
+    return { plan, dropToUid: uid, remote: { launcher, runStudent: null }, cleanup: () => {} };
   }
   if (plan.sandbox !== 'inginious') return null;
   const runStudent = findOnPath('run_student');

@@ -20,8 +20,8 @@ export interface JobSpec {
   /** Host paths of the compiled harness and faults shim, when the plan uses them. */
   harness?: string | null;
   faultsShim?: string | null;
-  /** The inginious backend's run_student and sg-remote (runner/job/backend.ts). */
-  remote?: { runStudent: string; launcher: string } | null;
+  /** The inginious and user backends' sg-remote, and run_student for inginious (runner/job/backend.ts). */
+  remote?: { launcher: string; runStudent: string | null } | null;
 }
 
 function emit(event: JobEvent): void {

@@ -32,8 +32,8 @@ export interface SandboxContext {
   harness?: string | null;
   /** Host path of the compiled faults shim, preloaded by CommandPlan.calls. */
   faultsShim?: string | null;
-  /** The inginious backend: run_student, and sg-remote as the student container sees it (run-student.ts). */
-  remote?: { runStudent: string; launcher: string } | null;
+  /** The inginious and user backends: sg-remote (remote-launch.c), and run_student for inginious. */
+  remote?: { launcher: string; runStudent: string | null } | null;
 }
 
 function nativePart(path: string | null | undefined, what: string): string {

@@ -56,7 +56,7 @@ function remoteLimitArgs(l: Limits): string[] {
  */
 export function runStudentCommand(ctx: SandboxContext, plan: CommandPlan, argv: string[], env: Record<string, string>): SpawnSpec {
   const remote = ctx.remote;
-  if (!remote) throw new Error('the inginious backend needs run_student and sg-remote, but the job has neither');
+  if (!remote?.runStudent) throw new Error('the inginious backend needs run_student and sg-remote, but the job has neither');
   if (plan.viaHarness || plan.calls || plan.preload?.length) {
     throw new Error('function tasks (harness, injected faults) cannot run through run_student: grade them with --sandbox bwrap');
   }
