@@ -201,7 +201,13 @@ export class ProgramRun {
     if (pid === undefined) return;
     if (this.remote) {
       // run_student relays no signal: sg-remote stops the program when its socket closes.
-      this.remote.stop(() => this.running && process.kill(-pid, 'SIGKILL'));
+      this.remote.stop(() => {
+        try {
+          if (this.running) process.kill(-pid, 'SIGKILL'); // run_student's group: ours, by its pid
+        } catch {
+          /* already gone */
+        }
+      });
       return;
     }
     try {
