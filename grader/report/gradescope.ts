@@ -5,6 +5,7 @@
 // outputs as plain text ("text" format): student text is neutralised
 // (neutralise.ts) so no control or bidi character acts on what is displayed.
 import type { Visibility } from '../task/load.js';
+import { gradedIn } from './backend.js';
 import type { Report, TestReport } from './model.js';
 import { jsonSafe, visibleLine, visibleText } from './neutralise.js';
 
@@ -66,7 +67,7 @@ function testOutput(t: TestReport): string {
 
 function summary(r: Report, score: number, total: number): string {
   const passed = r.tests.filter((t) => t.passed).length;
-  const lines = [`${r.task}: ${passed}/${total} tests passed, score ${score}/100 (${r.result})`];
+  const lines = [`${r.task}: ${passed}/${total} tests passed, score ${score}/100 (${r.result})`, gradedIn(r)];
   if (!r.build.ok) lines.push('', 'The build failed, so no test ran. The compiler said:', r.build.output);
   if (r.error) lines.push('', `The grader failed, not your submission: ${r.error}`);
   return visibleText(lines.join('\n'));

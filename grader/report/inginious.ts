@@ -5,6 +5,7 @@
 // inline text (neutralise.ts), never where it could become markup. Only the
 // calls are decided here; runner/platforms/inginious.ts makes them.
 import type { TestResult } from '../verdict.js';
+import { gradedIn } from './backend.js';
 import type { Report, TestReport } from './model.js';
 import { jsonSafe, rstInline, rstLines, rstLiteral, visibleLine } from './neutralise.js';
 
@@ -33,17 +34,9 @@ function header(r: Report): string {
     if (output) parts.push(output);
   }
   if (r.error) parts.push(`.. error::\n\n${rstLines(`The grader failed, not your submission: ${r.error}`, 3)}\n`);
-  parts.push(`Graded in ${BACKEND[r.sandbox]}.\n`);
+  parts.push(`${gradedIn(r)}\n`);
   return parts.join('\n') + '\n';
 }
-
-/** Where the programs ran, said to the student in one line (the report's "sandbox"). */
-const BACKEND: Record<Report['sandbox'], string> = {
-  bwrap: "sockgrade's sandbox (bubblewrap)",
-  inginious: "INGInious's student containers (run_student)",
-  user: 'a separate unprivileged user, without namespaces',
-  none: 'no sandbox',
-};
 
 /** A due date INGInious's hidden-until directive takes; anything else is refused. */
 export const DUE_DATE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/;
