@@ -6,7 +6,7 @@
 // (test/inginious/bin). The run file, sockgrade, the build, the programs and
 // the datagrams are all real: sockgrade must find that bubblewrap cannot
 // start, pick run_student, and grade right.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -14,6 +14,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { remoteLauncherSource } from '../runner/job/backend.js';
 import { launcherSource } from '../runner/job/run-job.js';
 import { compileNative } from '../runner/sandbox/native.js';
+import { platformFailure, shlexQuote } from '../runner/sandbox/run-student.js';
+import type { Limits, ProcessObservation } from '../runner/types.js';
 import { ROOT, TASKS, fixture, tempDir } from './helpers.js';
 
 const EMULATE = path.join(ROOT, 'test', 'inginious', 'emulate.sh');
@@ -116,5 +118,38 @@ describe.skipIf(!isRoot)('INGInious, in an emulated grading container (as root: 
     expect(r.feedback.text).toContain('CPU time');
     expect(r.ms).toBeLessThan(25_000);
     expect(r.student).toEqual([]);
+  });
+});
+
+describe('run_student, as sockgrade calls it', () => {
+  it('gets every word back as written: run_student joins them with spaces and splits them with shlex', () => {
+    const words = ['./server', '::', '10000', "it's", 'a b', '"q"', '$HOME', '`x`', '\\', '', '-x'];
+    // Python's own shlex, as run_student uses it.
+    const r = spawnSync('python3', ['-c', 'import json, shlex, sys; print(json.dumps(shlex.split(" ".join(sys.argv[1:]))))', ...words.map(shlexQuote)], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(words);
+  });
+
+  const limits: Limits = { cpuSeconds: 2, wallSeconds: 10, memoryMb: 256, processes: 16, fileSizeMb: 8, openFiles: 64, outputKb: 64 };
+  const unreported = (code: number, extra: Partial<ProcessObservation> = {}): ProcessObservation => ({
+    exitCode: code, signal: null, stoppedBy: null, execError: null, stdout: '', stderr: '', outputTruncated: false, wallMs: 3000,
+    cpuMs: 100, maxRssKb: null, peakProcesses: 1, launched: true, leftover: false, exitedAtMs: 3000, platformCode: code, ...extra,
+  });
+
+  it('reads 251 and 254 as a machine that cannot grade, never as the student\'s failure', () => {
+    expect(platformFailure(unreported(251, { launched: false }), limits)).toMatch(/run_student is not available/);
+    expect(platformFailure(unreported(254, { launched: false }), limits)).toMatch(/proxy error/);
+  });
+
+  it('reads 252 as out of memory and 253 as out of time, as sockgrade\'s own limits would have', () => {
+    const oom = unreported(252);
+    expect(platformFailure(oom, limits)).toBeNull();
+    expect(oom).toMatchObject({ signal: 'SIGKILL', maxRssKb: 256 * 1024 });
+    const busy = unreported(253, { cpuMs: 1950 });
+    expect(platformFailure(busy, limits)).toBeNull();
+    expect(busy).toMatchObject({ signal: 'SIGKILL', cpuMs: 2000, stoppedBy: null });
+    const idle = unreported(253, { cpuMs: 10 });
+    expect(platformFailure(idle, limits)).toBeNull();
+    expect(idle).toMatchObject({ signal: 'SIGKILL', stoppedBy: 'wall-time' });
   });
 });

@@ -120,6 +120,20 @@ describe('INGInious', () => {
     expect(made.filter((c) => c[1] === '--append')).toHaveLength(json.tests.length);
   });
 
+  it('the run file tells the student, when the machine cannot grade, that it is not their doing; the reason goes to the staff', async () => {
+    const fake = fakeInginious({ upload: path.join(fixture('calculator-server', 'correct-c-plain'), 'server.c') });
+    // The inginious backend without run_student: this machine cannot grade (exit 3).
+    const env = { ...fake.env, SOCKGRADE: BIN, SOCKGRADE_TASK: path.join(ROOT, 'tasks', 'calculator-server'), SOCKGRADE_SANDBOX: 'inginious' };
+    const r = await execa(runFile, [], { env, reject: false, cwd: tempDir('sockgrade-task-') });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/run_student not found on PATH/);
+    const made = calls(fake.log);
+    expect(made[0]).toEqual(['feedback-result', 'crash']);
+    expect(made[1]).toEqual(['feedback-grade', '0']);
+    expect(made[2]![1]).toMatch(/^--message=The grading machine could not grade this submission; this is not a problem with your work/);
+    expect(made[2]![1]).not.toMatch(/sysctl|run_student/);
+  });
+
   it('the run file tells the student why an unusable task or upload was not graded', async () => {
     const fake = fakeInginious({ upload: path.join(fixture('calculator-server', 'correct-c-plain'), 'server.c') });
     const env = { ...fake.env, SOCKGRADE: BIN, SOCKGRADE_TASK: '/nonexistent/task' };
