@@ -106,8 +106,8 @@ function emit(text: string, out: unknown): void {
   } else process.stdout.write(text);
 }
 
-function render(report: Report, format: string, showAll: boolean, toTerminal: boolean, afterDueDate = false): string {
-  return FORMATS[format]!(viewReport(report, { showAll, afterDueDate }), { colour: toTerminal && useColour() });
+function render(report: Report, format: string, showAll: boolean, toTerminal: boolean, afterDueDate = false, dueDate?: string): string {
+  return FORMATS[format]!(viewReport(report, { showAll, afterDueDate }), { colour: toTerminal && useColour(), ...(dueDate ? { dueDate } : {}) });
 }
 
 async function cmdGrade(args: string[]): Promise<number> {
@@ -133,15 +133,15 @@ async function cmdGrade(args: string[]): Promise<number> {
   for (const id of testIds ?? []) {
     if (!task.tests.some((t) => t.id === id)) throw new UsageError(`task ${task.id} has no test '${id}'`);
   }
-  const report = await gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}) });
   // INGInious reveals after_due_date tests itself from this date (its hidden-until directive).
   const dueDate = (values['due-date'] as string | undefined) ?? process.env.SOCKGRADE_DUE_DATE;
   if (dueDate !== undefined && !DUE_DATE.test(dueDate)) throw new UsageError(`--due-date takes 'YYYY-MM-DD hh:mm:ss', not '${dueDate}'`);
+  const report = await gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}) });
   const view: ViewOptions = {
     showAll: Boolean(values['show-all']),
     afterDueDate: dueDatePassed(Boolean(values['after-due-date'])) || PLATFORM_ENFORCES_DUE_DATE.has(format) || (format === 'inginious' && dueDate !== undefined),
   };
-  const text = render(report, format, view.showAll!, values.out === undefined, view.afterDueDate);
+  const text = render(report, format, view.showAll!, values.out === undefined, view.afterDueDate, dueDate);
   if (format === 'inginious') {
     // Inside INGInious the feedback commands take the report; elsewhere the calls are printed.
     const delivery = await deliverFeedback(inginiousCalls(viewReport(report, view), dueDate ? { dueDate } : {}));

@@ -15,8 +15,10 @@ import { remoteLauncherSource } from '../runner/job/backend.js';
 import { launcherSource } from '../runner/job/run-job.js';
 import { compileNative } from '../runner/sandbox/native.js';
 import { platformFailure, shlexQuote } from '../runner/sandbox/run-student.js';
+import { inginiousCalls } from '../grader/report/inginious.js';
+import { viewReport } from '../grader/report/visibility.js';
 import type { Limits, ProcessObservation } from '../runner/types.js';
-import { ROOT, TASKS, fixture, tempDir } from './helpers.js';
+import { ROOT, TASKS, fixture, grade, runCli, tempDir } from './helpers.js';
 
 const EMULATE = path.join(ROOT, 'test', 'inginious', 'emulate.sh');
 const isRoot = process.getuid?.() === 0;
@@ -151,5 +153,25 @@ describe('run_student, as sockgrade calls it', () => {
     const idle = unreported(253, { cpuMs: 10 });
     expect(platformFailure(idle, limits)).toBeNull();
     expect(idle).toMatchObject({ signal: 'SIGKILL', stoppedBy: 'wall-time' });
+  });
+});
+
+describe('INGInious feedback after the due date', () => {
+  it('puts an after_due_date test\'s full feedback in INGInious\'s hidden-until directive when the due date is given', async () => {
+    const graded = await grade('calculator-server', fixture('calculator-server', 'host-byte-order'), ['sum-int', 'port-taken']);
+    const report = { ...graded, tests: graded.tests.map((t) => (t.id === 'sum-int' ? { ...t, visibility: 'after_due_date' as const } : t)) };
+    // Viewed as after the date: INGInious, not sockgrade, hides it until then.
+    const calls = inginiousCalls(viewReport(report, { afterDueDate: true }), { dueDate: '2026-12-18 23:59:00' });
+    const sumInt = calls.find((c) => c[0] === 'feedback-msg' && c[2]?.includes('``sum-int``'))!;
+    expect(sumInt[2]).toMatch(/^--message=\.\. hidden-until:: 2026-12-18 23:59:00\n\n {4}- \*\*FAIL\*\*/);
+    expect(sumInt[2]).toContain('byte order');
+    const portTaken = calls.find((c) => c[0] === 'feedback-msg' && c[2]?.includes('``port-taken``'))!;
+    expect(portTaken[2]).not.toContain('hidden-until');
+  });
+
+  it('refuses a due date INGInious could not read, in one line, exit 2', async () => {
+    const r = await runCli(['grade', 'calculator-server', fixture('calculator-server', 'host-byte-order'), '--format', 'inginious', '--due-date', 'next friday']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')[0]).toMatch(/--due-date takes 'YYYY-MM-DD hh:mm:ss', not 'next friday'/);
   });
 });

@@ -94,12 +94,12 @@ function shellWord(s: string): string {
 }
 
 /** The calls as a shell script: what would be run inside an INGInious container. */
-export function formatInginious(r: Report): string {
+export function formatInginious(r: Report, opts: { dueDate?: string } = {}): string {
   const lines = [
     '#!/bin/sh',
     `# INGInious feedback for ${visibleLine(r.task)}: run inside an INGInious grading container to deliver it.`,
     'set -e',
-    ...inginiousCalls(r).map((call) => call.map(shellWord).join(' ')),
+    ...inginiousCalls(r, opts).map((call) => call.map(shellWord).join(' ')),
   ];
   return lines.join('\n') + '\n';
 }
