@@ -108,7 +108,7 @@ export class ProgramRun {
   private readonly outputDrained: Promise<unknown>;
   /** Fds 5-7 for the trusted code in the program (harness, faults shim), when the plan has any. */
   private readonly reportChannel: ReportChannel | null;
-  /** Set when the program runs through run_student: its control socket (remote-control.ts). */
+  /** Set when the program runs under sg-remote (inginious and user backends): its control socket (remote-control.ts). */
   private readonly remote: RemoteControl | null;
 
   constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number) {
@@ -161,7 +161,7 @@ export class ProgramRun {
     return this.child.pid;
   }
 
-  /** For a program started through run_student: resolves once its container is up (else null). */
+  /** For a program under sg-remote: resolves once sg-remote runs, its container up if any (else null). */
   get remoteStarted(): Promise<void> | null {
     return this.remote?.started ?? null;
   }
@@ -200,7 +200,8 @@ export class ProgramRun {
     const pid = this.child.pid;
     if (pid === undefined) return;
     if (this.remote) {
-      // run_student relays no signal: sg-remote stops the program when its socket closes.
+      // run_student relays no signal, and a separate user's processes are not ours to
+      // signal one by one: sg-remote stops the program when its socket closes.
       this.remote.stop(() => {
         try {
           if (this.running) process.kill(-pid, 'SIGKILL'); // run_student's group: ours, by its pid

@@ -1,6 +1,6 @@
 // The grader's end of sg-remote's control socket (remote-launch.c), for a
 // program that runs where the grader cannot signal it or see its processes
-// (INGInious's student container). sg-remote streams CPU samples on it while
+// (INGInious's student container), or as a separate user (the user backend). sg-remote streams CPU samples on it while
 // the program runs, then its meta record; the grader stops the program by
 // closing its side. process.ts reads the meta record from the same socket.
 import type { Socket } from 'node:net';
