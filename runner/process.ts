@@ -270,7 +270,7 @@ export class ProgramRun {
       leftover,
       exitedAtMs: this.exitedAt === null ? null : Math.round(this.exitedAt - this.testStart),
       ...(this.reportChannel ? { report: this.reportChannel.observation() } : {}),
-      ...(this.remote ? remoteOutcome(meta, this.exitInfo?.code ?? null) : {}),
+      ...(this.remote ? remoteOutcome(meta, launched, this.exitInfo?.code ?? null) : {}),
     };
   }
 }

@@ -14,6 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { remoteLauncherSource } from '../runner/job/backend.js';
 import { launcherSource } from '../runner/job/run-job.js';
 import { compileNative } from '../runner/sandbox/native.js';
+import { remoteOutcome } from '../runner/sandbox/remote-control.js';
 import { platformFailure, shlexQuote } from '../runner/sandbox/run-student.js';
 import { inginiousCalls } from '../grader/report/inginious.js';
 import { viewReport } from '../grader/report/visibility.js';
@@ -138,9 +139,14 @@ describe('run_student, as sockgrade calls it', () => {
     cpuMs: 100, maxRssKb: null, peakProcesses: 1, launched: true, leftover: false, exitedAtMs: 3000, platformCode: code, ...extra,
   });
 
-  it('reads 251 and 254 as a machine that cannot grade, never as the student\'s failure', () => {
-    expect(platformFailure(unreported(251, { launched: false }), limits)).toMatch(/run_student is not available/);
-    expect(platformFailure(unreported(254, { launched: false }), limits)).toMatch(/proxy error/);
+  it('reads 251 and 254, or a program that never started, as a machine that cannot grade, never as the student\'s failure', () => {
+    expect(platformFailure(unreported(251), limits)).toMatch(/run_student is not available/);
+    expect(platformFailure(unreported(254), limits)).toMatch(/proxy error/);
+    // No "started" record from sg-remote: the student container never ran it, whatever the status.
+    const never = { ...unreported(1, { launched: false }), ...remoteOutcome({}, false, 1) };
+    expect(platformFailure(never, limits)).toMatch(/sg-remote never started the program \(status 1\)/);
+    // A program that did run and exited 253 by itself is the program's own status.
+    expect(remoteOutcome({ exit: 253 }, true, 253)).toEqual({});
   });
 
   it('reads 252 as out of memory and 253 as out of time, as sockgrade\'s own limits would have', () => {

@@ -52,9 +52,18 @@ export class RemoteControl {
 /**
  * run_student's own return code, when sg-remote wrote no final record: the
  * platform stopped or never started the program (251-254, run-student.ts).
+ * sg-remote's first record comes before the program runs: without it, the
+ * program never ran, whatever the code says (the student container could not
+ * start it), and that is never the student's doing (254).
  */
-export function remoteOutcome(meta: { exit?: number; signal?: number; exec_error?: string }, runStudentCode: number | null): Pick<ProcessObservation, 'platformCode'> {
+export function remoteOutcome(
+  meta: { exit?: number; signal?: number; exec_error?: string },
+  launched: boolean,
+  runStudentCode: number | null,
+): Pick<ProcessObservation, 'platformCode'> {
   const reported = meta.exit !== undefined || meta.signal !== undefined || meta.exec_error !== undefined;
-  if (reported || runStudentCode === null || runStudentCode < 251 || runStudentCode > 254) return {};
-  return { platformCode: runStudentCode };
+  if (reported) return {};
+  const own = runStudentCode !== null && runStudentCode >= 251 && runStudentCode <= 254;
+  if (!launched) return { platformCode: own && (runStudentCode === 251 || runStudentCode === 254) ? runStudentCode : 254 };
+  return own ? { platformCode: runStudentCode } : {};
 }

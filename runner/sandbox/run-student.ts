@@ -97,7 +97,11 @@ export function outsideImage(file: string): boolean {
  */
 export function platformFailure(p: ProcessObservation, limits: Limits): string | null {
   const code = p.platformCode;
-  if (code === 251 || code === 254) return `${RUN_STUDENT_CODES[code]} (run_student returned ${code})`;
+  if (code === 251 || code === 254) {
+    return p.launched
+      ? `${RUN_STUDENT_CODES[code]} (run_student returned ${code})`
+      : `sg-remote never started the program (status ${p.exitCode ?? p.signal ?? 'none'}): the platform could not run it`;
+  }
   if (p.stoppedBy !== null) return null; // the grader stopped it first: its own reason stands
   if (code === 252) {
     p.signal = 'SIGKILL';

@@ -21,6 +21,8 @@
 # limit, 254 on its own failure, else the command's status (a signal N as
 # 256 - N, as a container's exit status carries it). Like the real one, it
 # passes on no signal: a SIGTERM to run_student does not reach the command.
+# What a student container would not have (a folder or a command under /task
+# but outside /task/student) fails as it fails in one: status 1.
 import argparse
 import json
 import os
@@ -161,6 +163,15 @@ def run_student(argv):
     words = shlex.split(' '.join(a.cmd))
     if not words:
         words = ['echo', 'info: student container started with no command set']
+    # The student container is the image plus /task/student: a working folder
+    # or a command elsewhere under /task does not exist there, and the real
+    # one fails (its _run_student_intern dies on it: status 1).
+    def unreachable(p):
+        p = os.path.realpath(p)
+        return (p == '/task' or p.startswith('/task/')) and not (p == '/task/student' or p.startswith('/task/student/'))
+    if unreachable(os.getcwd()) or (os.path.isabs(words[0]) and unreachable(words[0])):
+        sys.stderr.write('run_student stand-in: not in the student container: %s\n' % (os.getcwd() if unreachable(os.getcwd()) else words[0]))
+        return 1
     cpu = a.time or 30
     hard = a.hard_time or 3 * cpu
     memory = a.memory
