@@ -7,10 +7,11 @@ import { SandboxUnavailableError, SubmissionError } from '../runner/errors.js';
 import { deliverFeedback } from '../runner/platforms/inginious.js';
 import { packageRoot } from '../runner/paths.js';
 import type { SandboxKind } from '../runner/types.js';
+import { chooseSandbox, parseSandboxChoice, SANDBOX_KINDS } from '../runner/sandbox/choose.js';
 import { gradeSubmission } from './grade.js';
 import { log, logLevelProblem, wantsStacks } from './log.js';
 import { FORMATS, PLATFORM_ENFORCES_DUE_DATE } from './report/formats.js';
-import { inginiousCalls } from './report/inginious.js';
+import { DUE_DATE, inginiousCalls } from './report/inginious.js';
 import type { Report } from './report/model.js';
 import { disableColour, useColour } from './report/text.js';
 import { dueDatePassed, viewReport, type ViewOptions } from './report/visibility.js';
@@ -83,15 +84,17 @@ export const COMMAND_SPECS: Record<string, CommandSpec> = {
       out: { type: 'string', value: 'FILE', help: 'write the report to FILE rather than stdout (its folder is made if missing)' },
       seed: { type: 'string', value: 'N', help: 'seed of the random integers some tests draw (default 1: the same for every student)' },
       test: { type: 'string', multiple: true, value: 'ID', help: 'grade only test ID (repeatable)' },
-      sandbox: { type: 'string', value: 'bwrap|none', help: 'none runs the submission unconfined: only to debug trusted code (default bwrap)' },
+      sandbox: { type: 'string', value: 'auto|bwrap|inginious|user|none', help: 'where student code runs; a list (bwrap,user) takes the first that works; none runs it unconfined, only to debug trusted code (default auto: bwrap, or INGInious\'s run_student where bwrap cannot run)' },
       'show-all': { type: 'boolean', help: 'show every test in full, inputs included (staff view)' },
       'after-due-date': { type: 'boolean', help: 'also show the tests whose visibility is after_due_date' },
+      'due-date': { type: 'string', value: "'YYYY-MM-DD hh:mm:ss'", help: 'with --format inginious: INGInious reveals after_due_date tests from this date' },
       trace: { type: 'string', value: 'DIR', help: 'save the datagrams of each test the report may show as DIR/TEST.pcapng (Wireshark, tshark)' },
       watch: { type: 'boolean', help: 'grade again whenever the submission\'s files change (Ctrl-C ends)' },
     },
     env: [
       ENV_TASKS,
-      'SOCKGRADE_SANDBOX=bwrap|none  default of --sandbox',
+      'SOCKGRADE_SANDBOX=KIND  default of --sandbox',
+      'SOCKGRADE_DUE_DATE=DATE  default of --due-date',
       'SOCKGRADE_AFTER_DUE_DATE=1  same as --after-due-date',
       ENV_LOG,
       ...ENV_COLOUR,
@@ -297,12 +300,14 @@ export function parse(args: string[]): { values: Values; positionals: string[] }
 }
 
 function sandboxOption(value: unknown): SandboxKind {
-  const v = (value as string | undefined) ?? process.env.SOCKGRADE_SANDBOX ?? 'bwrap';
-  if (v !== 'bwrap' && v !== 'none') throw new UsageError(`--sandbox takes bwrap or none, not '${v}'`);
-  if (v === 'none') {
+  const v = (value as string | undefined) ?? process.env.SOCKGRADE_SANDBOX ?? 'auto';
+  const kinds = parseSandboxChoice(v);
+  if (!kinds) throw new UsageError(`--sandbox takes auto, or one or more of ${SANDBOX_KINDS.join(', ')} separated by commas, not '${v}'`);
+  const kind = chooseSandbox(kinds);
+  if (kind === 'none') {
     process.stderr.write('sockgrade: WARNING: --sandbox none runs the submission unconfined, on this machine\'s own network; use it only to debug trusted code\n');
   }
-  return v;
+  return kind;
 }
 
 /** A --jobs/--repeat style option: a whole number of at least 1, or the fallback when absent. */
@@ -398,8 +403,8 @@ function emit(text: string, out: string | undefined): void {
   else process.stdout.write(text);
 }
 
-function render(report: Report, format: string, showAll: boolean, toTerminal: boolean, afterDueDate = false): string {
-  return FORMATS[format]!(viewReport(report, { showAll, afterDueDate }), { colour: toTerminal && useColour() });
+function render(report: Report, format: string, showAll: boolean, toTerminal: boolean, afterDueDate = false, dueDate?: string): string {
+  return FORMATS[format]!(viewReport(report, { showAll, afterDueDate }), { colour: toTerminal && useColour(), ...(dueDate ? { dueDate } : {}) });
 }
 
 async function cmdGrade(args: string[]): Promise<number> {
@@ -412,10 +417,13 @@ async function cmdGrade(args: string[]): Promise<number> {
   for (const id of testIds ?? []) {
     if (!task.tests.some((t) => t.id === id)) throw new UsageError(`task ${task.id} has no test '${id}'`);
   }
+  // INGInious reveals after_due_date tests itself from this date (its hidden-until directive).
+  const dueDate = (values['due-date'] as string | undefined) ?? process.env.SOCKGRADE_DUE_DATE;
+  if (dueDate !== undefined && !DUE_DATE.test(dueDate)) throw new UsageError(`--due-date takes 'YYYY-MM-DD hh:mm:ss', not '${dueDate}'`);
   const out = outFileOption(values.out);
   const view: ViewOptions = {
     showAll: Boolean(values['show-all']),
-    afterDueDate: dueDatePassed(Boolean(values['after-due-date'])) || PLATFORM_ENFORCES_DUE_DATE.has(format),
+    afterDueDate: dueDatePassed(Boolean(values['after-due-date'])) || PLATFORM_ENFORCES_DUE_DATE.has(format) || (format === 'inginious' && dueDate !== undefined),
   };
   const trace = traceOption(values.trace, view);
   const gradeOnce = () => gradeSubmission(task, positionals[1]!, { seed, sandbox, ...(testIds ? { testIds } : {}), ...(trace ? { trace } : {}) });
@@ -425,10 +433,10 @@ async function cmdGrade(args: string[]): Promise<number> {
     return watchAndGrade(positionals[1]!, async () => emit(render(await gradeOnce(), format, view.showAll!, out === undefined, view.afterDueDate), out), written);
   }
   const report = await gradeOnce();
-  const text = render(report, format, view.showAll!, out === undefined, view.afterDueDate);
+  const text = render(report, format, view.showAll!, out === undefined, view.afterDueDate, dueDate);
   if (format === 'inginious') {
     // Inside INGInious the feedback commands take the report; elsewhere the calls are printed.
-    const delivery = await deliverFeedback(inginiousCalls(viewReport(report, view)));
+    const delivery = await deliverFeedback(inginiousCalls(viewReport(report, view), dueDate ? { dueDate } : {}));
     if (delivery.status === 'failed') {
       process.stderr.write(`sockgrade: ${delivery.message}\n`);
       return EXIT.machine;

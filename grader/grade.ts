@@ -8,7 +8,7 @@ import { cannotStartMessage, missingProgramMessage, programProblem } from './sta
 import { SubmissionTooLargeError } from '../runner/errors.js';
 import { showPath, type FsPath } from '../runner/names.js';
 import { prepareSubmission, type Scratch } from '../runner/submission.js';
-import type { BuildObservation, JobEvent, SandboxKind, TestObservation } from '../runner/types.js';
+import type { BuildObservation, JobEvent, JobPlan, SandboxKind, TestObservation } from '../runner/types.js';
 import { jobDeadlineMs, planJob } from './plan.js';
 import { REPORT_SCHEMA, type Report, type TestReport } from './report/model.js';
 import { computeScore, overallResult } from './score.js';
@@ -94,13 +94,19 @@ type ReportBase = Pick<Report, 'schema' | 'task' | 'submission' | 'seed' | 'sand
  * score 0, and the one message in build.output, where every format shows it
  * once, as for a build that fails.
  */
-function cannotRunReport(base: ReportBase, message: string, started: number, timing = { setup_ms: 0, build_ms: 0, tests_ms: 0 }, command?: string): Report {
+/** The tests a submission that did not build or cannot run never reached: each is still listed (Gradescope shows it failed). */
+function notRunEntries(task: Task, plan: JobPlan): NonNullable<Report['not_run']> {
+  return plan.tests.map((p) => task.tests.find((t) => t.id === p.id)!).map((t) => ({ id: t.id, name: t.name, tags: t.tags, weight: t.weight, visibility: t.visibility }));
+}
+
+function cannotRunReport(base: ReportBase, message: string, started: number, notRun: NonNullable<Report['not_run']>, timing = { setup_ms: 0, build_ms: 0, tests_ms: 0 }, command?: string): Report {
   return {
     ...base,
     result: 'failed',
     score: 0,
     build: { ok: false, output: message, ...(command ? { command } : {}) },
     tests: [],
+    not_run: notRun,
     duration_ms: Math.round(performance.now() - started),
     timing,
   };
@@ -130,7 +136,7 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
       const problem = existsSync(path.join(scratch.workDir, task.program))
         ? programProblem(scratch.workDir, task.program)
         : missingProgramMessage(task, scratch.workDir);
-      if (problem) return cannotRunReport(base, problem, started);
+      if (problem) return cannotRunReport(base, problem, started, notRunEntries(task, planned.plan));
     }
 
     const tests: TestReport[] = [];
@@ -173,9 +179,10 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     const testsMs = [...observed.values()].reduce((sum, t) => sum + t.durationMs, 0);
     const cannotStart = buildOk ? cannotStartMessage(task, [...observed.values()]) : null;
     if (cannotStart && observed.size === planned.plan.tests.length) {
-      return cannotRunReport(base, cannotStart, started, { setup_ms: setupMs, build_ms: buildMs, tests_ms: Math.round(testsMs) }, planned.buildRule?.run.join(' '));
+      return cannotRunReport(base, cannotStart, started, notRunEntries(task, planned.plan), { setup_ms: setupMs, build_ms: buildMs, tests_ms: Math.round(testsMs) }, planned.buildRule?.run.join(' '));
     }
     const result = overallResult(tests, buildOk);
+    const notRun = buildOk ? [] : notRunEntries(task, planned.plan);
     return {
       ...base,
       result,
@@ -188,6 +195,7 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
       tests,
       duration_ms: Math.round(performance.now() - started),
       timing: { setup_ms: setupMs, build_ms: buildMs, tests_ms: Math.round(testsMs) },
+      ...(notRun.length ? { not_run: notRun } : {}),
       ...(result === 'error' && fatal?.type === 'fatal' ? { error: fatal.message } : {}),
     };
   } finally {

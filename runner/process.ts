@@ -5,10 +5,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
 import { needsReportChannel, ReportChannel } from './harness/channel.js';
 import { INFO_FD, META_FD, sandboxedCommand, type SandboxContext } from './sandbox/command.js';
+import { RemoteControl, remoteOutcome } from './sandbox/remote-control.js';
 import { OUTPUT_STOP_BYTES, type CommandPlan, type ProcessObservation } from './types.js';
 import { deadline, waitUntil, withDeadline } from './wait.js';
 
@@ -137,6 +139,8 @@ export class ProgramRun {
   private readonly outputDrained: Promise<unknown>;
   /** Fds 5-7 for the trusted code in the program (harness, faults shim), when the plan has any. */
   private readonly reportChannel: ReportChannel | null;
+  /** Set when the program runs under sg-remote (inginious and user backends): its control socket (remote-control.ts). */
+  private readonly remote: RemoteControl | null;
 
   constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number) {
     this.testStart = testStart;
@@ -161,6 +165,7 @@ export class ProgramRun {
     this.outputDrained = Promise.all([ended(this.child.stdout!), ended(this.child.stderr!), this.reportChannel?.drained]);
     this.meta = collect(this.child.stdio[META_FD] as Readable);
     this.info = collect(this.child.stdio[INFO_FD] as Readable);
+    this.remote = spec.remote ? new RemoteControl(this.child.stdio[META_FD] as Socket) : null;
     void this.info.then((text) => {
       const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
       if (m) this.sandboxInit = Number(m[1]);
@@ -184,6 +189,11 @@ export class ProgramRun {
     return this.child.pid;
   }
 
+  /** For a program under sg-remote: resolves once sg-remote runs, its container up if any (else null). */
+  get remoteStarted(): Promise<void> | null {
+    return this.remote?.started ?? null;
+  }
+
   get running(): boolean {
     return this.exitInfo === null;
   }
@@ -196,6 +206,10 @@ export class ProgramRun {
 
   /** Samples the CPU time (ms) used so far by every process of the program. */
   cpuMs(): number | null {
+    if (this.remote) {
+      this.peakProcesses = Math.max(this.peakProcesses, this.remote.peakProcesses);
+      return this.remote.cpuMs;
+    }
     const root = this.treeRoot();
     if (root === null) return null;
     const pids = descendants(root);
@@ -206,11 +220,13 @@ export class ProgramRun {
   /**
    * Milliseconds every process of the program has spent runnable so far (see
    * runnableMsOf): a window's share of it tells a busy program from an idle
-   * one whatever the machine's load. Where the kernel does not count it, CPU
-   * time stands in (a lower bound, which load lowers further).
+   * one whatever the machine's load. Where the kernel does not count it, or
+   * the program runs out of sight (sg-remote), CPU time stands in (a lower
+   * bound, which load lowers further).
    */
   runnableMs(): number | null {
-    if (!KERNEL_COUNTS_RUNNABLE) return this.cpuMs();
+    // Under sg-remote the program's processes may be in another container: its CPU samples stand in.
+    if (!KERNEL_COUNTS_RUNNABLE || this.remote) return this.cpuMs();
     const root = this.treeRoot();
     if (root === null) return null;
     return descendants(root).reduce((sum, pid) => sum + runnableMsOf(pid), 0);
@@ -227,6 +243,18 @@ export class ProgramRun {
     this.exitedAt ??= performance.now();
     const pid = this.child.pid;
     if (pid === undefined) return;
+    if (this.remote) {
+      // run_student relays no signal, and a separate user's processes are not ours to
+      // signal one by one: sg-remote stops the program when its socket closes.
+      this.remote.stop(() => {
+        try {
+          if (this.running) process.kill(-pid, 'SIGKILL'); // run_student's group: ours, by its pid
+        } catch {
+          /* already gone */
+        }
+      });
+      return;
+    }
     try {
       process.kill(-pid, 'SIGKILL'); // its process group: bwrap, or the bare program
     } catch {
@@ -252,7 +280,7 @@ export class ProgramRun {
     if (init !== null) {
       leftover = !(await waitUntil(() => processGone(init), deadline(2000)));
     }
-    const metaText = await this.meta;
+    const metaText = this.remote ? ((await withDeadline(this.meta, deadline(2000))) ?? '') : await this.meta;
     // The launcher's record: a "started" line before the program runs, then one line when it ends.
     let meta: { exit?: number; signal?: number; cpu_ms?: number; maxrss_kb?: number; exec_error?: string } = {};
     const metaLines = metaText.trim().split('\n');
@@ -287,6 +315,7 @@ export class ProgramRun {
       leftover,
       exitedAtMs: this.exitedAt === null ? null : Math.round(this.exitedAt - this.testStart),
       ...(this.reportChannel ? { report: this.reportChannel.observation() } : {}),
+      ...(this.remote ? remoteOutcome(meta, launched, this.exitInfo?.code ?? null) : {}),
     };
   }
 }

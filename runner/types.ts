@@ -21,7 +21,12 @@ export interface Limits {
 export const OUTPUT_STOP_MIB = 4;
 export const OUTPUT_STOP_BYTES = OUTPUT_STOP_MIB * 1024 * 1024;
 
-export type SandboxKind = 'bwrap' | 'none';
+/**
+ * Where student code runs: 'bwrap' (sockgrade's own sandbox), 'inginious'
+ * (INGInious's student containers, through run_student), 'user' (same
+ * machine, no namespaces: a separate unprivileged user with limits), 'none'.
+ */
+export type SandboxKind = 'bwrap' | 'inginious' | 'user' | 'none';
 
 /** A call the faults shim (runner/harness/faults.c) makes fail, without making it. */
 export interface FaultPlan {
@@ -148,6 +153,8 @@ export interface ProcessObservation {
   exitedAtMs: number | null;
   /** Present when the program had a report channel (viaHarness or calls). */
   report?: ReportObservation;
+  /** The inginious backend: run_student's own return code (251-254) when sg-remote could not report. */
+  platformCode?: number;
 }
 
 export interface Datagram {

@@ -87,12 +87,14 @@ describe('--format gradescope', () => {
   it('writes a results.json that passes the schema of Gradescope\'s spec, tests worth 100 points in all', () => {
     const results = gradescopeResults(studentView(graded));
     expect(validateGradescope(results)).toBe('');
-    expect(results.score).toBe(graded.score);
     expect(results.tests).toHaveLength(graded.tests.length);
     const total = results.tests.reduce((s, t) => s + t.max_score, 0);
     expect(Math.round(total * 100)).toBe(10000);
     const earned = results.tests.reduce((s, t) => s + t.score, 0);
-    expect(Math.abs(earned - graded.score)).toBeLessThanOrEqual(0.01 * graded.tests.length);
+    // Gradescope shows the total beside each test's points: the total is their sum, to the hundredth,
+    // and differs from sockgrade's own score by rounding only.
+    expect(results.score).toBe(Math.round(earned * 100) / 100);
+    expect(Math.abs(results.score - graded.score)).toBeLessThanOrEqual(0.01 * graded.tests.length);
     graded.tests.forEach((t, i) => {
       const g = results.tests[i]!;
       expect(g.status).toBe(t.passed ? 'passed' : 'failed');
@@ -124,6 +126,10 @@ describe('--format gradescope', () => {
     expect(validateGradescope(results)).toBe('');
     expect(results.score).toBe(0);
     expect(results.output).toMatch(/build failed[\s\S]*undefined_name/);
+    // Every test is listed, failed, worth its points: the student sees what the build cost.
+    expect(results.tests.length).toBeGreaterThan(0);
+    expect(results.tests.every((t) => t.status === 'failed' && t.score === 0)).toBe(true);
+    expect(Math.round(results.tests.reduce((s, t) => s + t.max_score, 0) * 100)).toBe(10000);
   });
 });
 

@@ -4,15 +4,16 @@
 // platform's own commands (feedback-*, getinput) are stand-ins that record
 // how they were called, since no INGInious container exists on this machine.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT, fixture, tempDir, validateGradescope, runCli } from './helpers.js';
 
 const DOCKER = path.join(ROOT, 'docker');
 const byteOrder = fixture('calculator-server', 'host-byte-order');
-const FEEDBACK = ['feedback-result', 'feedback-grade', 'feedback-msg', 'feedback-custom'];
+const FEEDBACK = ['feedback-result', 'feedback-grade', 'feedback-msg', 'feedback-custom', 'tag-set'];
 
 /**
  * Stand-ins for INGInious's commands, on a PATH of their own: each call is
@@ -45,7 +46,7 @@ function sockgrade(args: string[], env: Record<string, string> = {}) {
   return runCli(args, { env });
 }
 
-let json: { score: number; result: string; tests: { id: string; result: string }[] };
+let json: { score: number; result: string; tests: { id: string; result: string; tags: string[] }[] };
 beforeAll(async () => {
   const r = await sockgrade(['grade', 'calculator-server', byteOrder, '--format', 'json']);
   expect(r.exitCode, r.stderr).toBe(0);
@@ -71,10 +72,19 @@ describe('INGInious', () => {
       expect(perTest[i]![2]).toContain(`\`\`${t.id}\`\``);
       expect(perTest[i]![2]).toMatch(t.result === 'success' ? /^--message=- \*\*PASS\*\*/ : /^--message=- \*\*FAIL\*\*/);
     });
-    const custom = delivered[3 + json.tests.length]!;
+    // Every tag of the task through tag-set: true when one of its tests failed (the course's statistics).
+    const tags = [...new Set(json.tests.flatMap((t) => t.tags))];
+    const tagged = delivered.slice(3 + json.tests.length, 3 + json.tests.length + tags.length);
+    expect(Object.fromEntries(tagged.map((c) => [c[1], c[2]]))).toEqual(
+      Object.fromEntries(tags.map((tag) => [tag, String(json.tests.some((t) => t.tags.includes(tag) && t.result !== 'success'))])),
+    );
+    expect(tagged.every((c) => c[0] === 'tag-set')).toBe(true);
+    expect(Object.fromEntries(tagged.map((c) => [c[1], c[2]])).endianness).toBe('true');
+    const custom = delivered[3 + json.tests.length + tags.length]!;
     expect(custom.slice(0, 3)).toEqual(['feedback-custom', '--json', 'sockgrade']);
     expect(JSON.parse(custom[3]!).tests).toEqual(Object.fromEntries(json.tests.map((t) => [t.id, t.result])));
-    expect(delivered).toHaveLength(json.tests.length + 4);
+    expect(JSON.parse(custom[3]!).sandbox).toBe('bwrap');
+    expect(delivered).toHaveLength(json.tests.length + tags.length + 4);
   });
 
   it('outside INGInious, prints the calls it would have made; run as a script they make the same calls', async () => {
@@ -110,7 +120,21 @@ describe('INGInious', () => {
     expect(made.filter((c) => c[1] === '--append')).toHaveLength(json.tests.length);
   });
 
-  it('the run file reports why when sockgrade cannot grade at all', async () => {
+  it('the run file tells the student, when the machine cannot grade, that it is not their doing; the reason goes to the staff', async () => {
+    const fake = fakeInginious({ upload: path.join(fixture('calculator-server', 'correct-c-plain'), 'server.c') });
+    // The inginious backend without run_student: this machine cannot grade (exit 3).
+    const env = { ...fake.env, SOCKGRADE: BIN, SOCKGRADE_TASK: path.join(ROOT, 'tasks', 'calculator-server'), SOCKGRADE_SANDBOX: 'inginious' };
+    const r = await execa(runFile, [], { env, reject: false, cwd: tempDir('sockgrade-task-') });
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/run_student not found on PATH/);
+    const made = calls(fake.log);
+    expect(made[0]).toEqual(['feedback-result', 'crash']);
+    expect(made[1]).toEqual(['feedback-grade', '0']);
+    expect(made[2]![1]).toMatch(/^--message=The grading machine could not grade this submission; this is not a problem with your work/);
+    expect(made[2]![1]).not.toMatch(/sysctl|run_student/);
+  });
+
+  it('the run file tells the student why an unusable task or upload was not graded', async () => {
     const fake = fakeInginious({ upload: path.join(fixture('calculator-server', 'correct-c-plain'), 'server.c') });
     const env = { ...fake.env, SOCKGRADE: BIN, SOCKGRADE_TASK: '/nonexistent/task' };
     const r = await execa(runFile, [], { env, reject: false, cwd: tempDir('sockgrade-task-') });
@@ -118,7 +142,7 @@ describe('INGInious', () => {
     const made = calls(fake.log);
     expect(made[0]).toEqual(['feedback-result', 'failed']);
     expect(made[1]).toEqual(['feedback-grade', '0']);
-    expect(made[2]![1]).toMatch(/^--message=The grader could not grade this submission:\n\n::\n\n {4}sockgrade: unknown task '\/nonexistent\/task'/);
+    expect(made[2]![1]).toMatch(/^--message=The grader could not use this submission:\n\n::\n\n {4}sockgrade: unknown task '\/nonexistent\/task'/);
   });
 });
 
@@ -136,7 +160,7 @@ describe('Gradescope', () => {
   });
 
   it('the zip holds setup.sh and run_autograder at its root, sockgrade with the CI install script, and the task', () => {
-    for (const f of ['setup.sh', 'run_autograder', 'sockgrade/package.json', 'sockgrade/bin/sockgrade.js', 'sockgrade/.ci/install-system-deps.sh', 'task/task.yaml', 'task/tests.yaml']) {
+    for (const f of ['setup.sh', 'run_autograder', 'sockgrade/package.json', 'sockgrade/bin/sockgrade.js', 'sockgrade/.ci/install-system-deps.sh', 'tasks/calculator-server/task.yaml', 'tasks/calculator-server/tests.yaml']) {
       expect(existsSync(path.join(root, 'source', f)), f).toBe(true);
     }
     expect(readFileSync(path.join(root, 'source', 'setup.sh'), 'utf8')).toMatch(/^bash sockgrade\/\.ci\/install-system-deps\.sh$/m);
@@ -148,7 +172,10 @@ describe('Gradescope', () => {
     if (submission) cpSync(submission, path.join(root, 'submission'), { recursive: true });
     const script = path.join(root, 'source', 'run_autograder');
     chmodSync(script, 0o755); // Gradescope copies it to /autograder/run_autograder and runs it
-    return execa(script, [], { cwd: root, reject: false, env: { AUTOGRADER_DIR: root, SOCKGRADE: BIN, ...extra } });
+    const { WRAP, ...env } = extra;
+    // WRAP=netns: in a network namespace of its own, loopback up, as in a Gradescope container.
+    const [file, args] = WRAP === 'netns' ? ['unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec "$0"', script]] : [script, []];
+    return execa(file, args, { cwd: root, reject: false, env: { AUTOGRADER_DIR: root, SOCKGRADE: BIN, ...env } });
   }
 
   it('run_autograder grades the submission and writes a results.json that passes the schema', async () => {
@@ -156,8 +183,55 @@ describe('Gradescope', () => {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const results = JSON.parse(readFileSync(path.join(root, 'results', 'results.json'), 'utf8'));
     expect(validateGradescope(results)).toBe('');
-    expect(results.score).toBe(json.score);
     expect(results.tests.map((t: { extra_data: { id: string } }) => t.extra_data.id)).toEqual(json.tests.map((t) => t.id));
+    // The task by its id, not by the folder it travels in.
+    expect(results.extra_data.task).toBe('calculator-server');
+    expect(results.output).toMatch(/^calculator-server: \d+\/\d+ tests passed/);
+    // The total Gradescope shows is the sum of the points it shows per test, to the hundredth.
+    const sum = results.tests.reduce((s: number, t: { score: number }) => s + t.score * 100, 0) / 100;
+    expect(results.score).toBeCloseTo(sum, 9);
+    expect(Math.abs(results.score - json.score)).toBeLessThanOrEqual(0.01 * json.tests.length);
+    // Hidden tests travel readable by root only: student code may run as another user here.
+    expect(statSync(path.join(root, 'source', 'tasks', 'calculator-server', 'tests.yaml')).mode & 0o077).toBe(0);
+  });
+
+  it('run_autograder lists every test as failed, with the compiler output, when the build fails', async () => {
+    const broken = tempDir('sockgrade-broken-');
+    writeFileSync(path.join(broken, 'server.c'), 'int main(void) { return undeclared_thing; }\n');
+    const r = await runAutograder(broken);
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const results = JSON.parse(readFileSync(path.join(root, 'results', 'results.json'), 'utf8'));
+    expect(validateGradescope(results)).toBe('');
+    expect(results.score).toBe(0);
+    expect(results.output).toMatch(/The build failed[^]*undeclared_thing/);
+    expect(results.tests.map((t: { extra_data: { id: string } }) => t.extra_data.id)).toEqual(json.tests.map((t) => t.id));
+    expect(results.tests.every((t: { status: string; score: number }) => t.status === 'failed' && t.score === 0)).toBe(true);
+    expect(results.tests.reduce((s: number, t: { max_score: number }) => s + t.max_score * 100, 0)).toBeCloseTo(10000, 6);
+  });
+
+  it('run_autograder writes a results.json without a score, saying so, when this machine cannot grade', async () => {
+    const r = await runAutograder(byteOrder, { SOCKGRADE_SANDBOX: 'inginious', PATH: process.env.PATH! });
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toMatch(/run_student not found/); // the reason, for the instructors
+    const results = JSON.parse(readFileSync(path.join(root, 'results', 'results.json'), 'utf8'));
+    expect(validateGradescope(results)).toBe('');
+    expect(results).not.toHaveProperty('score');
+    expect(results.output).toMatch(/could not grade this submission on this machine; this is not a problem with your work/);
+  });
+
+  // Where the container forbids namespaces, run_autograder falls back to a
+  // separate user (--sandbox bwrap,user). Here bwrap works, so the fallback is
+  // asked for by name, in a network namespace of its own as a Gradescope
+  // container has (the user backend makes none).
+  it.skipIf(process.getuid?.() !== 0)('run_autograder grades with the program as a separate user when asked (the fallback), leaving nothing running', async () => {
+    const r = await runAutograder(byteOrder, { SOCKGRADE_SANDBOX: 'user', PATH: process.env.PATH!, WRAP: 'netns' });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const results = JSON.parse(readFileSync(path.join(root, 'results', 'results.json'), 'utf8'));
+    expect(validateGradescope(results)).toBe('');
+    expect(results.extra_data.sandbox).toBe('user');
+    expect(results.tests.map((t: { extra_data: { result: string } }) => t.extra_data.result)).toEqual(json.tests.map((t) => t.result));
+    const left = spawnSync('ps', ['-o', 'pid=', '-u', '64999'], { encoding: 'utf8' }).stdout.trim();
+    expect(left).toBe('');
   });
 
   it('run_autograder gives an unusable submission 0 and the reason', async () => {
@@ -196,13 +270,18 @@ describe('Docker images', () => {
     }
   });
 
-  it('the INGInious image is built on INGInious\'s base and named for tasks to select', () => {
+  it('the INGInious image is built on INGInious\'s versioned base image, named for tasks to select, with its helpers built in', () => {
     const steps = instructions(path.join(DOCKER, 'inginious', 'Dockerfile'));
-    expect(steps.find((s) => s.op === 'ARG')!.args).toBe('BASE=ingi/inginious-c-base');
-    expect(steps.find((s) => s.op === 'FROM')!.args).toBe('${BASE}');
+    expect(steps.find((s) => s.op === 'ARG')!.args).toMatch(/^INGINIOUS_VERSION=\d+\.\d+\.\d+$/);
+    expect(steps.find((s) => s.op === 'FROM')!.args).toBe('ghcr.io/inginious/env-base:v${INGINIOUS_VERSION}');
     expect(steps.find((s) => s.op === 'LABEL')!.args).toBe('org.inginious.grading.name="sockgrade"');
-    const task = readFileSync(path.join(DOCKER, 'inginious', 'task', 'task.yaml'), 'utf8');
-    expect(task).toMatch(/^environment: sockgrade$/m);
+    // sg-remote runs in the student containers: it is built into the image, not on first use.
+    expect(steps.some((s) => s.op === 'RUN' && s.args.includes("'remote-launch'") && s.args.includes('compileNative'))).toBe(true);
+    // Tasks (hidden tests) never go in the image: the student containers are made from it.
+    expect(steps.some((s) => s.op === 'COPY' && /\btasks\b/.test(s.args))).toBe(false);
+    const task = parse(readFileSync(path.join(DOCKER, 'inginious', 'task', 'task.yaml'), 'utf8'));
+    expect(task).toMatchObject({ environment_type: 'docker', environment_id: 'sockgrade', environment_parameters: { network_grading: false } });
+    expect(task).not.toHaveProperty('environment');
   });
 
   it('the grading image is Node 20 and runs sockgrade as an unprivileged user', () => {

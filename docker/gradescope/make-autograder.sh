@@ -3,7 +3,8 @@
 #   docker/gradescope/make-autograder.sh TASK [OUT.zip]
 # TASK is a task id (a folder under tasks/) or a task folder. The zip holds
 # setup.sh and run_autograder at its root, sockgrade's sources in sockgrade/
-# (with .ci/install-system-deps.sh) and the task in task/.
+# (with .ci/install-system-deps.sh) and the task in tasks/<task id>/, so that
+# reports name the task by its id.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -18,6 +19,7 @@ if [ ! -f "$task/task.yaml" ]; then
   exit 2
 fi
 out="$(realpath -m "${2:-autograder.zip}")"
+id="$(basename "$(realpath "$task")")"
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
@@ -27,8 +29,9 @@ mkdir -p "$stage/sockgrade/.ci"
 cp "$root/package.json" "$root/package-lock.json" "$root/tsconfig.json" "$stage/sockgrade/"
 cp -r "$root/bin" "$root/grader" "$root/runner" "$stage/sockgrade/"
 cp "$root/.ci/install-system-deps.sh" "$stage/sockgrade/.ci/"
-cp -r "$task" "$stage/task"
+mkdir "$stage/tasks"
+cp -r "$task" "$stage/tasks/$id"
 rm -f "$out"
 # python3's zipfile: no zip program needed (install-system-deps.sh brings python3).
-(cd "$stage" && python3 -m zipfile -c "$out" setup.sh run_autograder sockgrade task)
+(cd "$stage" && python3 -m zipfile -c "$out" setup.sh run_autograder sockgrade tasks)
 echo "make-autograder: wrote $out"

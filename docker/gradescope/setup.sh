@@ -15,7 +15,10 @@ if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0
   apt-get install -y -qq nodejs >/dev/null
 fi
 
-# npm ci runs "prepare" (tsc); the compiler is dropped afterwards.
+# npm ci runs "prepare" (tsc); the compiler is dropped afterwards. The native
+# helpers are built now, into the image: every submission gets a fresh
+# container, which would otherwise build them again.
 (cd sockgrade && npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund)
+(cd sockgrade && node --input-type=module -e "const { compileNative } = await import('./dist/runner/sandbox/native.js'); for (const helper of ['launcher', 'remote-launch']) console.log(await compileNative('runner/sandbox/' + helper + '.c', 'exe'));")
 ln -sf "$PWD/sockgrade/bin/sockgrade.js" /usr/local/bin/sockgrade
 sockgrade tasks

@@ -6,7 +6,8 @@ import { formatJunit } from './junit.js';
 import { jsonSafe } from './neutralise.js';
 import { formatText } from './text.js';
 
-export type Formatter = (report: Report, opts: { colour: boolean }) => string;
+/** dueDate: INGInious hides after_due_date tests until then itself (its hidden-until directive). */
+export type Formatter = (report: Report, opts: { colour: boolean; dueDate?: string }) => string;
 
 export const FORMATS: Record<string, Formatter> = {
   text: (r, o) => formatText(r, o.colour),
@@ -15,7 +16,7 @@ export const FORMATS: Record<string, Formatter> = {
   junit: (r) => formatJunit(r),
   gradescope: (r) => formatGradescope(r),
   // The calls to INGInious's feedback commands, as a script; the CLI makes them when they exist.
-  inginious: (r) => formatInginious(r),
+  inginious: (r, o) => formatInginious(r, o.dueDate ? { dueDate: o.dueDate } : {}),
 };
 
 /** Formats whose platform hides after_due_date tests itself until the due date (it knows the date). */

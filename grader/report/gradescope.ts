@@ -5,6 +5,7 @@
 // outputs as plain text ("text" format): student text is neutralised
 // (neutralise.ts) so no control or bidi character acts on what is displayed.
 import type { Visibility } from '../task/load.js';
+import { gradedIn } from './backend.js';
 import type { Report, TestReport } from './model.js';
 import { jsonSafe, visibleLine, visibleText } from './neutralise.js';
 
@@ -64,35 +65,56 @@ function testOutput(t: TestReport): string {
   return visibleText([verdict, t.feedback, t.details ?? ''].filter(Boolean).join('\n\n'));
 }
 
-function summary(r: Report): string {
+function summary(r: Report, score: number, total: number): string {
   const passed = r.tests.filter((t) => t.passed).length;
-  const lines = [`${r.task}: ${passed}/${r.tests.length} tests passed, score ${r.score}/100 (${r.result})`];
-  if (!r.build.ok) lines.push('', 'The build failed:', r.build.output);
+  const lines = [`${r.task}: ${passed}/${total} tests passed, score ${score}/100 (${r.result})`, gradedIn(r)];
+  if (!r.build.ok) lines.push('', 'The build failed, so no test ran. The compiler said:', r.build.output);
   if (r.error) lines.push('', `The grader failed, not your submission: ${r.error}`);
   return visibleText(lines.join('\n'));
 }
 
-export function gradescopeResults(r: Report): GradescopeResults {
-  const points = pointsPerTest(r.tests.map((t) => t.weight));
+/** A test that never ran because the build failed: failed, worth its points, saying why. */
+function notRunTest(t: NonNullable<Report['not_run']>[number], points: number): GradescopeTest {
   return {
-    score: r.score,
-    execution_time: Math.round(r.duration_ms / 1000),
-    output: summary(r),
-    // "text": compiler and student output must never be read as HTML.
-    output_format: 'text',
-    test_output_format: 'text',
-    stdout_visibility: 'hidden',
-    extra_data: { schema: r.schema, task: r.task, result: r.result, seed: r.seed, sandbox: r.sandbox },
-    tests: r.tests.map((t, i) => ({
+    name: visibleLine(`${t.name} [${t.id}]`),
+    score: 0,
+    max_score: points,
+    status: 'failed',
+    output: 'Not run: the build failed (the compiler output is above).',
+    tags: t.tags,
+    visibility: VISIBILITY[t.visibility],
+    extra_data: { id: t.id, result: 'failed', weight: t.weight },
+  };
+}
+
+export function gradescopeResults(r: Report): GradescopeResults {
+  const all = [...r.tests, ...(r.not_run ?? [])];
+  const points = pointsPerTest(all.map((t) => t.weight));
+  const tests: GradescopeTest[] = [
+    ...r.tests.map((t, i) => ({
       name: visibleLine(`${t.name} [${t.id}]`),
       score: t.passed ? points[i]! : 0,
       max_score: points[i]!,
-      status: t.passed ? 'passed' : 'failed',
+      status: t.passed ? ('passed' as const) : ('failed' as const),
       output: testOutput(t),
       tags: t.tags,
       visibility: VISIBILITY[t.visibility],
       extra_data: { id: t.id, result: t.result, weight: t.weight },
     })),
+    ...(r.not_run ?? []).map((t, i) => notRunTest(t, points[r.tests.length + i]!)),
+  ];
+  // Gradescope shows the total and each test's points: they must agree to the hundredth.
+  const score = tests.length ? Math.round(tests.reduce((s, t) => s + t.score * 100, 0)) / 100 : r.score;
+  return {
+    score,
+    execution_time: Math.round(r.duration_ms / 1000),
+    output: summary(r, score, all.length),
+    // "text": compiler and student output must never be read as HTML.
+    output_format: 'text',
+    test_output_format: 'text',
+    stdout_visibility: 'hidden',
+    extra_data: { schema: r.schema, task: r.task, result: r.result, seed: r.seed, sandbox: r.sandbox },
+    tests,
   };
 }
 

@@ -5,6 +5,7 @@
 // inline text (neutralise.ts), never where it could become markup. Only the
 // calls are decided here; runner/platforms/inginious.ts makes them.
 import type { TestResult } from '../verdict.js';
+import { gradedIn } from './backend.js';
 import type { Report, TestReport } from './model.js';
 import { jsonSafe, rstInline, rstLines, rstLiteral, visibleLine } from './neutralise.js';
 
@@ -33,7 +34,21 @@ function header(r: Report): string {
     if (output) parts.push(output);
   }
   if (r.error) parts.push(`.. error::\n\n${rstLines(`The grader failed, not your submission: ${r.error}`, 3)}\n`);
+  parts.push(`${gradedIn(r)}\n`);
   return parts.join('\n') + '\n';
+}
+
+/** A due date INGInious's hidden-until directive takes; anything else is refused. */
+export const DUE_DATE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/;
+
+/**
+ * Each tag of the task, set when one of its tests failed: the course's
+ * statistics then count the misconceptions (byte order, error handling...).
+ */
+function tagCalls(r: Report): FeedbackCall[] {
+  const failed = new Map<string, boolean>();
+  for (const t of r.tests) for (const tag of t.tags) failed.set(tag, (failed.get(tag) ?? false) || !t.passed);
+  return [...failed].map(([tag, value]) => ['tag-set', tag, value ? 'true' : 'false']);
 }
 
 function testMessage(t: TestReport): string {
@@ -46,15 +61,30 @@ function testMessage(t: TestReport): string {
   return parts.join('\n') + '\n';
 }
 
-/** The INGInious calls for a report, in order; the report is already filtered by visibility. */
-export function inginiousCalls(r: Report): FeedbackCall[] {
-  const summary = { schema: r.schema, task: r.task, result: r.result, score: r.score, tests: Object.fromEntries(r.tests.map((t) => [t.id, t.result])) };
+/**
+ * An after_due_date test when the due date is known: its full message goes
+ * in INGInious's hidden-until directive, which shows it from that date on.
+ */
+function revealedAt(message: string, dueDate: string): string {
+  return `.. hidden-until:: ${dueDate}\n\n${message.replace(/^(?=.)/gm, '    ')}`;
+}
+
+/**
+ * The INGInious calls for a report, in order; the report is already filtered
+ * by visibility. With `dueDate`, after_due_date tests are in full (the report
+ * was viewed after the due date) and INGInious hides them until that date.
+ */
+export function inginiousCalls(r: Report, opts: { dueDate?: string } = {}): FeedbackCall[] {
+  const summary = { schema: r.schema, task: r.task, result: r.result, score: r.score, sandbox: r.sandbox, tests: Object.fromEntries(r.tests.map((t) => [t.id, t.result])) };
+  const message = (t: TestReport) =>
+    opts.dueDate && t.visibility === 'after_due_date' ? revealedAt(testMessage(t), opts.dueDate) : testMessage(t);
   // --message=...: a message starting with "-" must never be read as an option.
   return [
     ['feedback-result', RESULT[r.result]],
     ['feedback-grade', String(r.score)],
     ['feedback-msg', `--message=${header(r)}`],
-    ...r.tests.map((t) => ['feedback-msg', '--append', `--message=${testMessage(t)}`]),
+    ...r.tests.map((t) => ['feedback-msg', '--append', `--message=${message(t)}`]),
+    ...tagCalls(r),
     ['feedback-custom', '--json', 'sockgrade', jsonSafe(JSON.stringify(summary))],
   ];
 }
@@ -64,12 +94,12 @@ function shellWord(s: string): string {
 }
 
 /** The calls as a shell script: what would be run inside an INGInious container. */
-export function formatInginious(r: Report): string {
+export function formatInginious(r: Report, opts: { dueDate?: string } = {}): string {
   const lines = [
     '#!/bin/sh',
     `# INGInious feedback for ${visibleLine(r.task)}: run inside an INGInious grading container to deliver it.`,
     'set -e',
-    ...inginiousCalls(r).map((call) => call.map(shellWord).join(' ')),
+    ...inginiousCalls(r, opts).map((call) => call.map(shellWord).join(' ')),
   ];
   return lines.join('\n') + '\n';
 }

@@ -2,6 +2,7 @@
 // output format is made from this one structure.
 import type { TestResult } from '../verdict.js';
 import type { Visibility } from '../task/load.js';
+import type { SandboxKind } from '../../runner/types.js';
 
 export const REPORT_SCHEMA = 'sockgrade.report/v1';
 
@@ -42,9 +43,12 @@ export interface Report {
   tests: TestReport[];
   duration_ms: number;
   seed: number;
-  sandbox: 'bwrap' | 'none';
+  /** Where the student's programs ran: bwrap, inginious (run_student), user (separate user, no namespaces), none. */
+  sandbox: SandboxKind;
   /** Where the time went: sandbox setup, build, tests (ms). */
   timing: { setup_ms: number; build_ms: number; tests_ms: number };
+  /** When the build failed: the tests that therefore never ran (Gradescope lists each as failed). */
+  not_run?: Pick<TestReport, 'id' | 'name' | 'tags' | 'weight' | 'visibility'>[];
   /** Set when result is "error": what failed in the grader or the task. */
   error?: string;
 }

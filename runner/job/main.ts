@@ -7,7 +7,8 @@ import { ProgramRun } from '../process.js';
 import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
 import type { SandboxContext } from '../sandbox/command.js';
-import type { JobEvent, JobPlan, ProcessObservation } from '../types.js';
+import { platformFailure } from '../sandbox/run-student.js';
+import type { JobEvent, JobPlan, Limits, ProcessObservation } from '../types.js';
 import { runTest } from './run-test.js';
 
 export interface JobSpec {
@@ -19,6 +20,8 @@ export interface JobSpec {
   /** Host paths of the compiled harness and faults shim, when the plan uses them. */
   harness?: string | null;
   faultsShim?: string | null;
+  /** The inginious and user backends' sg-remote, and run_student for inginious (runner/job/backend.ts). */
+  remote?: { launcher: string; runStudent: string | null } | null;
 }
 
 function emit(event: JobEvent): void {
@@ -31,7 +34,12 @@ function emit(event: JobEvent): void {
  * starting a probe program in every job, keeps a sandbox that cannot work
  * from ever being blamed on the student.
  */
-function sandboxFailed(p: ProcessObservation): boolean {
+function sandboxFailed(p: ProcessObservation, limits: Limits): boolean {
+  const platform = p.platformCode === undefined ? null : platformFailure(p, limits);
+  if (platform) {
+    emit({ type: 'fatal', message: `sandbox-unavailable: ${platform}` });
+    return true;
+  }
   // The launcher's own "started" record (which the program cannot forge or
   // suppress) says the sandbox worked; only without it does bwrap's stderr count.
   if (p.launched || p.stoppedBy !== null || !/^(bwrap|setpriv|sg-launch): /m.test(p.stderr)) return false;
@@ -67,6 +75,7 @@ async function main(): Promise<void> {
     dropToUid: spec.dropToUid,
     harness: spec.harness ?? null,
     faultsShim: spec.faultsShim ?? null,
+    remote: spec.remote ?? null,
   };
 
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });
@@ -74,7 +83,7 @@ async function main(): Promise<void> {
   if (plan.build) {
     const started = performance.now();
     const proc = await new ProgramRun(ctx, plan.build, started).finish(null);
-    if (sandboxFailed(proc)) return;
+    if (sandboxFailed(proc, plan.build.limits)) return;
     const ok = proc.exitCode === 0;
     emit({ type: 'build', build: { ok, process: proc, durationMs: Math.round(performance.now() - started) } });
     if (!ok) {
@@ -84,7 +93,7 @@ async function main(): Promise<void> {
   }
   for (const test of plan.tests) {
     const obs = await runTest(ctx, test);
-    if (sandboxFailed(obs.process)) return;
+    if (sandboxFailed(obs.process, test.program.limits)) return;
     emit({ type: 'test', test: obs });
   }
   emit({ type: 'done' });

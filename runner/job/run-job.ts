@@ -11,6 +11,7 @@ import { chownTree } from '../sandbox/scratch.js';
 import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness/build.js';
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
 import type { CommandPlan, JobEvent, JobPlan } from '../types.js';
+import { directBackend } from './backend.js';
 import type { JobSpec } from './main.js';
 
 export { ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
@@ -45,9 +46,22 @@ export interface RunJobOptions {
 /** Runs a job to its end; returns every event it sent, in order. */
 export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEvent[]> {
   assertSandboxTools(plan.sandbox);
+  // 'inginious' and 'user' make no namespace: the job runs as a plain child (backend.ts).
+  const direct = await directBackend(plan);
+  if (direct) {
+    try {
+      return await startJob(direct.plan, opts, direct);
+    } finally {
+      direct.cleanup();
+    }
+  }
+  return startJob(plan, opts, null);
+}
+
+async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Awaited<ReturnType<typeof directBackend>>): Promise<JobEvent[]> {
   const launcher = await compileLauncher();
   const root = isRoot();
-  const dropToUid = plan.sandbox === 'bwrap' && root ? ROOT_SANDBOX_UID : null;
+  const dropToUid = direct ? direct.dropToUid : plan.sandbox === 'bwrap' && root ? ROOT_SANDBOX_UID : null;
   if (dropToUid !== null) chownTree(plan.workDir, dropToUid);
   if (dropToUid !== null) plan = await withReachableFiles(plan, dropToUid);
 
@@ -61,10 +75,10 @@ export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEve
   }
   const faultsShim = plan.tests.some((t) => t.program.calls) ? await compileFaultsShim() : null;
 
-  const spec: JobSpec = { plan, launcher, dropToUid, privateNetwork: plan.sandbox === 'bwrap', harness, faultsShim };
+  const spec: JobSpec = { plan, launcher, dropToUid, privateNetwork: plan.sandbox === 'bwrap', harness, faultsShim, remote: direct?.remote ?? null };
   const entry = path.join(distRunnerDir, 'job', 'main.js');
   const [file, args] =
-    plan.sandbox === 'none'
+    plan.sandbox !== 'bwrap'
       ? [process.execPath, [entry]]
       : ['unshare', [...(root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--', process.execPath, entry]];
 

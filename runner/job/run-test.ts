@@ -8,6 +8,9 @@ import type { SandboxContext } from '../sandbox/command.js';
 import type { StepObservation, TestObservation, TestPlan } from '../types.js';
 import { deadline, waitUntil, withDeadline } from '../wait.js';
 
+/** How long INGInious may take to start a student container. */
+const REMOTE_START_MS = 60_000;
+
 export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<TestObservation> {
   const t0 = performance.now();
   const startedAt = Date.now();
@@ -24,6 +27,8 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
     const program = run;
     const gone = program.exited;
 
+    // A student container takes a while to start: the program's time to get ready counts from then.
+    if (program.remoteStarted) await withDeadline(Promise.race([program.remoteStarted, gone]), deadline(REMOTE_START_MS));
     let ready: TestObservation['ready'] = 'not-required';
     if (test.ready === 'port') {
       const bound = await waitUntil(() => udp6PortBound(test.port), deadline(test.readyTimeoutMs), {

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { needsReportChannel } from '../harness/channel.js';
 import { packageRoot } from '../paths.js';
 import type { CommandPlan, SandboxKind } from '../types.js';
+import { runStudentCommand } from './run-student.js';
+import { separateUserCommand } from './separate-user.js';
 
 /** Where the submission's scratch folder appears inside the sandbox. */
 export const SANDBOX_HOME = '/home/student';
@@ -32,6 +34,8 @@ export interface SandboxContext {
   harness?: string | null;
   /** Host path of the compiled faults shim, preloaded by CommandPlan.calls. */
   faultsShim?: string | null;
+  /** The inginious and user backends: sg-remote (remote-launch.c), and run_student for inginious. */
+  remote?: { launcher: string; runStudent: string | null } | null;
 }
 
 function nativePart(path: string | null | undefined, what: string): string {
@@ -44,6 +48,8 @@ export interface SpawnSpec {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /** The program runs where the grader cannot signal it: fd 3 is sg-remote's control socket (run-student.ts). */
+  remote?: boolean;
 }
 
 const BASE_ENV: Record<string, string> = {
@@ -112,7 +118,7 @@ export function etcView(): string[] {
   return out;
 }
 
-function limitArgs(plan: CommandPlan): string[] {
+export function limitArgs(plan: CommandPlan): string[] {
   const l = plan.limits;
   return [
     String(Math.max(1, Math.ceil(l.cpuSeconds))),
@@ -132,6 +138,8 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnS
   // The launcher keeps fds 5-7 open for the program only when they carry the report channel.
   if (needsReportChannel(plan)) env.SG_REPORT_CHANNEL = '1';
 
+  if (ctx.kind === 'inginious') return runStudentCommand(ctx, plan, argv, env);
+  if (ctx.kind === 'user') return separateUserCommand(ctx, plan, argv, env);
   if (ctx.kind === 'none') {
     return {
       file: ctx.launcher,

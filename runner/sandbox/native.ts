@@ -31,6 +31,11 @@ export function compileLauncher(): Promise<string> {
   return compileNative(launcherSource(), 'exe');
 }
 
+/** sg-remote: runs the program where the platform puts it (run_student's container, a separate user). */
+export function compileRemoteLauncher(): Promise<string> {
+  return compileNative(path.join(packageRoot, 'runner', 'sandbox', 'remote-launch.c'), 'exe');
+}
+
 /** A lock older than this is a dead build's: no helper takes gcc this long. */
 const LOCK_STALE_MS = 120_000;
 /** How long a process waits for another's build before building itself. */

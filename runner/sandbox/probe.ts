@@ -26,19 +26,22 @@ const NEEDS: { cmd: string; pkg: string; when: 'always' | 'root' }[] = [
   { cmd: 'bwrap', pkg: 'bubblewrap', when: 'always' },
   { cmd: 'unshare', pkg: 'util-linux', when: 'always' },
   { cmd: 'ip', pkg: 'iproute2', when: 'always' },
-  { cmd: 'setpriv', pkg: 'util-linux', when: 'root' },
+  { cmd: 'setpriv', pkg: 'util-linux', when: 'root' }, // also the 'user' backend's
   { cmd: 'gcc', pkg: 'gcc', when: 'always' },
 ];
 
 /** Throws SandboxUnavailableError naming the package to install. */
 export function assertSandboxTools(kind: SandboxKind): void {
-  const needed = NEEDS.filter((n) => kind === 'bwrap' || n.cmd === 'gcc').filter((n) => n.when === 'always' || isRoot());
+  const needed = NEEDS.filter((n) => kind === 'bwrap' || n.cmd === 'gcc' || (kind === 'user' && n.cmd === 'setpriv')).filter((n) => n.when === 'always' || isRoot());
   const missing = needed.filter((n) => !onPath(n.cmd));
   if (missing.length) {
     const pkgs = [...new Set(missing.map((m) => m.pkg))].join(' ');
     throw new SandboxUnavailableError(
       `cannot grade: ${missing.map((m) => m.cmd).join(', ')} not found; install it with: sudo apt-get install ${pkgs}`,
     );
+  }
+  if (kind === 'user' && !isRoot()) {
+    throw new SandboxUnavailableError('cannot grade: --sandbox user runs the programs as a separate user, which needs root; use --sandbox bwrap');
   }
   if (kind === 'bwrap' && !isRoot()) {
     try {
