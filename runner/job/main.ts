@@ -8,6 +8,7 @@ import { ProgramRun } from '../process.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
 import type { SandboxContext } from '../sandbox/command.js';
 import type { JobEvent, JobPlan, ProcessObservation } from '../types.js';
+import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
 import { runTest } from './run-test.js';
 
 export interface JobSpec {
@@ -19,6 +20,8 @@ export interface JobSpec {
   /** Host paths of the compiled harness and faults shim, when the plan uses them. */
   harness?: string | null;
   faultsShim?: string | null;
+  /** The grading process this job must not outlive. */
+  parent: JobParent;
 }
 
 function emit(event: JobEvent): void {
@@ -43,6 +46,16 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const spec = JSON.parse(readFileSync(0, 'utf8')) as JobSpec;
   const { plan } = spec;
+  // The grading process died before the job's death signal was in place: nothing would stop this job later.
+  if (parentIsGone(spec.parent)) process.exit(1);
+  if (spec.parent.hops === 1) {
+    try {
+      mountOwnProc();
+    } catch (err) {
+      emit({ type: 'fatal', message: `sandbox-unavailable: cannot mount /proc in the job's pid namespace: ${(err as Error).message}` });
+      return;
+    }
+  }
   // A synchronous call, not execa: this runs once per job, and loading execa would cost more than the call.
   if (spec.privateNetwork) {
     try {

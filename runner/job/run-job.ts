@@ -44,14 +44,20 @@ export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEve
   }
   const faultsShim = plan.tests.some((t) => t.program.calls) ? await compileFaultsShim() : null;
 
-  const spec: JobSpec = { plan, launcher, dropToUid, privateNetwork: plan.sandbox === 'bwrap', harness, faultsShim };
+  const isolated = plan.sandbox === 'bwrap';
+  const spec: JobSpec = {
+    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim,
+    parent: { pid: process.pid, hops: isolated ? 1 : 0 },
+  };
   const entry = path.join(distRunnerDir, 'job', 'main.js');
-  const [file, args] =
-    plan.sandbox === 'none'
-      ? [process.execPath, [entry]]
-      : ['unshare', [...(root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--', process.execPath, entry]];
+  // The job dies with this process, however it dies (see parent.ts): setpriv's
+  // death signal for unshare, --kill-child for the job, and the job as pid 1 of
+  // its own pid namespace for everything it started.
+  const job = isolated
+    ? ['unshare', ...(root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--', process.execPath, entry]
+    : [process.execPath, entry];
 
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...job], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end(JSON.stringify(spec));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
