@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isArchive, unpackArchive } from './archive.js';
 import { SubmissionError } from './errors.js';
+import { makeScratchDir } from './scratch-dirs.js';
 
 export interface Scratch {
   /** Host path of the scratch copy; the program's working directory in the sandbox. */
@@ -27,7 +28,7 @@ function startsWith(file: string, magic: string): boolean {
 /** Copies (or unpacks) a submission into a fresh scratch folder. */
 export async function prepareSubmission(source: string, program: string): Promise<Scratch> {
   if (!existsSync(source)) throw new SubmissionError(`submission not found: ${source}`);
-  const base = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-'));
+  const base = makeScratchDir(); // owned, and swept once its owner is dead (scratch-dirs.ts)
   // Traversable, not listable: the sandbox user (nobody, when sockgrade runs as root) must reach work/.
   chmodSync(base, 0o711);
   const workDir = path.join(base, 'work');
