@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const { plan } = spec;
   // The grading process died before the job's death signal was in place: nothing would stop this job later.
   if (parentIsGone(spec.parent)) process.exit(1);
-  if (spec.parent.hops === 1) {
+  if (spec.parent.hops > 0) {
     try {
       mountOwnProc();
     } catch (err) {

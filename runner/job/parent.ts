@@ -2,19 +2,20 @@
 // that process (even with SIGKILL) takes the job and every sandbox with it.
 //
 // The chain, set up by run-job.ts: the grading process starts
-// `setpriv --pdeathsig KILL -- unshare ... --pid --fork --kill-child -- node main.js`.
+// `setpriv --pdeathsig KILL -- unshare ... --pid --fork --kill-child -- sg-reaper node main.js`.
 // setpriv's death signal survives its exec of unshare, so unshare is killed
-// when the grading process dies; unshare's --kill-child gives the job the same
-// signal when unshare dies; and the job is pid 1 of its own pid namespace, so
-// when it dies the kernel kills every process in that namespace: bwrap, the
-// launcher, the student's programs. No step relies on a process that may
+// when the grading process dies; unshare's --kill-child gives the reaper the
+// same signal when unshare dies; and the reaper is pid 1 of the job's own pid
+// namespace, so when it dies the kernel kills every process in that
+// namespace: the job, bwrap, the launcher, the student's programs (and when
+// the job dies, the reaper exits). No step relies on a process that may
 // itself be dead, and none on bwrap's --die-with-parent, whose prctl comes
 // only after bwrap has started (a job killed in between would orphan it).
 //
 // The one gap: a grading process that dies before setpriv's prctl (or an
 // unshare that dies before its child's prctl) leaves an orphan with no death
-// signal. The job closes it by checking, once its own death signal is in
-// place, that the grading process is still its (grand)parent.
+// signal. The job closes it by checking, once every death signal is in place,
+// that the grading process is still the ancestor it should be.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
@@ -22,10 +23,10 @@ export interface JobParent {
   /** pid of the grading process. */
   pid: number;
   /**
-   * Processes between the grading process and the job: 1 when unshare forks
-   * the job into its own pid namespace, 0 when it is started directly.
+   * Processes between the grading process and the job: 2 (unshare and the
+   * reaper) in the job's own pid namespace, 0 when it is started directly.
    */
-  hops: 0 | 1;
+  hops: 0 | 2;
 }
 
 /** The parent pid of a process, as the host's /proc tells it; null when it is gone. */
@@ -40,8 +41,8 @@ function parentOf(pid: number | 'self'): number | null {
 }
 
 /**
- * True when the grading process that started this job is no longer its
- * (grand)parent: it died, and the job was handed to another reaper. Must run
+ * True when the grading process that started this job is no longer the
+ * ancestor it should be: it died, and the job was handed to another reaper. Must run
  * before the job remounts /proc (the check reads the host's view of pids).
  */
 export function parentIsGone(parent: JobParent): boolean {

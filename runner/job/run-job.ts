@@ -19,6 +19,11 @@ export function launcherSource(): string {
   return path.join(packageRoot, 'runner', 'sandbox', 'launcher.c');
 }
 
+/** pid 1 of the job's pid namespace: reaps what the namespace hands to it (see reaper.c). */
+function reaperSource(): string {
+  return path.join(packageRoot, 'runner', 'job', 'reaper.c');
+}
+
 
 export interface RunJobOptions {
   /** Kill the whole job after this long (ms): a job must never hang a batch. */
@@ -47,14 +52,15 @@ export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEve
   const isolated = plan.sandbox === 'bwrap';
   const spec: JobSpec = {
     plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim,
-    parent: { pid: process.pid, hops: isolated ? 1 : 0 },
+    parent: { pid: process.pid, hops: isolated ? 2 : 0 },
   };
   const entry = path.join(distRunnerDir, 'job', 'main.js');
   // The job dies with this process, however it dies (see parent.ts): setpriv's
-  // death signal for unshare, --kill-child for the job, and the job as pid 1 of
-  // its own pid namespace for everything it started.
+  // death signal for unshare, --kill-child for the reaper, pid 1 of the job's
+  // own pid namespace, whose end takes everything in the namespace with it.
   const job = isolated
-    ? ['unshare', ...(root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--', process.execPath, entry]
+    ? ['unshare', ...(root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
+        await compileNative(reaperSource(), 'exe'), process.execPath, entry]
     : [process.execPath, entry];
 
   const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...job], { stdio: ['pipe', 'pipe', 'pipe'] });
