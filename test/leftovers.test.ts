@@ -9,6 +9,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { commandLine, descendantsOf, processesMentioning, stillRunning, type ProcessEntry } from '../bench/census.js';
 import { OWNER_RECORD, ownedScratchDirs, sweepDeadScratchDirs } from '../runner/scratch-dirs.js';
+import type { JobSpec } from '../runner/job/main.js';
+import { compileNative } from '../runner/sandbox/native.js';
+import { isRoot } from '../runner/sandbox/probe.js';
 import { deadline, waitUntil } from '../runner/wait.js';
 import { BIN, FIXTURES, ROOT, runCli, tempDir } from './helpers.js';
 
@@ -165,5 +168,44 @@ describe('sweeping scratch folders', () => {
       expect(existsSync(d), d).toBe(true);
     }
     expect(existsSync(path.join(target, OWNER_RECORD))).toBe(true);
+  });
+});
+
+describe('a job whose grading process is already gone', () => {
+  // The window no death signal covers: the grading process died before setpriv
+  // set one. The job, started exactly as run-job.ts starts it, must see that
+  // its grading process is not the ancestor its spec names, and start nothing.
+  async function startJob(parentPid: number): Promise<{ events: string[]; code: number | null }> {
+    const workDir = tempDir('sockgrade-orphan-');
+    const spec: JobSpec = {
+      plan: { sandbox: 'bwrap', workDir, build: null, tests: [] },
+      launcher: '/bin/false',
+      dropToUid: null,
+      privateNetwork: true,
+      parent: { pid: parentPid, hops: 2 },
+    };
+    const reaper = await compileNative(path.join(ROOT, 'runner', 'job', 'reaper.c'), 'exe');
+    const job = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', ...(isRoot() ? [] : ['--user', '--map-root-user']),
+      '--net', '--mount', '--pid', '--fork', '--kill-child', '--', reaper, process.execPath, path.join(ROOT, 'dist', 'runner', 'job', 'main.js')],
+      { stdio: ['pipe', 'pipe', 'inherit'] });
+    job.stdin!.end(JSON.stringify(spec));
+    let out = '';
+    job.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    const code = await new Promise<number | null>((resolve) => job.on('close', resolve));
+    return { events: out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type), code };
+  }
+
+  it('starts nothing when the grading process named in its spec is not its ancestor', async () => {
+    const ended = spawn('true');
+    await new Promise((r) => ended.on('exit', r));
+    const orphan = await startJob(ended.pid!);
+    expect(orphan.events).toEqual([]);
+    expect(orphan.code).not.toBe(0);
+  });
+
+  it('runs when it is (the control: same start, the right grading process)', async () => {
+    const ok = await startJob(process.pid);
+    expect(ok.events).toEqual(['ready', 'done']);
+    expect(ok.code).toBe(0);
   });
 });
