@@ -12,6 +12,10 @@
 // itself be dead, and none on bwrap's --die-with-parent, whose prctl comes
 // only after bwrap has started (a job killed in between would orphan it).
 //
+// A death signal fires when the *thread* that started the process ends, not
+// the process: runJob must run on a thread that lives as long as the grading
+// (node spawns on the calling JS thread; the CLI's is the main thread).
+//
 // The one gap: a grading process that dies before setpriv's prctl (or an
 // unshare that dies before its child's prctl) leaves an orphan with no death
 // signal. The job closes it by checking, once every death signal is in place,
