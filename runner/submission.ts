@@ -5,11 +5,11 @@
 // (tree.ts): one that cannot fit is refused as too large, the student's
 // failure rather than a sandbox failure half-way through the copy. Only
 // regular files, folders and links are read (tree.ts); names are bytes (names.ts).
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readSync, rmSync, statSync, type Stats } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readSync, rmSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import { isArchive, unpackArchive } from './archive.js';
 import { SubmissionError, SubmissionTooLargeError } from './errors.js';
+import { makeScratchDir } from './scratch-dirs.js';
 import { baseName, escapeName, type FsPath } from './names.js';
 import { checkFits, copyRegular, copyTree, measureTree, mib, pageRounded, plural, specialKind } from './tree.js';
 
@@ -74,7 +74,7 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
     if (err instanceof SubmissionError) throw err;
     throw new SubmissionError(`cannot read submission ${shown}: ${(err as Error).message}`);
   }
-  const base = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-'));
+  const base = makeScratchDir(); // owned, and swept once its owner is dead (scratch-dirs.ts)
   // Traversable, not listable: the sandbox user (nobody, when sockgrade runs as root) must reach work/.
   chmodSync(base, 0o711);
   const workDir = path.join(base, 'work');

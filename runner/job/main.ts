@@ -9,6 +9,7 @@ import { scratchOnTmpfs } from '../sandbox/scratch.js';
 import type { SandboxContext } from '../sandbox/command.js';
 import { platformFailure } from '../sandbox/run-student.js';
 import type { JobEvent, JobPlan, Limits, ProcessObservation } from '../types.js';
+import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
 import { runTest } from './run-test.js';
 
 export interface JobSpec {
@@ -22,6 +23,8 @@ export interface JobSpec {
   faultsShim?: string | null;
   /** The inginious and user backends' sg-remote, and run_student for inginious (runner/job/backend.ts). */
   remote?: { launcher: string; runStudent: string | null } | null;
+  /** The grading process this job must not outlive. */
+  parent: JobParent;
 }
 
 function emit(event: JobEvent): void {
@@ -51,6 +54,16 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const spec = JSON.parse(readFileSync(0, 'utf8')) as JobSpec;
   const { plan } = spec;
+  // The grading process died before the job's death signal was in place: nothing would stop this job later.
+  if (parentIsGone(spec.parent)) process.exit(1);
+  if (spec.parent.hops > 0) {
+    try {
+      mountOwnProc();
+    } catch (err) {
+      emit({ type: 'fatal', message: `sandbox-unavailable: cannot mount /proc in the job's pid namespace: ${(err as Error).message}` });
+      return;
+    }
+  }
   if (spec.privateNetwork) {
     try {
       setUpJobNetwork();

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { distRunnerDir } from '../paths.js';
-import { compileLauncher, stageFile } from '../sandbox/native.js';
+import { compileLauncher, compileReaper, stageFile } from '../sandbox/native.js';
 import { canRead, ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
 import { chownTree } from '../sandbox/scratch.js';
 import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness/build.js';
@@ -75,14 +75,21 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Awaited<Retu
   }
   const faultsShim = plan.tests.some((t) => t.program.calls) ? await compileFaultsShim() : null;
 
-  const spec: JobSpec = { plan, launcher, dropToUid, privateNetwork: plan.sandbox === 'bwrap', harness, faultsShim, remote: direct?.remote ?? null };
+  const isolated = plan.sandbox === 'bwrap';
+  const spec: JobSpec = {
+    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null,
+    parent: { pid: process.pid, hops: isolated ? 2 : 0 },
+  };
   const entry = path.join(distRunnerDir, 'job', 'main.js');
-  const [file, args] =
-    plan.sandbox !== 'bwrap'
-      ? [process.execPath, [entry]]
-      : ['unshare', [...(root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--', process.execPath, entry]];
+  // The job dies with this process, however it dies (see parent.ts): setpriv's
+  // death signal for unshare, --kill-child for the reaper, pid 1 of the job's
+  // own pid namespace, whose end takes everything in the namespace with it.
+  const job = isolated
+    ? ['unshare', ...(root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
+        await compileReaper(), process.execPath, entry]
+    : [process.execPath, entry];
 
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...job], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end(JSON.stringify(spec));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {

@@ -31,6 +31,11 @@ export function compileLauncher(): Promise<string> {
   return compileNative(launcherSource(), 'exe');
 }
 
+/** pid 1 of a job's pid namespace: reaps what the namespace hands to it (runner/job/reaper.c). */
+export function compileReaper(): Promise<string> {
+  return compileNative(path.join(packageRoot, 'runner', 'job', 'reaper.c'), 'exe');
+}
+
 /** sg-remote: runs the program where the platform puts it (run_student's container, a separate user). */
 export function compileRemoteLauncher(): Promise<string> {
   return compileNative(path.join(packageRoot, 'runner', 'sandbox', 'remote-launch.c'), 'exe');

@@ -26,13 +26,14 @@ const NEEDS: { cmd: string; pkg: string; when: 'always' | 'root' }[] = [
   { cmd: 'bwrap', pkg: 'bubblewrap', when: 'always' },
   { cmd: 'unshare', pkg: 'util-linux', when: 'always' },
   { cmd: 'ip', pkg: 'iproute2', when: 'always' },
-  { cmd: 'setpriv', pkg: 'util-linux', when: 'root' }, // also the 'user' backend's
+  // Also ties every job to the grading process (run-job.ts), sandboxed or not.
+  { cmd: 'setpriv', pkg: 'util-linux', when: 'always' },
   { cmd: 'gcc', pkg: 'gcc', when: 'always' },
 ];
 
 /** Throws SandboxUnavailableError naming the package to install. */
 export function assertSandboxTools(kind: SandboxKind): void {
-  const needed = NEEDS.filter((n) => kind === 'bwrap' || n.cmd === 'gcc' || (kind === 'user' && n.cmd === 'setpriv')).filter((n) => n.when === 'always' || isRoot());
+  const needed = NEEDS.filter((n) => kind === 'bwrap' || n.cmd === 'gcc' || n.cmd === 'setpriv').filter((n) => n.when === 'always' || isRoot());
   const missing = needed.filter((n) => !onPath(n.cmd));
   if (missing.length) {
     const pkgs = [...new Set(missing.map((m) => m.pkg))].join(' ');

@@ -1,0 +1,65 @@
+// Ties a grading job to the grading process that started it, so that killing
+// that process (even with SIGKILL) takes the job and every sandbox with it.
+//
+// The chain, set up by run-job.ts: the grading process starts
+// `setpriv --pdeathsig KILL -- unshare ... --pid --fork --kill-child -- sg-reaper node main.js`.
+// setpriv's death signal survives its exec of unshare, so unshare is killed
+// when the grading process dies; unshare's --kill-child gives the reaper the
+// same signal when unshare dies; and the reaper is pid 1 of the job's own pid
+// namespace, so when it dies the kernel kills every process in that
+// namespace: the job, bwrap, the launcher, the student's programs (and when
+// the job dies, the reaper exits). No step relies on a process that may
+// itself be dead, and none on bwrap's --die-with-parent, whose prctl comes
+// only after bwrap has started (a job killed in between would orphan it).
+//
+// A death signal fires when the *thread* that started the process ends, not
+// the process: runJob must run on a thread that lives as long as the grading
+// (node spawns on the calling JS thread; the CLI's is the main thread).
+//
+// The one gap: a grading process that dies before setpriv's prctl (or an
+// unshare that dies before its child's prctl) leaves an orphan with no death
+// signal. The job closes it by checking, once every death signal is in place,
+// that the grading process is still the ancestor it should be.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+export interface JobParent {
+  /** pid of the grading process. */
+  pid: number;
+  /**
+   * Processes between the grading process and the job: 2 (unshare and the
+   * reaper) in the job's own pid namespace, 0 when it is started directly.
+   */
+  hops: 0 | 2;
+}
+
+/** The parent pid of a process, as the host's /proc tells it; null when it is gone. */
+function parentOf(pid: number | 'self'): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses): state, ppid, ...
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * True when the grading process that started this job is no longer the
+ * ancestor it should be: it died, and the job was handed to another reaper. Must run
+ * before the job remounts /proc (the check reads the host's view of pids).
+ */
+export function parentIsGone(parent: JobParent): boolean {
+  let pid = parentOf('self');
+  for (let hop = 0; hop < parent.hops && pid !== null; hop++) pid = parentOf(pid);
+  return pid !== parent.pid;
+}
+
+/**
+ * In its own pid namespace the job must see its own pids in /proc (process.ts
+ * reads /proc/<pid> of the programs it starts). The job's mount namespace is
+ * private, so the host's /proc is untouched.
+ */
+export function mountOwnProc(): void {
+  execFileSync('mount', ['-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', '/proc'], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
