@@ -14,7 +14,7 @@ import { packageRoot } from '../runner/paths.js';
 import { CLI } from './grade-runs.js';
 import type { Section } from './bench.js';
 import { timeCommand, type Timed } from './measure.js';
-import { secs } from './stats.js';
+import { median, secs } from './stats.js';
 
 const STUDENTS = 60;
 const JOBS = 2;
@@ -48,18 +48,21 @@ async function makeClass(dir: string): Promise<Map<string, string>> {
   return students;
 }
 
-function checkVerdicts(out: string, students: Map<string, string>): number {
+/** Checks every report against its fixture; returns how many did not pass and each fixture's in-report durations (s). */
+function checkVerdicts(out: string, students: Map<string, string>): { notPassing: number; seconds: Map<string, number[]> } {
   const task = loadTask(path.join(packageRoot, 'tasks', 'calculator-server'));
   const known = task.tests.map((t) => t.id);
   let notPassing = 0;
+  const seconds = new Map<string, number[]>();
   for (const [id, fixture] of students) {
     const report = JSON.parse(readFileSync(path.join(out, 'reports', `${id}.json`), 'utf8')) as Report;
     const expect = loadFixtureExpect(path.join(packageRoot, 'fixtures', 'calculator-server', fixture, 'expect.yaml'), known);
     const diffs = compareWithExpect(report, expect, known);
     if (diffs.length) throw new Error(`bench: ${id} (${fixture}) differs from its expect.yaml: ${diffs.join('; ')}`);
     if (report.score !== 100) notPassing++;
+    seconds.set(fixture, [...(seconds.get(fixture) ?? []), report.duration_ms / 1000]);
   }
-  return notPassing;
+  return { notPassing, seconds };
 }
 
 export async function benchBatch(): Promise<Section> {
@@ -75,7 +78,7 @@ export async function benchBatch(): Promise<Section> {
       return t;
     };
     const first = ok(await timeCommand(argv));
-    const notPassing = checkVerdicts(out, students);
+    const { notPassing, seconds } = checkVerdicts(out, students);
     const again = ok(await timeCommand(argv));
     if (!/0 graded now/.test(again.stdout + again.stderr)) throw new Error(`bench: a restart graded again: ${again.stdout.trim()}`);
     const perS = STUDENTS / first.wallS;
@@ -86,6 +89,8 @@ export async function benchBatch(): Promise<Section> {
         ['batch, whole process', `${secs(first.wallS)} = ${perS.toFixed(2)} grades/s (target: 8), ${notPassing} not passing, verdicts as the fixtures expect`],
         ['CPU per grade', `${secs(first.cpuS / STUDENTS)} user+sys (batch and all its children: ${secs(first.cpuS)} in all)`],
         ['restart, everything graded', `${secs(again.wallS)} whole process`],
+        ['each fixture, in its report', 'median duration_ms (submission copy to last test; not whole processes: the batch is one):'],
+        ...[...seconds].map(([name, xs]): [string, string] => [`  ${name}`, secs(median(xs))]),
       ],
     };
   } finally {

@@ -6,7 +6,7 @@ import { listTaskIds, loadTask } from '../grader/task/load.js';
 import { packageRoot } from '../runner/paths.js';
 import { gradeRuns } from './grade-runs.js';
 import type { Section } from './bench.js';
-import { median, medMin, ratio, secs } from './stats.js';
+import { cpu, median, medMin, ratio, secs } from './stats.js';
 
 const RUNS = 5;
 
@@ -23,7 +23,7 @@ export async function benchFunctions(): Promise<Section> {
     lines.push([
       id,
       `${medMin(r.wall)} = ${ratio(g, median(r.floors.gcc))} gcc (${secs(median(r.floors.gcc))}), ${ratio(g, median(r.floors.node))} node -e 0 (${secs(median(r.floors.node))}); ` +
-        `CPU ${secs(median(r.cpu))}; ${task.tests.length} tests ${secs(median(r.reports.map((x) => x.timing.tests_ms / 1000)))}`,
+        `CPU ${cpu(median(r.cpu))}; ${task.tests.length} tests ${secs(median(r.reports.map((x) => x.timing.tests_ms / 1000)))}`,
     ]);
   }
   return {

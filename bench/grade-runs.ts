@@ -6,7 +6,7 @@ import { packageRoot } from '../runner/paths.js';
 import type { Report } from '../grader/report/model.js';
 import { makeFloors, type FloorName } from './floors.js';
 import { timeCommand } from './measure.js';
-import { median, medMin, ratio, secs } from './stats.js';
+import { cpu, median, medMin, ratio, secs } from './stats.js';
 
 export const CLI = path.join(packageRoot, 'bin', 'sockgrade.js');
 
@@ -54,7 +54,10 @@ export async function gradeRuns(
 export function gradeLines(r: GradeRuns, target: string): [string, string][] {
   const g = median(r.wall);
   const f = (n: FloorName) => median(r.floors[n]);
-  const floor = (n: FloorName): [string, string] => [`floor: ${r.floorCommands[n]}`, `${medMin(r.floors[n])}, CPU ${secs(median(r.floorsCpu[n]))}`];
+  const floor = (n: FloorName): [string, string] => [`floor: ${r.floorCommands[n]}`, `${medMin(r.floors[n])}, CPU ${cpu(median(r.floorsCpu[n]))}`];
+  const ms = (pick: (x: Report) => number) => median(r.reports.map((x) => pick(x) / 1000));
+  const n = r.reports[0]!.tests.length;
+  const perTest = ms((x) => x.timing.tests_ms) / n;
   const inReport = r.reports.map((x) => x.duration_ms / 1000);
   const outside = r.wall.map((w, i) => w - inReport[i]!);
   return [
@@ -65,8 +68,9 @@ export function gradeLines(r: GradeRuns, target: string): [string, string][] {
     floor('bwrap'),
     ['  outside the report', `${secs(median(outside))} (node start, module load, task load, output, exit: wall - duration_ms)`],
     ['  inside the report', `${secs(median(inReport))} (duration_ms: submission copy, job start, build, tests)`],
-    ['    job start to ready', secs(median(r.reports.map((x) => x.timing.setup_ms / 1000)))],
-    ['    build', secs(median(r.reports.map((x) => x.timing.build_ms / 1000)))],
-    [`    ${r.reports[0]!.tests.length} tests, summed`, secs(median(r.reports.map((x) => x.timing.tests_ms / 1000)))],
+    ['    job network and sandbox set-up', `${secs(ms((x) => x.timing.setup_ms))} (setup_ms, inside the job's process)`],
+    ['    build', secs(ms((x) => x.timing.build_ms))],
+    [`    ${n} tests, summed`, `${secs(ms((x) => x.timing.tests_ms))}: ${secs(perTest)} per test = ${ratio(perTest, f('bwrap'))} bwrap true (${secs(f('bwrap'))})`],
+    ['    the rest', `${secs(ms((x) => x.duration_ms - x.timing.setup_ms - x.timing.build_ms - x.timing.tests_ms))} (submission copy, native helper checks, the job's Node process start, verdicts)`],
   ];
 }

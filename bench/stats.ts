@@ -14,6 +14,11 @@ export function secs(s: number): string {
   return s >= 1 ? `${s.toFixed(2)} s` : s >= 0.01 ? `${s.toFixed(3)} s` : `${s.toFixed(4)} s`;
 }
 
+/** CPU seconds as GNU time counts them: in 10 ms ticks. */
+export function cpu(s: number): string {
+  return s < 0.01 ? '< 0.01 s' : `${s.toFixed(2)} s`;
+}
+
 /** "1.12 s (min 1.05)": a median beside the run's best, since a busy machine only adds time. */
 export function medMin(xs: number[]): string {
   return `${secs(median(xs))} (min ${secs(min(xs))})`;
