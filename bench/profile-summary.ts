@@ -77,6 +77,19 @@ function summarise(p: Profile): Map<string, number> {
     for (const c of n.children ?? []) walk(c, next);
   };
   walk(root, new Set());
+  // When each phase function first shows up: the timeline of the process.
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  let t = 0;
+  const firstSeen = new Map<string, number>();
+  p.samples.forEach((id, i) => {
+    t += (p.timeDeltas[i] ?? 0) / 1000;
+    for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
+      const f = byId.get(at)!.callFrame;
+      if (PHASES.includes(f.functionName) && f.url.includes('/dist/') && !firstSeen.has(f.functionName)) firstSeen.set(f.functionName, t);
+    }
+  });
+  for (const [name, at] of firstSeen) add(`  @ ${name} first sampled at`, at);
   add('= profile span (wall)', (p.endTime - p.startTime) / 1000);
   add('= samples, not idle', [...self].filter(([id]) => byId.get(id)!.callFrame.functionName !== '(idle)').reduce((s, [, ms]) => s + ms, 0));
   return rows;
@@ -90,7 +103,7 @@ if (!files.length) {
 const all = files.map((f) => summarise(JSON.parse(readFileSync(f, 'utf8')) as Profile));
 const keys = [...new Set(all.flatMap((m) => [...m.keys()]))];
 const med = (k: string) => median(all.map((m) => m.get(k) ?? 0));
-keys.sort((a, b) => (a.startsWith('=') === b.startsWith('=') ? (a.startsWith('  ') === b.startsWith('  ') ? (a.startsWith('  fn') === b.startsWith('  fn') ? med(b) - med(a) : a.startsWith('  fn') ? 1 : -1) : a.startsWith('  ') ? 1 : -1) : a.startsWith('=') ? -1 : 1));
+keys.sort((a, b) => (a.startsWith('=') === b.startsWith('=') ? (a.startsWith('  ') === b.startsWith('  ') ? (a.startsWith('  fn') === b.startsWith('  fn') ? (a.startsWith('  @') && b.startsWith('  @') ? med(a) - med(b) : med(b) - med(a)) : a.startsWith('  fn') ? 1 : -1) : a.startsWith('  ') ? 1 : -1) : a.startsWith('=') ? -1 : 1));
 process.stdout.write(`${files.length} profile(s); ms, median (min)\n`);
 for (const k of keys) {
   const v = med(k);
