@@ -81,7 +81,7 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
   const cleanup = () => rmSync(base, { recursive: true, force: true });
   try {
     if (st.isDirectory()) {
-      copyTree(source, workDir);
+      copyTree(source, workDir, { owner: st.uid, shown });
     } else if (isArchive(name)) {
       await unpackArchive(source, workDir, undefined, opts.maxBytes);
     } else {

@@ -4,7 +4,7 @@
 // `failed` saying so; a FIFO, socket or device is refused without being
 // opened (no hang); a name that is not UTF-8 is just a name.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -229,5 +229,46 @@ describe('names that are not UTF-8', () => {
     const r = await runCli(['grade', 'calculator-server', inside, '--format', 'json', '--test', 'sum-int']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ score: 100, result: 'success' });
+  });
+});
+
+describe('a folder submission that reaches outside itself', () => {
+  const asRoot = process.getuid?.() === 0;
+  // Hard links are regular files: the link rule does not stop one. Made by a
+  // student where fs.protected_hardlinks is 0 (the kernel's own default), it
+  // names a file of the machine, which root would copy and hand to uid 65534.
+  it.runIf(asRoot)('as root, refuses a hard link to a root-only file in a student\'s folder; the file never reaches a report', async () => {
+    const dir = tempDir('sockgrade-sub-');
+    const secret = path.join(dir, 'host-secret');
+    writeFileSync(secret, 'ROOT-ONLY-SECRET\n', { mode: 0o600 });
+    const sub = path.join(dir, 'alice');
+    mkdirSync(sub);
+    writeFileSync(path.join(sub, 'server'), '#!/bin/sh\ncat notes.txt >&2\nexit 1\n', { mode: 0o755 });
+    linkSync(secret, path.join(sub, 'notes.txt'));
+    chownSync(sub, 1000, 1000);
+    chownSync(path.join(sub, 'server'), 1000, 1000);
+    const r = await runCli(['grade', 'calculator-server', sub, '--show-all', '--test', 'sum-int']);
+    expect(r.stdout + r.stderr).not.toMatch(/ROOT-ONLY-SECRET/);
+    expect(r.exitCode, r.stdout).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^sockgrade: submission .*alice holds 'notes\.txt', a hard link to a file of uid 0 \(the submission belongs to uid 1000\)/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it("copies a hard link between the student's own files (a local git clone has them)", async () => {
+    const dir = tempDir('sockgrade-sub-');
+    cpSync(fixture('calculator-server', 'correct-c-plain'), dir, { recursive: true });
+    linkSync(path.join(dir, 'server.c'), path.join(dir, 'copy-of-server.c'));
+    const report = await grade('calculator-server', dir, ['sum-int']);
+    expect(report.score, summary(report)).toBe(100);
+  });
+
+  it('refuses folders nested 1000 deep in one line, exit 2', async () => {
+    const dir = tempDir('sockgrade-sub-');
+    cpSync(fixture('calculator-server', 'correct-c-plain'), dir, { recursive: true });
+    mkdirSync(path.join(dir, ...Array<string>(1000).fill('d')), { recursive: true });
+    const r = await gradeCli(dir);
+    expect(r.exitCode, r.stdout).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^sockgrade: submission .* nests folders deeper than 64 \('d(\/d)+'\)$/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
