@@ -53,11 +53,12 @@ function statSubmission(source: FsPath): Stats {
 /** Refuses, before anything is copied, a folder or file that would not fit (archives count their entries in archive.ts). */
 function measure(source: FsPath, st: Stats, name: string, maxBytes: number | undefined): void {
   if (st.isDirectory()) {
-    const size = measureTree(source);
-    if (size.truncated && maxBytes !== undefined) {
+    const size = measureTree(source, maxBytes);
+    if (size.truncated && maxBytes !== undefined && size.bytes <= maxBytes) {
       throw new SubmissionTooLargeError(`submission larger than ${mib(maxBytes)}: it holds more than ${size.files + size.others} files and folders`);
     }
-    checkFits(size.bytes + pageRounded(0), `its ${plural(size.files, 'file')} (${mib(size.fileBytes)})${size.others ? ` and ${plural(size.others, 'folder or link', 'folders or links')}` : ''}`, maxBytes);
+    // A walk stopped once past the budget counted only part of the folder: "already".
+    checkFits(size.bytes + pageRounded(0), `${size.truncated ? 'already its first' : 'its'} ${plural(size.files, 'file')} (${mib(size.fileBytes)})${size.others ? ` and ${plural(size.others, 'folder or link', 'folders or links')}` : ''}`, maxBytes);
   } else if (!isArchive(name)) {
     checkFits(pageRounded(st.size) + pageRounded(0), `the file ${name} (${mib(st.size)})`, maxBytes);
   }

@@ -6,7 +6,7 @@
 // copies it, walking folders by descriptor (a folder swapped for a link while
 // it is copied is never followed) and refusing a hard link to someone else's
 // file (root would otherwise copy, and hand the student, what it can read).
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, writeSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, opendirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, writeSync, type Stats } from 'node:fs';
 import { SubmissionError, SubmissionTooLargeError } from './errors.js';
 import { escapeName, joinName, type FsPath } from './names.js';
 
@@ -47,30 +47,46 @@ export interface TreeSize {
 
 // A folder that holds more entries than this is too big for any scratch space; its walk stops there.
 const MAX_ENTRIES = 200_000;
+// A tree past its budget with at least this many entries is not walked further.
+const MANY_ENTRIES = 1000;
 
-/** Walks `root` without opening anything; throws SubmissionError naming the first FIFO, socket or device found. */
-export function measureTree(root: FsPath): TreeSize {
+/**
+ * Walks `root` without opening anything; throws SubmissionError naming the
+ * first FIFO, socket or device found. The walk stops (truncated) at
+ * MAX_ENTRIES, or once past `stopAboveBytes` with MANY_ENTRIES seen: a folder
+ * of a million empty files is known to be too large after a few thousand.
+ */
+export function measureTree(root: FsPath, stopAboveBytes = Infinity): TreeSize {
   const size: TreeSize = { bytes: 0, fileBytes: 0, files: 0, others: 0, truncated: false };
   const walk = (dir: FsPath, rel: string, depth: number) => {
     if (depth > MAX_TREE_DEPTH) throw new SubmissionError(`submission ${escapeName(root)} nests folders deeper than ${MAX_TREE_DEPTH} ('${rel}')`);
-    for (const name of readdirSync(dir, { encoding: 'buffer' })) {
-      if (size.truncated) return;
-      const p = joinName(dir, name);
-      const r = rel ? `${rel}/${escapeName(name)}` : escapeName(name);
-      const st = lstatSync(p);
-      const special = specialKind(st);
-      if (special) throw new SubmissionError(`submission ${escapeName(root)} holds ${special}, '${r}': only regular files, folders and links are accepted`);
-      if (st.isFile()) {
-        size.files++;
-        size.fileBytes += st.size;
-        size.bytes += pageRounded(st.size);
-      } else {
-        size.others++;
-        size.bytes += PAGE_BYTES;
-      }
-      if (size.files + size.others >= MAX_ENTRIES) size.truncated = true;
-      if (st.isDirectory()) walk(p, r, depth + 1);
+    // Read as a stream, not listed whole: a folder may hold millions of names.
+    // ('buffer' works as for readdir; the type only lists text encodings.)
+    const listing = opendirSync(dir, { encoding: 'buffer' as BufferEncoding });
+    try {
+      for (let ent; !size.truncated && (ent = listing.readSync()) !== null; ) measure(dir, rel, depth, ent.name as unknown as Buffer);
+    } finally {
+      listing.closeSync();
     }
+  };
+  const measure = (dir: FsPath, rel: string, depth: number, name: Buffer) => {
+    const p = joinName(dir, name);
+    const r = rel ? `${rel}/${escapeName(name)}` : escapeName(name);
+    const st = lstatSync(p);
+    const special = specialKind(st);
+    if (special) throw new SubmissionError(`submission ${escapeName(root)} holds ${special}, '${r}': only regular files, folders and links are accepted`);
+    if (st.isFile()) {
+      size.files++;
+      size.fileBytes += st.size;
+      size.bytes += pageRounded(st.size);
+    } else {
+      size.others++;
+      size.bytes += PAGE_BYTES;
+    }
+    const entries = size.files + size.others;
+    // Past the budget, a small tree is still walked to the end (its message gives the whole figure).
+    if (entries >= MAX_ENTRIES || (size.bytes > stopAboveBytes && entries >= MANY_ENTRIES)) size.truncated = true;
+    else if (st.isDirectory()) walk(p, r, depth + 1);
   };
   walk(root, '', 0);
   return size;

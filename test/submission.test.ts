@@ -127,6 +127,16 @@ describe('a submission too large for the scratch space', () => {
     expectTooLarge(r, /its 2 files \(66\.8 MiB\) would take 66\.8 MiB of scratch space/);
   });
 
+  it('a folder of 20,000 empty files: refused once the count passes the budget, not after reading every name', async () => {
+    const dir = tempDir('sockgrade-sub-');
+    cpSync(fixture('calculator-server', 'correct-c-plain'), dir, { recursive: true });
+    const many = path.join(dir, 'many');
+    mkdirSync(many);
+    for (let i = 0; i < 20_000; i++) writeFileSync(path.join(many, String(i)), '');
+    // 32 MiB is 8,192 pages: the walk stops at the first entry past that.
+    expectTooLarge(await gradeCli(dir), /already its first 81\d\d files \(0 MiB\) and \d folders? or links? would take 32 MiB/);
+  });
+
   it('a 1.3 MB zip of 998 files (997 of 67,000 bytes): inside every archive cap, too large once each file takes whole pages', async () => {
     const dir = tempDir('sockgrade-sub-');
     const zip = await pageBomb(dir, 'mallory');
