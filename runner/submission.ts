@@ -30,6 +30,18 @@ function startsWith(file: string, magic: string): boolean {
   return buf.toString('latin1') === magic;
 }
 
+/**
+ * A file system error in words for a one-line message. Node's message quotes
+ * the path, which holds the student's names: shown escaped (an ESC in a folder
+ * name must not reach the terminal), and a path too long to open is said so
+ * rather than quoted whole.
+ */
+function fsProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENAMETOOLONG') return 'a path inside it is longer than the system allows (4096 bytes)';
+  return escapeName(e.message ?? String(err));
+}
+
 export interface PrepareOptions {
   /** The most the submission may take once copied, counted as tmpfs does (whole pages); no cap when absent. */
   maxBytes?: number;
@@ -43,7 +55,7 @@ function statSubmission(source: FsPath): Stats {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new SubmissionError(`submission not found: ${escapeName(source)}`);
-    throw new SubmissionError(`cannot read submission ${escapeName(source)}: ${(err as Error).message}`);
+    throw new SubmissionError(`cannot read submission ${escapeName(source)}: ${fsProblem(err)}`);
   }
   const special = st.isFile() || st.isDirectory() ? null : specialKind(st);
   if (special) throw new SubmissionError(`submission ${escapeName(source)} is ${special}: only a regular file or a folder can be graded`);
@@ -73,7 +85,7 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
     measure(source, st, name, opts.maxBytes);
   } catch (err) {
     if (err instanceof SubmissionError) throw err;
-    throw new SubmissionError(`cannot read submission ${shown}: ${(err as Error).message}`);
+    throw new SubmissionError(`cannot read submission ${shown}: ${fsProblem(err)}`);
   }
   const base = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-'));
   // Traversable, not listable: the sandbox user (nobody, when sockgrade runs as root) must reach work/.
@@ -100,6 +112,6 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
   } catch (err) {
     cleanup();
     if (err instanceof SubmissionError) throw err;
-    throw new SubmissionError(`cannot prepare submission ${shown}: ${(err as Error).message}`);
+    throw new SubmissionError(`cannot prepare submission ${shown}: ${fsProblem(err)}`);
   }
 }

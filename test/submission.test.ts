@@ -272,6 +272,18 @@ describe('a folder submission that reaches outside itself', () => {
     expect(report.score, summary(report)).toBe(100);
   });
 
+  it('says in one escaped line when a path inside is too long to open (names holding ESC and BEL)', async () => {
+    const dir = tempDir('sockgrade-sub-');
+    cpSync(fixture('calculator-server', 'correct-c-plain'), dir, { recursive: true });
+    // 25 folders of 209-byte names: deeper than PATH_MAX, well inside the depth cap.
+    const script = "import os, sys\nos.chdir(sys.argv[1])\nfor i in range(25):\n    n = '\\x1b[2J\\x1b]0;pwn\\x07' + 'a' * 200\n    os.mkdir(n)\n    os.chdir(n)\n";
+    execFileSync('python3', ['-c', script, dir]);
+    const r = await gradeCli(dir);
+    expect(r.exitCode, r.stdout).toBe(2);
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+    expect(r.stderr.trim()).toMatch(/^sockgrade: cannot read submission .*: a path inside it is longer than the system allows \(4096 bytes\)$/);
+  });
+
   it('refuses folders nested 1000 deep in one line, exit 2', async () => {
     const dir = tempDir('sockgrade-sub-');
     cpSync(fixture('calculator-server', 'correct-c-plain'), dir, { recursive: true });
