@@ -47,6 +47,13 @@ export interface PrepareOptions {
   maxBytes?: number;
 }
 
+/** The folder holding `p` (bytes kept as bytes). */
+function parentOf(p: FsPath): FsPath {
+  if (typeof p === 'string') return path.dirname(p);
+  const cut = p.lastIndexOf(0x2f);
+  return cut < 0 ? '.' : cut === 0 ? '/' : p.subarray(0, cut);
+}
+
 /** The submission itself (followed when it is a link: it was named on purpose), or why it cannot be read. */
 function statSubmission(source: FsPath): Stats {
   let st: Stats;
@@ -99,7 +106,8 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
       await unpackArchive(source, workDir, undefined, opts.maxBytes);
     } else {
       mkdirSync(workDir);
-      copyRegular(source, path.join(workDir, name.endsWith('.c') ? `${program}.c` : program), true);
+      // A lone file belongs to whoever owns the folder it was handed in.
+      copyRegular(source, path.join(workDir, name.endsWith('.c') ? `${program}.c` : program), true, statSync(parentOf(source)).uid);
     }
     // A script handed in without its x bit (archives often lose it) still runs.
     // lstat, never stat: a `server` that is a link to a host file must not be read or chmod-ed here.

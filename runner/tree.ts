@@ -116,10 +116,20 @@ function copyOpen(fd: number, mode: number, to: FsPath): void {
   }
 }
 
-/** Copies a regular file (its bytes and permission bits) to `to`, which must not exist. */
-export function copyRegular(from: FsPath, to: FsPath, followLink = false): void {
+/** Refuses an open file with more than one link that `owner` does not own (CopyOptions.owner says why). */
+function refuseForeignLink(opened: Stats, owner: number | undefined, what: string): void {
+  if (owner === undefined || opened.nlink < 2 || opened.uid === owner) return;
+  throw new SubmissionError(`${what} a hard link to a file of uid ${opened.uid} (the submission belongs to uid ${owner}): hard links to other users' files are not copied`);
+}
+
+/**
+ * Copies a regular file (its bytes and permission bits) to `to`, which must
+ * not exist; with `owner`, a hard link to a file someone else owns is refused.
+ */
+export function copyRegular(from: FsPath, to: FsPath, followLink = false, owner?: number): void {
   const { fd, st } = openRegular(from, followLink);
   try {
+    refuseForeignLink(st, owner, `submission ${escapeName(from)} is`);
     copyOpen(fd, st.mode, to);
   } finally {
     closeSync(fd);
@@ -172,11 +182,7 @@ export function copyTree(from: FsPath, to: FsPath, opts: CopyOptions = {}): void
       } else {
         const { fd, st: opened } = openRegular(src); // throws on a FIFO, socket, device or a link swapped in
         try {
-          if (opts.owner !== undefined && opened.nlink > 1 && opened.uid !== opts.owner) {
-            throw new SubmissionError(
-              `submission ${shown} holds '${r}', a hard link to a file of uid ${opened.uid} (the submission belongs to uid ${opts.owner}): hard links to other users' files are not copied`,
-            );
-          }
+          refuseForeignLink(opened, opts.owner, `submission ${shown} holds '${r}',`);
           copyOpen(fd, opened.mode, out);
         } finally {
           closeSync(fd);

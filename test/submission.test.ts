@@ -262,6 +262,13 @@ describe('a folder submission that reaches outside itself', () => {
     expect(r.exitCode, r.stdout).toBe(2);
     expect(r.stderr.trim()).toMatch(/^sockgrade: submission .*alice holds 'notes\.txt', a hard link to a file of uid 0 \(the submission belongs to uid 1000\)/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+
+    // The same file handed in alone, from the student's folder.
+    linkSync(secret, path.join(sub, 'server.c'));
+    const alone = await runCli(['grade', 'calculator-server', path.join(sub, 'server.c'), '--show-all', '--test', 'sum-int']);
+    expect(alone.stdout + alone.stderr).not.toMatch(/ROOT-ONLY-SECRET/);
+    expect(alone.exitCode, alone.stdout).toBe(2);
+    expect(alone.stderr.trim()).toMatch(/^sockgrade: submission .*alice\/server\.c is a hard link to a file of uid 0 \(the submission belongs to uid 1000\)/);
   });
 
   it("copies a hard link between the student's own files (a local git clone has them)", async () => {
@@ -279,6 +286,7 @@ describe('a folder submission that reaches outside itself', () => {
     const script = "import os, sys\nos.chdir(sys.argv[1])\nfor i in range(25):\n    n = '\\x1b[2J\\x1b]0;pwn\\x07' + 'a' * 200\n    os.mkdir(n)\n    os.chdir(n)\n";
     execFileSync('python3', ['-c', script, dir]);
     const r = await gradeCli(dir);
+    execFileSync('rm', ['-rf', dir]); // rm walks by descriptor; rmSync cannot (ENAMETOOLONG)
     expect(r.exitCode, r.stdout).toBe(2);
     expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
     expect(r.stderr.trim()).toMatch(/^sockgrade: cannot read submission .*: a path inside it is longer than the system allows \(4096 bytes\)$/);
