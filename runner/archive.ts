@@ -78,7 +78,9 @@ type Fits = (planned: PlannedEntry[]) => void;
  */
 export async function unpackArchive(file: FsPath, into: string, limits: ArchiveLimits = ARCHIVE_LIMITS, maxBytes?: number): Promise<void> {
   const shown = escapeName(file);
-  const reject = (why: string) => new Rejected(`archive rejected: ${shown}: ${why}`);
+  // Entry names and link targets are the archive's bytes: shown escaped (names.ts), so a
+  // name holding ESC or a newline never reaches a terminal, a log or a report as itself.
+  const reject = (why: string) => new Rejected(`archive rejected: ${shown}: ${escapeName(why)}`);
   // A FIFO named x.zip would block the open, a device never end: only a regular file is read.
   const { fd, st } = openRegular(file, true);
   let closeFd = true;
@@ -106,7 +108,7 @@ function scratchBytes(planned: PlannedEntry[]): number {
 
 /** Splits a stored name into safe components, or says why it is refused. */
 function components(name: string, reject: (why: string) => Error, what = `entry '${name}'`): string[] {
-  if (name.includes('\0')) throw reject(`${what.replace(/\0/g, '\\0')} holds a NUL byte`);
+  if (name.includes('\0')) throw reject(`${what} holds a NUL byte`);
   if (name.startsWith('/') || /^[A-Za-z]:/.test(name)) throw reject(`${what} is an absolute path, outside the submission folder`);
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (parts.includes('..')) throw reject(`${what} escapes the submission folder (..)`);

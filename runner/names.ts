@@ -37,14 +37,14 @@ export function isUtf8(b: Buffer): boolean {
 }
 
 const hex = (n: number) => `\\x${n.toString(16).padStart(2, '0')}`;
-// The notation of the report neutraliser (grader/report/neutralise.ts): \u202e, and \u{1d173} past the BMP.
-const codePoint = (c: number) => (c <= 0xffff ? `\\u${c.toString(16).padStart(4, '0')}` : `\\u{${c.toString(16)}}`);
+// The reports' notation (grader/report/neutralise.ts), as C and Python write it: \u202e, \U000e0001.
+const unicode = (cp: number) => (cp <= 0xffff ? `\\u${cp.toString(16).padStart(4, '0')}` : `\\U${cp.toString(16).padStart(8, '0')}`);
 // Control, format (bidi overrides, zero-width) and line/paragraph separators: a name must not move or hide text.
 const UNSHOWABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
 
 /**
  * A name (or path) for people: valid UTF-8 shown as is, except `\` as `\\`,
- * control and invisible characters as `\xNN` / `\uNNNN`, and bytes that are
+ * control and invisible characters as `\xNN` / `\uNNNN` / `\UNNNNNNNN`, and bytes that are
  * not UTF-8 as `\xNN` (`Jos\xe9`).
  */
 export function escapeName(name: FsPath): string {
@@ -59,7 +59,7 @@ export function escapeName(name: FsPath): string {
     }
     const ch = b.subarray(i, i + n).toString('utf8');
     if (ch === '\\') out += '\\\\';
-    else if (UNSHOWABLE.test(ch)) out += n === 1 ? hex(b[i]!) : codePoint(ch.codePointAt(0)!);
+    else if (UNSHOWABLE.test(ch)) out += n === 1 ? hex(b[i]!) : unicode(ch.codePointAt(0)!);
     else out += ch;
     i += n;
   }

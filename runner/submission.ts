@@ -30,9 +30,28 @@ function startsWith(file: string, magic: string): boolean {
   return buf.toString('latin1') === magic;
 }
 
+/**
+ * A file system error in words for a one-line message. Node's message quotes
+ * the path, which holds the student's names: shown escaped (an ESC in a folder
+ * name must not reach the terminal), and a path too long to open is said so
+ * rather than quoted whole.
+ */
+function fsProblem(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENAMETOOLONG') return 'a path inside it is longer than the system allows (4096 bytes)';
+  return escapeName(e.message ?? String(err));
+}
+
 export interface PrepareOptions {
   /** The most the submission may take once copied, counted as tmpfs does (whole pages); no cap when absent. */
   maxBytes?: number;
+}
+
+/** The folder holding `p` (bytes kept as bytes). */
+function parentOf(p: FsPath): FsPath {
+  if (typeof p === 'string') return path.dirname(p);
+  const cut = p.lastIndexOf(0x2f);
+  return cut < 0 ? '.' : cut === 0 ? '/' : p.subarray(0, cut);
 }
 
 /** The submission itself (followed when it is a link: it was named on purpose), or why it cannot be read. */
@@ -43,7 +62,7 @@ function statSubmission(source: FsPath): Stats {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') throw new SubmissionError(`submission not found: ${escapeName(source)}`);
-    throw new SubmissionError(`cannot read submission ${escapeName(source)}: ${(err as Error).message}`);
+    throw new SubmissionError(`cannot read submission ${escapeName(source)}: ${fsProblem(err)}`);
   }
   const special = st.isFile() || st.isDirectory() ? null : specialKind(st);
   if (special) throw new SubmissionError(`submission ${escapeName(source)} is ${special}: only a regular file or a folder can be graded`);
@@ -53,11 +72,12 @@ function statSubmission(source: FsPath): Stats {
 /** Refuses, before anything is copied, a folder or file that would not fit (archives count their entries in archive.ts). */
 function measure(source: FsPath, st: Stats, name: string, maxBytes: number | undefined): void {
   if (st.isDirectory()) {
-    const size = measureTree(source);
-    if (size.truncated && maxBytes !== undefined) {
+    const size = measureTree(source, maxBytes);
+    if (size.truncated && maxBytes !== undefined && size.bytes <= maxBytes) {
       throw new SubmissionTooLargeError(`submission larger than ${mib(maxBytes)}: it holds more than ${size.files + size.others} files and folders`);
     }
-    checkFits(size.bytes + pageRounded(0), `its ${plural(size.files, 'file')} (${mib(size.fileBytes)})${size.others ? ` and ${plural(size.others, 'folder or link', 'folders or links')}` : ''}`, maxBytes);
+    // A walk stopped once past the budget counted only part of the folder: "already".
+    checkFits(size.bytes + pageRounded(0), `${size.truncated ? 'already its first' : 'its'} ${plural(size.files, 'file')} (${mib(size.fileBytes)})${size.others ? ` and ${plural(size.others, 'folder or link', 'folders or links')}` : ''}`, maxBytes);
   } else if (!isArchive(name)) {
     checkFits(pageRounded(st.size) + pageRounded(0), `the file ${name} (${mib(st.size)})`, maxBytes);
   }
@@ -72,7 +92,7 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
     measure(source, st, name, opts.maxBytes);
   } catch (err) {
     if (err instanceof SubmissionError) throw err;
-    throw new SubmissionError(`cannot read submission ${shown}: ${(err as Error).message}`);
+    throw new SubmissionError(`cannot read submission ${shown}: ${fsProblem(err)}`);
   }
   const base = makeScratchDir(); // owned, and swept once its owner is dead (scratch-dirs.ts)
   // Traversable, not listable: the sandbox user (nobody, when sockgrade runs as root) must reach work/.
@@ -81,12 +101,13 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
   const cleanup = () => rmSync(base, { recursive: true, force: true });
   try {
     if (st.isDirectory()) {
-      copyTree(source, workDir);
+      copyTree(source, workDir, { owner: st.uid, shown });
     } else if (isArchive(name)) {
       await unpackArchive(source, workDir, undefined, opts.maxBytes);
     } else {
       mkdirSync(workDir);
-      copyRegular(source, path.join(workDir, name.endsWith('.c') ? `${program}.c` : program), true);
+      // A lone file belongs to whoever owns the folder it was handed in.
+      copyRegular(source, path.join(workDir, name.endsWith('.c') ? `${program}.c` : program), true, statSync(parentOf(source)).uid);
     }
     // A script handed in without its x bit (archives often lose it) still runs.
     // lstat, never stat: a `server` that is a link to a host file must not be read or chmod-ed here.
@@ -99,6 +120,6 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
   } catch (err) {
     cleanup();
     if (err instanceof SubmissionError) throw err;
-    throw new SubmissionError(`cannot prepare submission ${shown}: ${(err as Error).message}`);
+    throw new SubmissionError(`cannot prepare submission ${shown}: ${fsProblem(err)}`);
   }
 }

@@ -144,6 +144,9 @@ with zipfile.ZipFile('bomb.zip', 'w', zipfile.ZIP_DEFLATED) as zf:
   { name: 'tar bomb: a 200 MB entry', file: 'bomb.tar.gz', make: `tar_entries('bomb.tar.gz', [('zeros', REG, 200 << 20, '')])`, says: /unpacks to more than the 64 MB allowed/ },
   { name: 'tar bomb under the size cap: 10 MB of zeros', file: 'ratio.tar.gz', make: `tar_entries('ratio.tar.gz', [('zeros', REG, 10 << 20, '')])`, says: /expands \d+ times .*an archive bomb/ },
   { name: 'corrupt tar.gz (truncated)', file: 'cut.tar.gz', make: `tar_entries('whole.tar.gz', [('server.c', REG, bytes(range(256)) * 64, '')]); d = open('whole.tar.gz', 'rb').read(); open('cut.tar.gz', 'wb').write(d[:len(d) // 2])`, says: /corrupt or unreadable archive/ },
+  // A hostile name must not reach a terminal or a log as control bytes: shown escaped, on one line.
+  { name: 'a name with ESC and a newline, climbing out (tar)', file: 'esc.tar.gz', make: `tar_entries('esc.tar.gz', [('\\x1b[2J\\nfake: line/../../x', REG, b'x', '')])`, says: /^[^\x00-\x1f\x7f]*entry '\\x1b\[2J\\x0afake: line\/\.\.\/\.\.\/x' escapes/ },
+  { name: 'a link whose target holds ESC (tar)', file: 'esclink.tar.gz', make: `tar_entries('esclink.tar.gz', [('server', SYM, None, '/\\x1b]0;owned\\x07')])`, says: /^[^\x00-\x1f\x7f]*\(\/\\x1b\]0;owned\\x07\)$/ },
   { name: 'a .tar.gz that is not gzip', file: 'plain.tar.gz', make: `open('plain.tar.gz', 'w').write('not gzip\\n' * 100)`, says: /corrupt or unreadable archive/ },
 ];
 

@@ -11,7 +11,7 @@ import { BIN, ROOT, runCli } from './helpers.js';
 const ASKED = [
   'private loopback', 'host loopback unreachable', 'unprivileged student', 'task files invisible', 'read-only system',
   'fresh keyring', 'seccomp: keyring calls', 'seccomp: new namespaces', 'seccomp: mounts', 'seccomp: bpf',
-  'seccomp: perf_event_open', 'seccomp: userfaultfd', 'limit: CPU', 'limit: wall time', 'limit: memory',
+  'seccomp: perf_event_open', 'seccomp: userfaultfd', 'seccomp: io_uring', 'limit: CPU', 'limit: wall time', 'limit: memory',
   'limit: processes', 'limit: file size', 'limit: output', 'nothing left after the test',
 ];
 

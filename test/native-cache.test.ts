@@ -2,7 +2,7 @@
 // ask at once, a broken cached helper rebuilt rather than trusted, and a cache
 // folder others could tamper with (or the sandbox could not reach) refused.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -99,6 +99,26 @@ describe('native helper cache', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/SOCKGRADE_CACHE .*others can write it/);
     expect(readdirSync(c.cache)).toEqual([]);
+  });
+
+  it('hands out the helper by its checked real path: a link to the cache swapped afterwards changes nothing', async () => {
+    // A trusted cache holding a valid launcher...
+    const trusted = await compileLauncher();
+    // ...reached through a link (as a /tmp/sockgrade-0 someone else planted would be).
+    const base = path.dirname(c.cache);
+    const link = path.join(base, 'via-link');
+    symlinkSync(c.cache, link);
+    process.env.SOCKGRADE_CACHE = link;
+    const chosen = await compileLauncher();
+    // Whoever owns the link points it at a folder of their own, with their own "launcher", before bwrap binds it.
+    const evil = path.join(base, 'evil');
+    mkdirSync(evil);
+    writeFileSync(path.join(evil, path.basename(trusted)), '#!/bin/sh\necho forged meta\n', { mode: 0o755 });
+    unlinkSync(link);
+    symlinkSync(evil, link);
+    expect(chosen).toBe(trusted);
+    expect(readFileSync(chosen).equals(readFileSync(trusted))).toBe(true);
+    expect(builds(c.gccCalls)).toBe(1);
   });
 
   it.runIf(isRoot)('as root, grades a function task kept in a private (0700) folder, as from /root', async () => {

@@ -82,6 +82,8 @@ describe('the seccomp filter', () => {
     ['bpf', 'EPERM', 'bpf'],
     ['perf_event_open', 'EPERM', 'perf_event_open'],
     ['userfaultfd', 'EPERM', 'userfaultfd, even user-mode only'],
+    ['io_uring_setup', 'EPERM', 'io_uring, whose operations the filter would not see'],
+    ['io_uring_enter', 'EPERM', 'io_uring_enter'],
   ])('refuses %s with %s (%s)', (call, errno) => {
     const t = seen.get('seccomp')!;
     expect(outcomes(t)[call], t.process.stdout + t.process.stderr).toBe(errno);

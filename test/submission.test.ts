@@ -4,7 +4,7 @@
 // `failed` saying so; a FIFO, socket or device is refused without being
 // opened (no hang); a name that is not UTF-8 is just a name.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -127,6 +127,16 @@ describe('a submission too large for the scratch space', () => {
     expectTooLarge(r, /its 2 files \(66\.8 MiB\) would take 66\.8 MiB of scratch space/);
   });
 
+  it('a folder of 20,000 empty files: refused once the count passes the budget, not after reading every name', async () => {
+    const dir = tempDir('sockgrade-sub-');
+    cpSync(fixture('calculator-server', 'correct-c-plain'), dir, { recursive: true });
+    const many = path.join(dir, 'many');
+    mkdirSync(many);
+    for (let i = 0; i < 20_000; i++) writeFileSync(path.join(many, String(i)), '');
+    // 32 MiB is 8,192 pages: the walk stops at the first entry past that.
+    expectTooLarge(await gradeCli(dir), /already its first 81\d\d files \(0 MiB\) and \d folders? or links? would take 32 MiB/);
+  });
+
   it('a 1.3 MB zip of 998 files (997 of 67,000 bytes): inside every archive cap, too large once each file takes whole pages', async () => {
     const dir = tempDir('sockgrade-sub-');
     const zip = await pageBomb(dir, 'mallory');
@@ -229,5 +239,66 @@ describe('names that are not UTF-8', () => {
     const r = await runCli(['grade', 'calculator-server', inside, '--format', 'json', '--test', 'sum-int']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ score: 100, result: 'success' });
+  });
+});
+
+describe('a folder submission that reaches outside itself', () => {
+  const asRoot = process.getuid?.() === 0;
+  // Hard links are regular files: the link rule does not stop one. Made by a
+  // student where fs.protected_hardlinks is 0 (the kernel's own default), it
+  // names a file of the machine, which root would copy and hand to uid 65534.
+  it.runIf(asRoot)('as root, refuses a hard link to a root-only file in a student\'s folder; the file never reaches a report', async () => {
+    const dir = tempDir('sockgrade-sub-');
+    const secret = path.join(dir, 'host-secret');
+    writeFileSync(secret, 'ROOT-ONLY-SECRET\n', { mode: 0o600 });
+    const sub = path.join(dir, 'alice');
+    mkdirSync(sub);
+    writeFileSync(path.join(sub, 'server'), '#!/bin/sh\ncat notes.txt >&2\nexit 1\n', { mode: 0o755 });
+    linkSync(secret, path.join(sub, 'notes.txt'));
+    chownSync(sub, 1000, 1000);
+    chownSync(path.join(sub, 'server'), 1000, 1000);
+    const r = await runCli(['grade', 'calculator-server', sub, '--show-all', '--test', 'sum-int']);
+    expect(r.stdout + r.stderr).not.toMatch(/ROOT-ONLY-SECRET/);
+    expect(r.exitCode, r.stdout).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^sockgrade: submission .*alice holds 'notes\.txt', a hard link to a file of uid 0 \(the submission belongs to uid 1000\)/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+
+    // The same file handed in alone, from the student's folder.
+    linkSync(secret, path.join(sub, 'server.c'));
+    const alone = await runCli(['grade', 'calculator-server', path.join(sub, 'server.c'), '--show-all', '--test', 'sum-int']);
+    expect(alone.stdout + alone.stderr).not.toMatch(/ROOT-ONLY-SECRET/);
+    expect(alone.exitCode, alone.stdout).toBe(2);
+    expect(alone.stderr.trim()).toMatch(/^sockgrade: submission .*alice\/server\.c is a hard link to a file of uid 0 \(the submission belongs to uid 1000\)/);
+  });
+
+  it("copies a hard link between the student's own files (a local git clone has them)", async () => {
+    const dir = tempDir('sockgrade-sub-');
+    cpSync(fixture('calculator-server', 'correct-c-plain'), dir, { recursive: true });
+    linkSync(path.join(dir, 'server.c'), path.join(dir, 'copy-of-server.c'));
+    const report = await grade('calculator-server', dir, ['sum-int']);
+    expect(report.score, summary(report)).toBe(100);
+  });
+
+  it('says in one escaped line when a path inside is too long to open (names holding ESC and BEL)', async () => {
+    const dir = tempDir('sockgrade-sub-');
+    cpSync(fixture('calculator-server', 'correct-c-plain'), dir, { recursive: true });
+    // 25 folders of 209-byte names: deeper than PATH_MAX, well inside the depth cap.
+    const script = "import os, sys\nos.chdir(sys.argv[1])\nfor i in range(25):\n    n = '\\x1b[2J\\x1b]0;pwn\\x07' + 'a' * 200\n    os.mkdir(n)\n    os.chdir(n)\n";
+    execFileSync('python3', ['-c', script, dir]);
+    const r = await gradeCli(dir);
+    execFileSync('rm', ['-rf', dir]); // rm walks by descriptor; rmSync cannot (ENAMETOOLONG)
+    expect(r.exitCode, r.stdout).toBe(2);
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f]/);
+    expect(r.stderr.trim()).toMatch(/^sockgrade: cannot read submission .*: a path inside it is longer than the system allows \(4096 bytes\)$/);
+  });
+
+  it('refuses folders nested 1000 deep in one line, exit 2', async () => {
+    const dir = tempDir('sockgrade-sub-');
+    cpSync(fixture('calculator-server', 'correct-c-plain'), dir, { recursive: true });
+    mkdirSync(path.join(dir, ...Array<string>(1000).fill('d')), { recursive: true });
+    const r = await gradeCli(dir);
+    expect(r.exitCode, r.stdout).toBe(2);
+    expect(r.stderr.trim()).toMatch(/^sockgrade: submission .* nests folders deeper than 64 \('d(\/d)+'\)$/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });

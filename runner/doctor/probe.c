@@ -113,6 +113,11 @@ static int seccomp_rules(void) {
     report("bpf", syscall(SYS_bpf, 9999, NULL, 0));
     report("perf_event_open", syscall(SYS_perf_event_open, NULL, 0, -1, -1, 0));
     report("userfaultfd", syscall(SYS_userfaultfd, 1 /* UFFD_USER_MODE_ONLY */ | O_CLOEXEC));
+    /* A NULL parameter block (EFAULT unfiltered); a ring that does not exist (EBADF). */
+#ifdef SYS_io_uring_setup
+    report("io_uring_setup", syscall(SYS_io_uring_setup, 4, NULL));
+    report("io_uring_enter", syscall(SYS_io_uring_enter, -1, 0, 0, 0, NULL, 0));
+#endif
     report("unshare", unshare(CLONE_NEWUSER));
     return 0;
 }

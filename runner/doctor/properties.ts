@@ -248,6 +248,7 @@ export const PROPERTIES: Property[] = [
   { name: 'seccomp: bpf', fix: SECCOMP_FIX, decide: seccompRule({ bpf: 'EPERM' }) },
   { name: 'seccomp: perf_event_open', fix: SECCOMP_FIX, decide: seccompRule({ perf_event_open: 'EPERM' }) },
   { name: 'seccomp: userfaultfd', fix: SECCOMP_FIX, decide: seccompRule({ userfaultfd: 'EPERM' }) },
+  { name: 'seccomp: io_uring', fix: SECCOMP_FIX, decide: seccompRule({ io_uring_setup: 'EPERM', io_uring_enter: 'EPERM' }) },
   {
     name: 'build and ordinary calls work',
     fix: 'the seccomp filter refuses too much: see the calls named, in runner/sandbox/launcher.c',

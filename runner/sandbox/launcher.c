@@ -12,7 +12,7 @@
  * Before anything runs it also joins a fresh, empty session keyring (the
  * program must not read or leave keys in the grader's) and installs a seccomp
  * filter that refuses the kernel interfaces a grading sandbox has
- * no use for: keyrings, new namespaces, mounts, bpf, perf, userfaultfd.
+ * no use for: keyrings, new namespaces, mounts, bpf, perf, userfaultfd, io_uring.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -102,6 +102,14 @@ static struct sock_filter seccomp_program[] = {
     SG_REFUSE(__NR_bpf, EPERM),
     SG_REFUSE(__NR_perf_event_open, EPERM),
     SG_REFUSE(__NR_userfaultfd, EPERM),
+    /* io_uring: its operations (socket, connect, openat...) run in kernel
+     * workers, unseen by this filter, and it has been a steady source of kernel
+     * exploits; a socket exercise needs the plain calls only. */
+#ifdef __NR_io_uring_setup
+    SG_REFUSE(__NR_io_uring_setup, EPERM),
+    SG_REFUSE(__NR_io_uring_enter, EPERM),
+    SG_REFUSE(__NR_io_uring_register, EPERM),
+#endif
     /* clone(): allowed unless it asks for a namespace. */
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 3),
     BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SG_ARG0_LOW),

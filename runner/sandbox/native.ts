@@ -14,7 +14,7 @@
 // - healing: a cached helper is trusted only when it is ours, 0755 and a
 //   complete ELF file; otherwise it is rebuilt.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxUnavailableError } from '../errors.js';
 import { packageRoot } from '../paths.js';
@@ -68,19 +68,36 @@ export function compileNative(source: string, kind: HelperKind, extraArgs: strin
   return p;
 }
 
-/** A folder holding a valid `name`, or where to build it (throws when there is nowhere). */
+/** Where `dir` really is, or null when it cannot be resolved (missing). */
+function realDir(dir: string): string | null {
+  try {
+    return realpathSync(dir);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A folder holding a valid `name`, or where to build it (throws when there is
+ * nowhere). Both are given as the folder's real path, the one that was
+ * checked: a link on the way (a `/tmp/sockgrade-0` someone else planted, say)
+ * could otherwise be swapped between the check and bwrap's bind-mount.
+ */
 function locate(name: string, valid: (file: string) => boolean): { found: string } | { buildIn: string } {
   const reader = helperReader();
   const dirs = helperDirs();
   for (const d of dirs) {
-    const file = path.join(d.dir, name);
-    if (whyUnusable(d.dir, reader) === null && valid(file)) return { found: file };
+    const real = realDir(d.dir);
+    if (real === null || whyUnusable(real, reader) !== null) continue;
+    const file = path.join(real, name);
+    if (valid(file)) return { found: file };
   }
   const why: string[] = [];
   for (const d of dirs) {
     const no = whyNotWritable(d, reader);
-    if (no === null) return { buildIn: d.dir };
-    why.push(`${d.label} ${d.dir}: ${no}`);
+    const real = no === null ? realDir(d.dir) : null;
+    if (real !== null && whyUnusable(real, reader) === null) return { buildIn: real };
+    why.push(`${d.label} ${d.dir}: ${no ?? 'changed while it was checked'}`);
   }
   throw new SandboxUnavailableError(
     `cannot grade: no folder to build sockgrade's native helpers in (${why.join('; ')}); set SOCKGRADE_CACHE to a folder you own`,
