@@ -3,13 +3,15 @@
 # unshare/setpriv, iproute2's ip), compilers for C submissions, python3 for
 # script submissions. Installs only what is missing. Used by .ci/run and by
 # the images in docker/, so CI exercises the same steps as a grading host.
-#   --with-browser   also Chromium, for the tests that open the batch summary page
+#   --for-tests      also what only the test suite uses: Chromium (the batch
+#                    summary page), tshark (the pcapng traces), docutils (INGInious
+#                    feedback rendered as INGInious does); --with-browser: the same
 set -euo pipefail
 
-want_browser=0
+for_tests=0
 for arg in "$@"; do
   case "$arg" in
-    --with-browser) want_browser=1 ;;
+    --for-tests|--with-browser) for_tests=1 ;;
     *) echo "install-system-deps: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -23,10 +25,10 @@ have ip      || missing+=(iproute2)
 have gcc     || missing+=(gcc libc6-dev)
 have make    || missing+=(make)
 [ -x /usr/bin/python3 ] || missing+=(python3)   # the sandbox sees /usr only: python3 must be there
-/usr/bin/python3 -c 'import docutils' 2>/dev/null || missing+=(python3-docutils)   # tests render INGInious feedback as INGInious does
 have zip     || missing+=(zip)       # tests pack student archives; docker/gradescope packs the autograder
-have tshark  || missing+=(tshark)    # tests read the pcapng traces as Wireshark does
-if [ "$want_browser" = 1 ]; then
+if [ "$for_tests" = 1 ]; then
+  /usr/bin/python3 -c 'import docutils' 2>/dev/null || missing+=(python3-docutils)
+  have tshark   || missing+=(tshark)
   have chromium || missing+=(chromium)
 fi
 
@@ -41,7 +43,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
   if have apt-get; then
     export DEBIAN_FRONTEND=noninteractive
     # tshark's package asks whether non-root users may capture: no (we only read files).
-    echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+    if have debconf-set-selections; then
+      echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+    fi
     apt-get update -qq
     apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
   elif have dnf; then

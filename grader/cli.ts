@@ -13,6 +13,7 @@ import { log, logLevelProblem, wantsStacks } from './log.js';
 import { FORMATS, PLATFORM_ENFORCES_DUE_DATE } from './report/formats.js';
 import { DUE_DATE, inginiousCalls } from './report/inginious.js';
 import type { Report } from './report/model.js';
+import { visibleLine, visibleText } from './report/neutralise.js';
 import { disableColour, useColour } from './report/text.js';
 import { dueDatePassed, viewReport, type ViewOptions } from './report/visibility.js';
 import { listTaskIds, loadTask, resolveTaskDir, type Task } from './task/load.js';
@@ -515,16 +516,17 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(err.text);
       return EXIT.ok;
     }
+    // Messages may quote a student's bytes (a file name, an archive entry): shown, never obeyed by the terminal.
     if (err instanceof UsageError || err instanceof SubmissionError) {
-      process.stderr.write(`sockgrade: ${err.message}\n`);
+      process.stderr.write(`sockgrade: ${visibleText(err.message)}\n`);
       return EXIT.usage;
     }
     if (err instanceof TaskError) {
-      process.stderr.write(`${err.message}\n`);
+      process.stderr.write(`${visibleText(err.message)}\n`);
       return EXIT.usage;
     }
     if (err instanceof SandboxUnavailableError) {
-      process.stderr.write(`sockgrade: ${err.message}\n`);
+      process.stderr.write(`sockgrade: ${visibleText(err.message)}\n`);
       return EXIT.machine;
     }
     return internalError(err);
@@ -544,7 +546,7 @@ function guardProcess(): void {
 
 /** A fault of sockgrade: one line, and the stack only when asked for. */
 function internalError(err: unknown): number {
-  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+  const message = visibleLine((err instanceof Error ? err.message : String(err)).split('\n')[0]!);
   if (wantsStacks()) log.error({ err }, 'internal error');
   process.stderr.write(
     `sockgrade: internal error: ${message}; please report it with the command line` +

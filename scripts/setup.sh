@@ -43,10 +43,10 @@ if ! have node || ! have npm || [ "$(node_major)" -lt 20 ]; then
 fi
 
 # System packages: checked as this user; installed with root rights only when something is missing.
-if ! out=$(bash .ci/install-system-deps.sh 2>&1); then
+if ! out=$(bash .ci/install-system-deps.sh --for-tests 2>&1); then
   if grep -q 'need root to install' <<<"$out" && [ "$(id -u)" -ne 0 ]; then
     grep -v 'need root to install' <<<"$out" || true   # what is missing
-    as_root bash .ci/install-system-deps.sh
+    as_root bash .ci/install-system-deps.sh --for-tests
   else
     echo "$out" >&2
     exit 3

@@ -44,9 +44,9 @@ describe('scripts/setup.sh (npm run setup)', () => {
       extendEnv: false,
       reject: false,
     });
-    expect(r.stdout + r.stderr).toMatch(/^install-system-deps: installing bubblewrap\nsetup: sudo bash \.ci\/install-system-deps\.sh$/m);
+    expect(r.stdout + r.stderr).toMatch(/^install-system-deps: installing bubblewrap( \S+)*\nsetup: sudo bash \.ci\/install-system-deps\.sh --for-tests$/m);
     const calls = readFileSync(log, 'utf8').trim().split('\n');
-    expect(calls).toEqual([`sudo bash .ci/install-system-deps.sh`, 'npm ci --no-audit --no-fund']);
+    expect(calls).toEqual([`sudo bash .ci/install-system-deps.sh --for-tests`, 'npm ci --no-audit --no-fund']);
   });
 
   it('says which option it takes, exit 2', async () => {
