@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
 import { ownedScratchDirs } from '../runner/scratch-dirs.js';
+import { procStat } from '../runner/proc-stat.js';
 
 export interface ProcessEntry {
   pid: number;
@@ -15,13 +16,8 @@ export interface ProcessEntry {
 }
 
 function readStat(pid: number): ProcessEntry | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(f[1]), start: Number(f[19]), state: f[0]! };
-  } catch {
-    return null;
-  }
+  const stat = procStat(pid);
+  return stat && { pid, ppid: stat.ppid, start: stat.start, state: stat.state };
 }
 
 /** Every process on the machine, as /proc shows it now. */

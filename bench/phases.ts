@@ -7,8 +7,8 @@
 // prints the median and minimum of N runs, with the whole-process wall time
 // measured from outside. Bench use only: it imports the CLI's own modules.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { procStat } from '../runner/proc-stat.js';
 import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(import.meta.url);
@@ -75,9 +75,8 @@ async function once(): Promise<void> {
   ms.tests = tests;
   // Children's CPU (the job's Node process, gcc, every sandboxed program), as
   // the kernel counts it once they are waited for: /proc/self/stat cutime+cstime.
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[13]) + Number(fields[14]);
+  const self = procStat('self')!;
+  const ticks = self.cutime + self.cstime;
   cpu['children (job process, gcc, sandboxed programs)'] = ticks * 10;
   process.stdout.write(`${JSON.stringify({ ms, cpu })}\n`);
 }

@@ -5,8 +5,9 @@
 // a folder that did not exist before. A single top-level folder (students zip
 // their folder) is unwrapped.
 import { once } from 'node:events';
-import { closeSync, copyFileSync, createReadStream, createWriteStream, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, createWriteStream, mkdirSync, openSync, read, symlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { Parser, type ReadEntry } from 'tar';
@@ -292,6 +293,23 @@ async function readSmall(stream: NodeJS.ReadableStream): Promise<string> {
 // ---- tar.gz ----
 
 /**
+ * The bytes of an open file, by positional reads. Not fs.createReadStream: its
+ * destroy() closes the fd even with autoClose off, and the caller, which owns
+ * the fd, closes it again (EBADF, or worse, a descriptor opened meanwhile).
+ */
+async function* chunksOf(fd: number): AsyncGenerator<Buffer> {
+  for (let position = 0; ; ) {
+    const buffer = Buffer.allocUnsafe(64 * 1024);
+    const bytes = await new Promise<number>((resolve, rejectRead) =>
+      read(fd, buffer, 0, buffer.length, position, (err, n) => (err ? rejectRead(err) : resolve(n))),
+    );
+    if (bytes === 0) return;
+    position += bytes;
+    yield buffer.subarray(0, bytes);
+  }
+}
+
+/**
  * Reads the archive once, calling `onEntry` for each entry in order. The
  * decompressed stream is capped, so a gzip bomb stops at the cap rather than
  * at the end of the disk. An error thrown by `onEntry` ends the walk.
@@ -299,7 +317,7 @@ async function readSmall(stream: NodeJS.ReadableStream): Promise<string> {
 async function walkTar(fd: number, maxStreamBytes: number, reject: (why: string) => Error, onEntry: (e: ReadEntry) => void): Promise<void> {
   const parser = new Parser({ strict: true });
   // From the start each time (two walks), on the fd the caller opened and closes.
-  const source = createReadStream('', { fd, start: 0, autoClose: false });
+  const source = Readable.from(chunksOf(fd));
   const inflated = source.pipe(createGunzip());
   let failure: unknown = null;
   let fail: (err: unknown) => void = () => {};

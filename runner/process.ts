@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
+import { procStat } from './proc-stat.js';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
@@ -57,12 +58,8 @@ function descendants(root: number): number[] {
 
 /** Gone, or a zombie: dead, waiting only for a reaper (here pid 1 may reap late). */
 function processGone(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
-  } catch {
-    return true;
-  }
+  const stat = procStat(pid);
+  return stat === null || stat.state === 'Z';
 }
 
 /** Peak resident memory (kB) of one process so far; 0 when it is gone. */
@@ -76,13 +73,8 @@ function peakRssKb(pid: number): number {
 }
 
 function cpuTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]); // utime + stime
-  } catch {
-    return 0;
-  }
+  const stat = procStat(pid);
+  return stat ? stat.utime + stat.stime : 0;
 }
 
 /**

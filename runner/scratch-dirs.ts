@@ -8,6 +8,7 @@
 import { chmodSync, lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { procStat } from './proc-stat.js';
 
 const PREFIX = 'sockgrade-';
 /** mkdtemp's six random characters after the prefix, and nothing else. */
@@ -27,12 +28,7 @@ function bootId(): string {
 
 /** Start time of a live process; null when there is no such process. */
 function startTimeOf(pid: number | 'self'): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-  } catch {
-    return null;
-  }
+  return procStat(pid)?.start ?? null;
 }
 
 function ownerIsAlive(owner: ScratchOwner, boot: string): boolean {

@@ -21,7 +21,7 @@
 // signal. The job closes it by checking, once every death signal is in place,
 // that the grading process is still the ancestor it should be.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { procStat } from '../proc-stat.js';
 
 export interface JobParent {
   /** pid of the grading process. */
@@ -35,13 +35,7 @@ export interface JobParent {
 
 /** The parent pid of a process, as the host's /proc tells it; null when it is gone. */
 function parentOf(pid: number | 'self'): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses): state, ppid, ...
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
+  return procStat(pid)?.ppid ?? null;
 }
 
 /**
