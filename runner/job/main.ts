@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ProgramRun } from '../process.js';
 import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
-import type { SandboxContext } from '../sandbox/command.js';
+import type { SandboxContext, SandboxEtcFiles } from '../sandbox/command.js';
 import { platformFailure } from '../sandbox/run-student.js';
 import type { JobEvent, JobPlan, Limits, ProcessObservation } from '../types.js';
 import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
@@ -16,6 +16,8 @@ export interface JobSpec {
   plan: JobPlan;
   launcher: string;
   dropToUid: number | null;
+  /** sockgrade's own /etc files, where the sandbox's uid can read them (run-job.ts). */
+  etcFiles?: SandboxEtcFiles;
   /** The job owns a private network namespace and must bring loopback up. */
   privateNetwork: boolean;
   /** Host paths of the compiled harness and faults shim, when the plan uses them. */
@@ -89,6 +91,7 @@ async function main(): Promise<void> {
     harness: spec.harness ?? null,
     faultsShim: spec.faultsShim ?? null,
     remote: spec.remote ?? null,
+    ...(spec.etcFiles ? { etcFiles: spec.etcFiles } : {}),
   };
 
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { distRunnerDir } from '../paths.js';
 import { compileLauncher, compileReaper, stageFile } from '../sandbox/native.js';
 import { canRead, ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
+import { SANDBOX_ETC, SANDBOX_ETC_DIR, type SandboxEtcFiles } from '../sandbox/command.js';
 import { chownTree } from '../sandbox/scratch.js';
 import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness/build.js';
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
@@ -33,6 +34,20 @@ async function withReachableFiles(plan: JobPlan, uid: number): Promise<JobPlan> 
     ...(c.readOnlyFiles ? { readOnlyFiles: c.readOnlyFiles.map((f) => swap.get(f) ?? f) } : {}),
   });
   return { ...plan, build: plan.build && fix(plan.build), tests: plan.tests.map((t) => ({ ...t, program: fix(t.program) })) };
+}
+
+/**
+ * sockgrade's own /etc files for the sandbox, each where the sandbox's uid can
+ * read it: the checkout's, or a copy in the helpers' folder (a checkout in a
+ * 0700 folder, as root).
+ */
+async function reachableEtcFiles(uid: number): Promise<SandboxEtcFiles> {
+  const files = {} as SandboxEtcFiles;
+  for (const name of SANDBOX_ETC) {
+    const file = path.join(SANDBOX_ETC_DIR, name);
+    files[name] = canRead(file, uid) ? file : await stageFile(file);
+  }
+  return files;
 }
 
 export interface RunJobOptions {
@@ -64,6 +79,7 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Awaited<Retu
   const dropToUid = direct ? direct.dropToUid : plan.sandbox === 'bwrap' && root ? ROOT_SANDBOX_UID : null;
   if (dropToUid !== null) chownTree(plan.workDir, dropToUid);
   if (dropToUid !== null) plan = await withReachableFiles(plan, dropToUid);
+  const etcFiles = dropToUid !== null ? await reachableEtcFiles(dropToUid) : undefined;
 
   // The trusted native parts, built here on the host, out of the student's reach.
   let harness: string | null = null;
@@ -79,6 +95,7 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Awaited<Retu
   const spec: JobSpec = {
     plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null,
     parent: { pid: process.pid, hops: isolated ? 2 : 0 },
+    ...(etcFiles ? { etcFiles } : {}),
   };
   const entry = path.join(distRunnerDir, 'job', 'main.js');
   // The job dies with this process, however it dies (see parent.ts): setpriv's

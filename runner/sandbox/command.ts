@@ -36,6 +36,8 @@ export interface SandboxContext {
   faultsShim?: string | null;
   /** The inginious and user backends: sg-remote (remote-launch.c), and run_student for inginious. */
   remote?: { launcher: string; runStudent: string | null } | null;
+  /** sockgrade's own /etc files; the checkout's when absent. */
+  etcFiles?: SandboxEtcFiles;
 }
 
 function nativePart(path: string | null | undefined, what: string): string {
@@ -89,12 +91,19 @@ const HOST_ETC_FAMILIES = /^(java(-[\w.-]+)?|python3[\w.]*)$/;
  * naming only the sandbox user, root and nobody; a hosts file where localhost
  * is 127.0.0.1 and ::1; a name-service switch that asks no host service.
  */
-const SANDBOX_ETC = ['passwd', 'group', 'hosts', 'nsswitch.conf'];
+export const SANDBOX_ETC = ['passwd', 'group', 'hosts', 'nsswitch.conf'] as const;
+export const SANDBOX_ETC_DIR = path.join(packageRoot, 'runner', 'sandbox', 'etc');
+/** Host paths of sockgrade's own /etc files, by name: in SANDBOX_ETC_DIR, or copies the sandbox's uid can read. */
+export type SandboxEtcFiles = Record<(typeof SANDBOX_ETC)[number], string>;
 
 let etcArgs: string[] | null = null;
 
-/** The bwrap arguments that make the sandbox's /etc; computed once per process. */
-export function etcView(): string[] {
+/** The bwrap arguments that make the sandbox's /etc; the machine's part computed once per process. */
+export function etcView(own: SandboxEtcFiles | undefined): string[] {
+  return [...hostEtcView(), ...SANDBOX_ETC.flatMap((name) => ['--ro-bind', own?.[name] ?? path.join(SANDBOX_ETC_DIR, name), `/etc/${name}`])];
+}
+
+function hostEtcView(): string[] {
   if (etcArgs) return etcArgs;
   const out: string[] = [];
   let names: string[] = [];
@@ -111,7 +120,6 @@ export function etcView(): string[] {
     if (lstatSync(host).isSymbolicLink()) out.push('--symlink', readlinkSync(host), host);
     else out.push('--ro-bind', host, host);
   }
-  for (const name of SANDBOX_ETC) out.push('--ro-bind', path.join(packageRoot, 'runner', 'sandbox', 'etc', name), `/etc/${name}`);
   // df, mount and friends read the mount table through /etc/mtab.
   out.push('--symlink', '../proc/self/mounts', '/etc/mtab');
   etcArgs = out;
@@ -159,7 +167,7 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnS
     // launcher exits the namespace goes with everything in it.
     '--as-pid-1',
     '--clearenv',
-    '--ro-bind', '/usr', '/usr', ...rootLinks(), ...etcView(),
+    '--ro-bind', '/usr', '/usr', ...rootLinks(), ...etcView(ctx.etcFiles),
     '--dev', '/dev', '--proc', '/proc',
     // --dev's own tmpfs has no size: a program could fill the machine's memory through /dev/shm.
     '--size', String(16 * 1024 * 1024), '--tmpfs', '/dev/shm',
