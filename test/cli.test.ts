@@ -6,7 +6,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { compileNative } from '../runner/sandbox/native.js';
 import { launcherSource } from '../runner/job/run-job.js';
-import { BIN, ROOT, TASKS, fixture, tempDir, runCli } from './helpers.js';
+import { BIN, ROOT, TASKS, checkoutReadableBy, fixture, tempDir, runCli } from './helpers.js';
 
 function sockgrade(args: string[], opts: { env?: Record<string, string>; asUser?: number } = {}) {
   if (opts.asUser === undefined) return runCli(args, opts.env ? { env: opts.env, extendEnv: false } : {});
@@ -76,7 +76,7 @@ describe('sockgrade grade', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 
-  it.runIf(process.getuid?.() === 0)('grades as an ordinary user too, through user namespaces', async () => {
+  it.runIf(checkoutReadableBy(65534))('grades as an ordinary user too, through user namespaces', async () => {
     await compileNative(launcherSource(), 'exe'); // built by root: the user cannot write dist/
     const r = await sockgrade(['grade', 'calculator-server', correct, '--format', 'json'], { asUser: 65534 });
     expect(r.exitCode, r.stderr).toBe(0);
@@ -182,7 +182,7 @@ describe('the command line contract', () => {
     expect(existsSync(path.join(dir, 'reports'))).toBe(false);
   });
 
-  it.runIf(process.getuid?.() === 0)('refuses an --out folder the grader cannot write, as an ordinary user', async () => {
+  it.runIf(checkoutReadableBy(65534))('refuses an --out folder the grader cannot write, as an ordinary user', async () => {
     const r = await sockgrade(['grade', 'calculator-server', correct, '--out', '/root/report.json'], { asUser: 65534 });
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim()).toMatch(/^sockgrade: --out \/root\/report\.json: folder \/root is not writable$/);

@@ -6,7 +6,7 @@ import { formatDoctorText } from '../grader/doctor.js';
 import { PROPERTIES } from '../runner/doctor/properties.js';
 import { compileNative } from '../runner/sandbox/native.js';
 import { launcherSource } from '../runner/job/run-job.js';
-import { BIN, ROOT, runCli } from './helpers.js';
+import { BIN, ROOT, checkoutReadableBy, runCli } from './helpers.js';
 
 const ASKED = [
   'private loopback', 'host loopback unreachable', 'unprivileged student', 'task files invisible', 'read-only system',
@@ -37,7 +37,7 @@ describe('sockgrade doctor', () => {
     for (const c of doc.checks) expect(c).toMatchObject({ ok: true, fix: null, detail: expect.any(String) });
   }, 120_000);
 
-  it.runIf(process.getuid?.() === 0)('holds as an ordinary user too, through user namespaces', async () => {
+  it.runIf(checkoutReadableBy(65534))('holds as an ordinary user too, through user namespaces', async () => {
     await compileNative(launcherSource(), 'exe'); // built by root: the user cannot write dist/
     const r = await execa('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', '--', process.execPath, BIN, 'doctor', '--format', 'json'], {
       reject: false,

@@ -7,6 +7,7 @@ import { Ajv } from 'ajv';
 import { execa } from 'execa';
 import { afterAll } from 'vitest';
 import { gradeSubmission } from '../grader/grade.js';
+import { canRead } from '../runner/sandbox/native-cache.js';
 import type { Report } from '../grader/report/model.js';
 import { loadTask, type Task } from '../grader/task/load.js';
 
@@ -15,6 +16,16 @@ export const TASKS = path.join(ROOT, 'tasks');
 export const FIXTURES = path.join(ROOT, 'fixtures');
 /** The sockgrade command, as users run it. */
 export const BIN = path.join(ROOT, 'bin', 'sockgrade.js');
+
+/**
+ * Tests that run sockgrade as another user (65534, INGInious's 4242) need a
+ * checkout that user can read; a clone in a private (0700) folder is not one
+ * (.ci/run then runs the suite from a readable clone; .ci/fresh-install.sh
+ * grades from a 0700 folder as root on purpose).
+ */
+export function checkoutReadableBy(uid: number): boolean {
+  return process.getuid?.() === 0 && canRead(BIN, uid);
+}
 
 // Each test file imports this module afresh, so the hook below belongs to the
 // file being collected: its temporary folders go when its tests are done.
