@@ -126,6 +126,22 @@ static void sg_emit(const char *line, size_t len) {
     sg_out_len += len;
 }
 
+/*
+ * Writes " harness TEXT\n" into `line` after `at` bytes left for the nonce
+ * (filled in by the caller), TEXT cut to fit and kept on one line; returns the
+ * line's length. Shared by the parent's lines and the child's.
+ */
+static size_t sg_format_line(char *line, size_t size, size_t at, const char *fmt, va_list ap) {
+    memcpy(line + at, " harness ", 9);
+    size_t head = at + 9;
+    int n = vsnprintf(line + head, size - head - 1, fmt, ap);
+    size_t len = head + (n < 0 ? 0 : (size_t)n < size - head - 1 ? (size_t)n : size - head - 2);
+    for (size_t i = head; i < len; i++)
+        if (line[i] == '\n') line[i] = ' ';
+    line[len++] = '\n';
+    return len;
+}
+
 /* "NONCE harness TEXT\n" on the report channel: the parent's lines only. */
 static void sg_parent_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sg_parent_report(const char *fmt, ...) {
@@ -134,16 +150,10 @@ static void sg_parent_report(const char *fmt, ...) {
     mprotect(sg_nonce_page, 4096, PROT_READ);
     memcpy(line, sg_nonce_page, SG_NONCE_LEN);
     mprotect(sg_nonce_page, 4096, PROT_NONE);
-    memcpy(line + SG_NONCE_LEN, " harness ", 9);
-    size_t head = SG_NONCE_LEN + 9;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line + head, sizeof line - head - 1, fmt, ap);
+    size_t len = sg_format_line(line, sizeof line, SG_NONCE_LEN, fmt, ap);
     va_end(ap);
-    size_t len = head + (n < 0 ? 0 : (size_t)n < sizeof line - head - 1 ? (size_t)n : sizeof line - head - 2);
-    for (size_t i = head; i < len; i++)
-        if (line[i] == '\n') line[i] = ' ';
-    line[len++] = '\n';
     sg_emit(line, len);
     explicit_bzero(line, SG_NONCE_LEN); /* memset could be optimised away */
 }
@@ -331,17 +341,11 @@ struct sg_run {
 static void sg_report(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void sg_report(const char *fmt, ...) {
     char line[SG_LINE_MAX - 64];
-    size_t head = 1 + SG_NONCE_LEN + 9;
     line[0] = '\n';
-    memcpy(line + 1 + SG_NONCE_LEN, " harness ", 9);
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(line + head, sizeof line - head - 1, fmt, ap);
+    size_t len = sg_format_line(line, sizeof line, 1 + SG_NONCE_LEN, fmt, ap);
     va_end(ap);
-    size_t len = head + (n < 0 ? 0 : (size_t)n < sizeof line - head - 1 ? (size_t)n : sizeof line - head - 2);
-    for (size_t i = head; i < len; i++)
-        if (line[i] == '\n') line[i] = ' ';
-    line[len++] = '\n';
     mprotect(sg_child_nonce, 4096, PROT_READ);
     memcpy(line + 1, sg_child_nonce, SG_NONCE_LEN);
     mprotect(sg_child_nonce, 4096, PROT_NONE);
