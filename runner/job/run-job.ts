@@ -18,6 +18,11 @@ import type { JobSpec } from './main.js';
 export { ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
 export { launcherSource } from '../sandbox/native.js';
 
+/** `file` when the sandbox's uid can read it, else its copy in the helpers' folder. */
+async function reachableCopy(file: string, uid: number): Promise<string> {
+  return canRead(file, uid) ? file : stageFile(file);
+}
+
 /**
  * The plan with each read-only file it shows the sandbox (a task's prelude)
  * swapped for a copy in the helpers' folder when the sandbox's uid cannot
@@ -26,7 +31,10 @@ export { launcherSource } from '../sandbox/native.js';
 async function withReachableFiles(plan: JobPlan, uid: number): Promise<JobPlan> {
   const swap = new Map<string, string>();
   const files = [plan.build, ...plan.tests.map((t) => t.program)].flatMap((c) => c?.readOnlyFiles ?? []);
-  for (const f of new Set(files)) if (!canRead(f, uid)) swap.set(f, await stageFile(f));
+  for (const f of new Set(files)) {
+    const reachable = await reachableCopy(f, uid);
+    if (reachable !== f) swap.set(f, reachable);
+  }
   if (!swap.size) return plan;
   const fix = (c: CommandPlan): CommandPlan => ({
     ...c,
@@ -43,10 +51,7 @@ async function withReachableFiles(plan: JobPlan, uid: number): Promise<JobPlan> 
  */
 async function reachableEtcFiles(uid: number): Promise<SandboxEtcFiles> {
   const files = {} as SandboxEtcFiles;
-  for (const name of SANDBOX_ETC) {
-    const file = path.join(SANDBOX_ETC_DIR, name);
-    files[name] = canRead(file, uid) ? file : await stageFile(file);
-  }
+  for (const name of SANDBOX_ETC) files[name] = await reachableCopy(path.join(SANDBOX_ETC_DIR, name), uid);
   return files;
 }
 
