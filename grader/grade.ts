@@ -12,9 +12,10 @@ import type { BuildObservation, JobEvent, JobPlan, SandboxKind, TestObservation 
 import { jobDeadlineMs, planJob } from './plan.js';
 import { REPORT_SCHEMA, type Report, type TestReport } from './report/model.js';
 import { computeScore, overallResult } from './score.js';
-import type { Task } from './task/load.js';
+import type { Task } from './model/task.js';
 import { writeTrace, type TraceOptions } from './trace/files.js';
-import { decideVerdict, missingVerdict, type TestVerdict } from './verdict.js';
+import { decideVerdict } from './verdict/decide.js';
+import { missingVerdict, type TestVerdict } from './verdict/primitives.js';
 
 export interface GradeOptions {
   seed: number;

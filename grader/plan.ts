@@ -1,27 +1,21 @@
 // From a validated task to the runner's JobPlan: resolve random integers with
 // the seed, encode every message into bytes through the protocol's codec,
 // pick the build rule, and remember what each step asked, for the checks.
+// What differs between kinds of task (a harness, injected failures) the
+// task's kind says (grader/kinds/).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { seededRandom } from '../runner/codecs/random.js';
 import type { CommandPlan, JobPlan, SandboxKind, StepPlan, TestPlan } from '../runner/types.js';
-import { functionBuildFiles, harnessAndFaults } from './functions/plan.js';
-import type { MessageSpec, Task, TestSpec } from './task/load.js';
-
-/** What a step asked of the program, kept for checking its observation. */
-export interface StepContext {
-  /** The resolved request the peer sent (send steps). */
-  request?: unknown;
-  describe: string;
-  /** The answer the peer sends back (receive steps), hex; absent when it stays silent. */
-  answer?: string;
-}
+import { kindOf } from './kinds/index.js';
+import type { StepContext } from './model/step-context.js';
+import type { BuildRule, MessageSpec, Task, TestSpec } from './model/task.js';
 
 export interface PlannedJob {
   plan: JobPlan;
   /** Per test id, per step: what was asked. */
   contexts: Map<string, StepContext[]>;
-  buildRule: { when: string; run: string[] } | null;
+  buildRule: BuildRule | null;
 }
 
 function datagramOf(task: Task, msg: MessageSpec, random: () => number, role: 'request' | 'response'): { hex: string; ctx: StepContext } {
@@ -65,7 +59,7 @@ function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; c
     contexts.push({ describe: 'waiting for the program to exit' });
     return { kind: 'wait-exit', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs };
   });
-  const program: CommandPlan = { argv: test.argv, limits: task.limits, ...harnessAndFaults(task, test) };
+  const program: CommandPlan = { argv: test.argv, limits: task.limits, ...kindOf(task).planProgram(task, test) };
   return {
     plan: {
       id: test.id,
@@ -85,13 +79,14 @@ function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; c
 }
 
 /** The first build rule whose file the submission has, or null (a ready executable). */
-export function chooseBuild(task: Task, workDir: string): { when: string; run: string[] } | null {
+export function chooseBuild(task: Task, workDir: string): BuildRule | null {
   return task.build.find((rule) => existsSync(path.join(workDir, rule.when))) ?? null;
 }
 
 export function planJob(task: Task, workDir: string, opts: { seed: number; sandbox: SandboxKind; testIds?: string[] }): PlannedJob {
+  const kind = kindOf(task);
   const buildRule = chooseBuild(task, workDir);
-  const build: CommandPlan | null = buildRule ? { argv: buildRule.run, limits: task.buildLimits, ...functionBuildFiles(task) } : null;
+  const build: CommandPlan | null = buildRule ? { argv: buildRule.run, limits: task.buildLimits, ...kind.buildFiles(task) } : null;
   const contexts = new Map<string, StepContext[]>();
   const tests = task.tests
     .filter((t) => !opts.testIds || opts.testIds.includes(t.id))
@@ -100,8 +95,7 @@ export function planJob(task: Task, workDir: string, opts: { seed: number; sandb
       contexts.set(t.id, planned.contexts);
       return planned.plan;
     });
-  const harness = task.function ? { harness: task.function.harnessPath } : {};
-  return { plan: { sandbox: opts.sandbox, workDir, build, tests, scratchMb: task.scratchMb, ...harness }, contexts, buildRule };
+  return { plan: { sandbox: opts.sandbox, workDir, build, tests, scratchMb: task.scratchMb, ...kind.planJob(task) }, contexts, buildRule };
 }
 
 /** Upper bound on how long a job may take, so a stuck job is stopped. */
