@@ -9,7 +9,7 @@ import { seededRandom } from '../runner/codecs/random.js';
 import type { CommandPlan, JobPlan, SandboxKind, StepPlan, TestPlan } from '../runner/types.js';
 import { kindOf } from './kinds/index.js';
 import type { StepContext } from './model/step-context.js';
-import type { BuildRule, MessageSpec, Task, TestSpec } from './model/task.js';
+import type { BuildRule, MessageSpec, StepSpec, Task, TestSpec } from './model/task.js';
 
 export interface PlannedJob {
   plan: JobPlan;
@@ -31,34 +31,40 @@ function datagramOf(task: Task, msg: MessageSpec, random: () => number, role: 'r
   return { hex: built.datagram.toString('hex'), ctx: { request: built.resolved, describe: built.describe } };
 }
 
-function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; contexts: StepContext[] } {
-  // One generator per test, seeded by the run's seed and the test id: adding
-  // a test never changes the integers another test draws.
+/** One generator per test, seeded by the run's seed and the test id: adding a test never changes the integers another test draws. */
+function testRandom(seed: number, testId: string): () => number {
   let h = seed >>> 0;
-  for (const c of test.id) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-  const random = seededRandom(h);
+  for (const c of testId) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return seededRandom(h);
+}
+
+/** One step as the runner does it, and what it asked (pushed on `contexts`). */
+function planStep(task: Task, s: StepSpec, i: number, random: () => number, contexts: StepContext[]): StepPlan {
+  if (s.kind === 'send') {
+    const { hex, ctx } = datagramOf(task, s.message, random, 'request');
+    contexts.push(ctx);
+    const optional = s.expect === undefined || s.expect === 'silence' || (s.expect as { optional?: boolean }).optional === true;
+    return {
+      kind: 'send',
+      socket: s.socket || `step-${i}`,
+      datagram: hex,
+      await: optional ? 'none' : 'reply',
+      timeoutMs: s.timeoutMs ?? task.timeouts.replyMs,
+    };
+  }
+  if (s.kind === 'receive') {
+    const answer = s.answer ? datagramOf(task, s.answer, random, 'response').hex : null;
+    contexts.push({ describe: 'the program\'s request', ...(answer !== null ? { answer } : {}) });
+    return { kind: 'receive', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs, reply: answer };
+  }
+  contexts.push({ describe: 'waiting for the program to exit' });
+  return { kind: 'wait-exit', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs };
+}
+
+function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; contexts: StepContext[] } {
+  const random = testRandom(seed, test.id);
   const contexts: StepContext[] = [];
-  const steps: StepPlan[] = test.steps.map((s, i) => {
-    if (s.kind === 'send') {
-      const { hex, ctx } = datagramOf(task, s.message, random, 'request');
-      contexts.push(ctx);
-      const optional = s.expect === undefined || s.expect === 'silence' || (s.expect as { optional?: boolean }).optional === true;
-      return {
-        kind: 'send',
-        socket: s.socket || `step-${i}`,
-        datagram: hex,
-        await: optional ? 'none' : 'reply',
-        timeoutMs: s.timeoutMs ?? task.timeouts.replyMs,
-      };
-    }
-    if (s.kind === 'receive') {
-      const answer = s.answer ? datagramOf(task, s.answer, random, 'response').hex : null;
-      contexts.push({ describe: 'the program\'s request', ...(answer !== null ? { answer } : {}) });
-      return { kind: 'receive', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs, reply: answer };
-    }
-    contexts.push({ describe: 'waiting for the program to exit' });
-    return { kind: 'wait-exit', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs };
-  });
+  const steps: StepPlan[] = test.steps.map((s, i) => planStep(task, s, i, random, contexts));
   const program: CommandPlan = { argv: test.argv, limits: task.limits, ...kindOf(task).planProgram(task, test) };
   return {
     plan: {
