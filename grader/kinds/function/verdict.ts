@@ -195,16 +195,6 @@ function missingDatagram(task: Task, test: TestSpec, seen: TestObservation, cont
   return null;
 }
 
-/** The harness could not run the function at all: the grader's fault, never the student's. */
-function harnessFailure(p: ProcessObservation, r: RunReport | null): TestVerdict | null {
-  if (r === null) {
-    return { result: 'error', feedback: `the grader could not start the task's harness (not your fault): ${p.execError ?? 'no report channel'}` };
-  }
-  // Said only by the harness's parent, which runs none of the student's code: never an exit status.
-  if (r.failed !== null) return { result: 'error', feedback: `the task's harness failed (not your fault): ${r.failed}` };
-  return null;
-}
-
 /** The compiled file could not be loaded, lacks the function, or ended before the call. */
 function notCalled(test: TestSpec, fn: string, p: ProcessObservation, r: RunReport): TestVerdict | null {
   if (r.loadError) return { result: 'failed', feedback: `your compiled file could not be loaded: ${r.loadError}` };
@@ -253,9 +243,12 @@ function datagramProblem(task: Task, test: TestSpec, fn: string, obs: TestObserv
 export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
   const fn = `${task.function!.name}()`;
   const p = obs.process;
-  const r = p.execError || !p.report ? null : readRunReport(p.report.lines);
-  const harness = harnessFailure(p, r);
-  if (harness || !r) return harness!;
+  if (p.execError || !p.report) {
+    return { result: 'error', feedback: `the grader could not start the task's harness (not your fault): ${p.execError ?? 'no report channel'}` };
+  }
+  const r = readRunReport(p.report.lines);
+  // Said only by the harness's parent, which runs none of the student's code: never an exit status.
+  if (r.failed !== null) return { result: 'error', feedback: `the task's harness failed (not your fault): ${r.failed}` };
   const limit = limitVerdict(WHO, task, p);
   // A function stopped by a CPU or wall limit is told why below, with what it was doing.
   if (limit && !(limit.result === 'timeout' && r.called && r.returned === null)) return limit;
