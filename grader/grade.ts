@@ -9,12 +9,13 @@ import { SubmissionTooLargeError } from '../runner/errors.js';
 import { showPath, type FsPath } from '../runner/names.js';
 import { prepareSubmission, type Scratch } from '../runner/submission.js';
 import type { BuildObservation, JobEvent, JobPlan, SandboxKind, TestObservation } from '../runner/types.js';
-import { jobDeadlineMs, planJob } from './plan.js';
+import { jobDeadlineMs, planJob, type PlannedJob } from './plan.js';
 import { REPORT_SCHEMA, type Report, type TestReport } from './report/model.js';
 import { computeScore, overallResult } from './score.js';
-import type { Task } from './task/load.js';
+import type { Task } from './model/task.js';
 import { writeTrace, type TraceOptions } from './trace/files.js';
-import { decideVerdict, missingVerdict, type TestVerdict } from './verdict.js';
+import { decideVerdict } from './verdict/decide.js';
+import { missingVerdict, type TestVerdict } from './verdict/primitives.js';
 
 export interface GradeOptions {
   seed: number;
@@ -88,17 +89,16 @@ function tooLargeReport(task: Task, base: ReportBase, message: string, ms: numbe
 
 type ReportBase = Pick<Report, 'schema' | 'task' | 'submission' | 'seed' | 'sandbox'>;
 
-/** Grades `submission` (a path; bytes when its name is not UTF-8). */
-/**
- * The submission cannot run (no program, a script without its #! line...):
- * score 0, and the one message in build.output, where every format shows it
- * once, as for a build that fails.
- */
 /** The tests a submission that did not build or cannot run never reached: each is still listed (Gradescope shows it failed). */
 function notRunEntries(task: Task, plan: JobPlan): NonNullable<Report['not_run']> {
   return plan.tests.map((p) => task.tests.find((t) => t.id === p.id)!).map((t) => ({ id: t.id, name: t.name, tags: t.tags, weight: t.weight, visibility: t.visibility }));
 }
 
+/**
+ * The submission cannot run (no program, a script without its #! line...):
+ * score 0, and the one message in build.output, where every format shows it
+ * once, as for a build that fails.
+ */
 function cannotRunReport(base: ReportBase, message: string, started: number, notRun: NonNullable<Report['not_run']>, timing = { setup_ms: 0, build_ms: 0, tests_ms: 0 }, command?: string): Report {
   return {
     ...base,
@@ -112,15 +112,100 @@ function cannotRunReport(base: ReportBase, message: string, started: number, not
   };
 }
 
+function reportBase(task: Task, submission: FsPath, opts: GradeOptions): ReportBase {
+  return { schema: REPORT_SCHEMA, task: task.id, submission: showPath(submission), seed: opts.seed, sandbox: opts.sandbox };
+}
+
+/** With no build rule to run, a submission that cannot run at all gets one message saying what to do, not the same failure in every test. */
+function cannotRunBeforeJob(task: Task, workDir: string, planned: PlannedJob): string | null {
+  if (planned.buildRule) return null;
+  return existsSync(path.join(workDir, task.program)) ? programProblem(workDir, task.program) : missingProgramMessage(task, workDir);
+}
+
+/** What the job reported, with each test's report made as soon as its observation came. */
+interface JobOutcome {
+  events: JobEvent[];
+  tests: TestReport[];
+  observed: Map<string, TestObservation>;
+}
+
+/** Runs the job; each observed test gets its verdict (and trace) at once, for progress output. */
+async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions): Promise<JobOutcome> {
+  const tests: TestReport[] = [];
+  const observed = new Map<string, TestObservation>();
+  const onEvent = (e: JobEvent) => {
+    if (e.type !== 'test') return;
+    observed.set(e.test.id, e.test);
+    const spec = task.tests.find((t) => t.id === e.test.id)!;
+    const verdict = decideVerdict(task, spec, e.test, planned.contexts.get(spec.id) ?? []);
+    const report = testReport(task, spec.id, verdict, e.test.durationMs);
+    const p = e.test.process;
+    report.usage = { cpu_ms: p.cpuMs, wall_ms: Math.round(p.wallMs), max_rss_kb: p.maxRssKb };
+    const trace = opts.trace ? writeTrace(opts.trace, task.id, report, e.test) : null;
+    if (trace) report.trace = trace;
+    tests.push(report);
+    opts.onTest?.(report);
+  };
+  const events = await runJob(planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) });
+  return { events, tests, observed };
+}
+
+/** Tests the job never reported (it died or was stopped): the grader's fault, never the student's. Then all in plan order. */
+function completeTests(task: Task, planned: PlannedJob, run: JobOutcome, fatal: JobEvent | undefined, buildOk: boolean): TestReport[] {
+  const tests = [...run.tests];
+  if (buildOk) {
+    for (const t of planned.plan.tests) {
+      if (!run.observed.has(t.id)) {
+        const reason = fatal?.type === 'fatal' ? fatal.message : 'the grading job ended early';
+        tests.push(testReport(task, t.id, missingVerdict(reason), 0));
+      }
+    }
+  }
+  const order = new Map(planned.plan.tests.map((t, i) => [t.id, i]));
+  return tests.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+}
+
+/** The report of a job that ran: its build, every test, the score and where the time went. */
+function jobReport(task: Task, base: ReportBase, planned: PlannedJob, run: JobOutcome, started: number): Report {
+  const ready = run.events.find((e) => e.type === 'ready');
+  const buildEvent = run.events.find((e) => e.type === 'build');
+  const fatal = run.events.find((e) => e.type === 'fatal');
+  const build = buildEvent?.type === 'build' ? buildEvent.build : null;
+  const buildOk = build ? build.ok : true;
+  const tests = completeTests(task, planned, run, fatal, buildOk);
+
+  const timing = {
+    setup_ms: ready?.type === 'ready' ? ready.setupMs : 0,
+    build_ms: build?.durationMs ?? 0,
+    tests_ms: Math.round([...run.observed.values()].reduce((sum, t) => sum + t.durationMs, 0)),
+  };
+  const cannotStart = buildOk ? cannotStartMessage(task, [...run.observed.values()]) : null;
+  if (cannotStart && run.observed.size === planned.plan.tests.length) {
+    return cannotRunReport(base, cannotStart, started, notRunEntries(task, planned.plan), timing, planned.buildRule?.run.join(' '));
+  }
+  const result = overallResult(tests, buildOk);
+  const notRun = buildOk ? [] : notRunEntries(task, planned.plan);
+  return {
+    ...base,
+    result,
+    score: buildOk ? computeScore(tests) : 0,
+    build: {
+      ok: buildOk,
+      output: build ? buildOutput(build) : '',
+      ...(planned.buildRule ? { command: planned.buildRule.run.join(' ') } : {}),
+    },
+    tests,
+    duration_ms: Math.round(performance.now() - started),
+    timing,
+    ...(notRun.length ? { not_run: notRun } : {}),
+    ...(result === 'error' && fatal?.type === 'fatal' ? { error: fatal.message } : {}),
+  };
+}
+
+/** Grades `submission` (a path; bytes when its name is not UTF-8). */
 export async function gradeSubmission(task: Task, submission: FsPath, opts: GradeOptions): Promise<Report> {
   const started = performance.now();
-  const base: ReportBase = {
-    schema: REPORT_SCHEMA,
-    task: task.id,
-    submission: showPath(submission),
-    seed: opts.seed,
-    sandbox: opts.sandbox,
-  };
+  const base = reportBase(task, submission, opts);
   let scratch: Scratch;
   try {
     scratch = await prepareSubmission(submission, task.program, { maxBytes: submissionBudgetBytes(task) });
@@ -130,74 +215,10 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
   }
   try {
     const planned = planJob(task, scratch.workDir, opts);
-
-    // A submission that cannot run at all gets one message saying what to do, not the same failure in every test.
-    if (!planned.buildRule) {
-      const problem = existsSync(path.join(scratch.workDir, task.program))
-        ? programProblem(scratch.workDir, task.program)
-        : missingProgramMessage(task, scratch.workDir);
-      if (problem) return cannotRunReport(base, problem, started, notRunEntries(task, planned.plan));
-    }
-
-    const tests: TestReport[] = [];
-    const observed = new Map<string, TestObservation>();
-    const onEvent = (e: JobEvent) => {
-      if (e.type !== 'test') return;
-      observed.set(e.test.id, e.test);
-      const spec = task.tests.find((t) => t.id === e.test.id)!;
-      const verdict = decideVerdict(task, spec, e.test, planned.contexts.get(spec.id) ?? []);
-      const report = testReport(task, spec.id, verdict, e.test.durationMs);
-      const p = e.test.process;
-      report.usage = { cpu_ms: p.cpuMs, wall_ms: Math.round(p.wallMs), max_rss_kb: p.maxRssKb };
-      const trace = opts.trace ? writeTrace(opts.trace, task.id, report, e.test) : null;
-      if (trace) report.trace = trace;
-      tests.push(report);
-      opts.onTest?.(report);
-    };
-    const events = await runJob(planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) });
-
-    const ready = events.find((e) => e.type === 'ready');
-    const buildEvent = events.find((e) => e.type === 'build');
-    const fatal = events.find((e) => e.type === 'fatal');
-    const build = buildEvent?.type === 'build' ? buildEvent.build : null;
-    const buildOk = build ? build.ok : true;
-
-    if (buildOk) {
-      // Tests the job never reported (it died or was stopped): the grader's fault, never the student's.
-      for (const t of planned.plan.tests) {
-        if (!observed.has(t.id)) {
-          const reason = fatal?.type === 'fatal' ? fatal.message : 'the grading job ended early';
-          tests.push(testReport(task, t.id, missingVerdict(reason), 0));
-        }
-      }
-    }
-    const order = new Map(planned.plan.tests.map((t, i) => [t.id, i]));
-    tests.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-
-    const setupMs = ready?.type === 'ready' ? ready.setupMs : 0;
-    const buildMs = build?.durationMs ?? 0;
-    const testsMs = [...observed.values()].reduce((sum, t) => sum + t.durationMs, 0);
-    const cannotStart = buildOk ? cannotStartMessage(task, [...observed.values()]) : null;
-    if (cannotStart && observed.size === planned.plan.tests.length) {
-      return cannotRunReport(base, cannotStart, started, notRunEntries(task, planned.plan), { setup_ms: setupMs, build_ms: buildMs, tests_ms: Math.round(testsMs) }, planned.buildRule?.run.join(' '));
-    }
-    const result = overallResult(tests, buildOk);
-    const notRun = buildOk ? [] : notRunEntries(task, planned.plan);
-    return {
-      ...base,
-      result,
-      score: buildOk ? computeScore(tests) : 0,
-      build: {
-        ok: buildOk,
-        output: build ? buildOutput(build) : '',
-        ...(planned.buildRule ? { command: planned.buildRule.run.join(' ') } : {}),
-      },
-      tests,
-      duration_ms: Math.round(performance.now() - started),
-      timing: { setup_ms: setupMs, build_ms: buildMs, tests_ms: Math.round(testsMs) },
-      ...(notRun.length ? { not_run: notRun } : {}),
-      ...(result === 'error' && fatal?.type === 'fatal' ? { error: fatal.message } : {}),
-    };
+    const problem = cannotRunBeforeJob(task, scratch.workDir, planned);
+    if (problem) return cannotRunReport(base, problem, started, notRunEntries(task, planned.plan));
+    const run = await runAndJudge(task, planned, opts);
+    return jobReport(task, base, planned, run, started);
   } finally {
     scratch.cleanup();
   }

@@ -1,27 +1,21 @@
 // From a validated task to the runner's JobPlan: resolve random integers with
 // the seed, encode every message into bytes through the protocol's codec,
 // pick the build rule, and remember what each step asked, for the checks.
+// What differs between kinds of task (a harness, injected failures) the
+// task's kind says (grader/kinds/).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { seededRandom } from '../runner/codecs/random.js';
 import type { CommandPlan, JobPlan, SandboxKind, StepPlan, TestPlan } from '../runner/types.js';
-import { functionBuildFiles, harnessAndFaults } from './functions/plan.js';
-import type { MessageSpec, Task, TestSpec } from './task/load.js';
-
-/** What a step asked of the program, kept for checking its observation. */
-export interface StepContext {
-  /** The resolved request the peer sent (send steps). */
-  request?: unknown;
-  describe: string;
-  /** The answer the peer sends back (receive steps), hex; absent when it stays silent. */
-  answer?: string;
-}
+import { kindOf } from './kinds/index.js';
+import type { StepContext } from './model/step-context.js';
+import type { BuildRule, MessageSpec, StepSpec, Task, TestSpec } from './model/task.js';
 
 export interface PlannedJob {
   plan: JobPlan;
   /** Per test id, per step: what was asked. */
   contexts: Map<string, StepContext[]>;
-  buildRule: { when: string; run: string[] } | null;
+  buildRule: BuildRule | null;
 }
 
 function datagramOf(task: Task, msg: MessageSpec, random: () => number, role: 'request' | 'response'): { hex: string; ctx: StepContext } {
@@ -37,35 +31,41 @@ function datagramOf(task: Task, msg: MessageSpec, random: () => number, role: 'r
   return { hex: built.datagram.toString('hex'), ctx: { request: built.resolved, describe: built.describe } };
 }
 
-function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; contexts: StepContext[] } {
-  // One generator per test, seeded by the run's seed and the test id: adding
-  // a test never changes the integers another test draws.
+/** One generator per test, seeded by the run's seed and the test id: adding a test never changes the integers another test draws. */
+function testRandom(seed: number, testId: string): () => number {
   let h = seed >>> 0;
-  for (const c of test.id) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
-  const random = seededRandom(h);
+  for (const c of testId) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return seededRandom(h);
+}
+
+/** One step as the runner does it, and what it asked (pushed on `contexts`). */
+function planStep(task: Task, s: StepSpec, i: number, random: () => number, contexts: StepContext[]): StepPlan {
+  if (s.kind === 'send') {
+    const { hex, ctx } = datagramOf(task, s.message, random, 'request');
+    contexts.push(ctx);
+    const optional = s.expect === undefined || s.expect === 'silence' || (s.expect as { optional?: boolean }).optional === true;
+    return {
+      kind: 'send',
+      socket: s.socket || `step-${i}`,
+      datagram: hex,
+      await: optional ? 'none' : 'reply',
+      timeoutMs: s.timeoutMs ?? task.timeouts.replyMs,
+    };
+  }
+  if (s.kind === 'receive') {
+    const answer = s.answer ? datagramOf(task, s.answer, random, 'response').hex : null;
+    contexts.push({ describe: 'the program\'s request', ...(answer !== null ? { answer } : {}) });
+    return { kind: 'receive', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs, reply: answer };
+  }
+  contexts.push({ describe: 'waiting for the program to exit' });
+  return { kind: 'wait-exit', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs };
+}
+
+function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; contexts: StepContext[] } {
+  const random = testRandom(seed, test.id);
   const contexts: StepContext[] = [];
-  const steps: StepPlan[] = test.steps.map((s, i) => {
-    if (s.kind === 'send') {
-      const { hex, ctx } = datagramOf(task, s.message, random, 'request');
-      contexts.push(ctx);
-      const optional = s.expect === undefined || s.expect === 'silence' || (s.expect as { optional?: boolean }).optional === true;
-      return {
-        kind: 'send',
-        socket: s.socket || `step-${i}`,
-        datagram: hex,
-        await: optional ? 'none' : 'reply',
-        timeoutMs: s.timeoutMs ?? task.timeouts.replyMs,
-      };
-    }
-    if (s.kind === 'receive') {
-      const answer = s.answer ? datagramOf(task, s.answer, random, 'response').hex : null;
-      contexts.push({ describe: 'the program\'s request', ...(answer !== null ? { answer } : {}) });
-      return { kind: 'receive', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs, reply: answer };
-    }
-    contexts.push({ describe: 'waiting for the program to exit' });
-    return { kind: 'wait-exit', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs };
-  });
-  const program: CommandPlan = { argv: test.argv, limits: task.limits, ...harnessAndFaults(task, test) };
+  const steps: StepPlan[] = test.steps.map((s, i) => planStep(task, s, i, random, contexts));
+  const program: CommandPlan = { argv: test.argv, limits: task.limits, ...kindOf(task).planProgram(task, test) };
   return {
     plan: {
       id: test.id,
@@ -85,13 +85,14 @@ function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; c
 }
 
 /** The first build rule whose file the submission has, or null (a ready executable). */
-export function chooseBuild(task: Task, workDir: string): { when: string; run: string[] } | null {
+export function chooseBuild(task: Task, workDir: string): BuildRule | null {
   return task.build.find((rule) => existsSync(path.join(workDir, rule.when))) ?? null;
 }
 
 export function planJob(task: Task, workDir: string, opts: { seed: number; sandbox: SandboxKind; testIds?: string[] }): PlannedJob {
+  const kind = kindOf(task);
   const buildRule = chooseBuild(task, workDir);
-  const build: CommandPlan | null = buildRule ? { argv: buildRule.run, limits: task.buildLimits, ...functionBuildFiles(task) } : null;
+  const build: CommandPlan | null = buildRule ? { argv: buildRule.run, limits: task.buildLimits, ...kind.buildFiles(task) } : null;
   const contexts = new Map<string, StepContext[]>();
   const tests = task.tests
     .filter((t) => !opts.testIds || opts.testIds.includes(t.id))
@@ -100,8 +101,7 @@ export function planJob(task: Task, workDir: string, opts: { seed: number; sandb
       contexts.set(t.id, planned.contexts);
       return planned.plan;
     });
-  const harness = task.function ? { harness: task.function.harnessPath } : {};
-  return { plan: { sandbox: opts.sandbox, workDir, build, tests, scratchMb: task.scratchMb, ...harness }, contexts, buildRule };
+  return { plan: { sandbox: opts.sandbox, workDir, build, tests, scratchMb: task.scratchMb, ...kind.planJob(task) }, contexts, buildRule };
 }
 
 /** Upper bound on how long a job may take, so a stuck job is stopped. */

@@ -1,6 +1,6 @@
 // Where a score is computed: the weighted share of passed tests, and the one
 // overall result a submission gets.
-import type { TestResult } from './verdict.js';
+import type { TestResult } from './verdict/primitives.js';
 
 export interface Scored {
   weight: number;

@@ -7,7 +7,7 @@
 import { closeSync, lstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { TestObservation } from '../runner/types.js';
-import type { Task } from './task/load.js';
+import type { Task } from './model/task.js';
 
 function head(file: string, bytes = 512): Buffer | null {
   let fd: number;

@@ -9,7 +9,8 @@ import { afterAll } from 'vitest';
 import { gradeSubmission } from '../grader/grade.js';
 import { canRead } from '../runner/sandbox/native-cache.js';
 import type { Report } from '../grader/report/model.js';
-import { loadTask, type Task } from '../grader/task/load.js';
+import type { Task } from '../grader/model/task.js';
+import { loadTask } from '../grader/task/load.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TASKS = path.join(ROOT, 'tasks');

@@ -9,7 +9,7 @@ import { FORMATS } from '../report/formats.js';
 import type { Report } from '../report/model.js';
 import { visibleText } from '../report/neutralise.js';
 import { viewReport } from '../report/visibility.js';
-import type { Task } from '../task/load.js';
+import type { Task } from '../model/task.js';
 import { writeFileAtomic } from './durable.js';
 import type { GradeRecord } from './store.js';
 

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { escapeName, joinName, type FsPath } from '../../runner/names.js';
 import { packageRoot } from '../../runner/paths.js';
 import { openRegular, specialKind } from '../../runner/tree.js';
-import type { Task } from '../task/load.js';
+import type { Task } from '../model/task.js';
 
 const SOCKGRADE_VERSION = (JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;
 

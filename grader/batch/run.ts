@@ -13,7 +13,7 @@ import type { SandboxKind } from '../../runner/types.js';
 import { gradeSubmission } from '../grade.js';
 import { log } from '../log.js';
 import { REPORT_SCHEMA, type Report } from '../report/model.js';
-import type { Task } from '../task/load.js';
+import type { Task } from '../model/task.js';
 import { writeFileAtomic } from './durable.js';
 import { gradesCsv, reportBaseName, writeStudentReports } from './gradebook.js';
 import { submissionHash, taskHash } from './hash.js';

@@ -10,11 +10,11 @@
 // (grader/report/neutralise.ts), and the script reads it from the page as
 // data, never as code.
 import { createHash } from 'node:crypto';
-import type { TestResult } from '../verdict.js';
+import type { TestResult } from '../verdict/primitives.js';
 import { cut } from '../excerpt.js';
 import { htmlText } from '../report/neutralise.js';
 import type { TestReport } from '../report/model.js';
-import type { Task } from '../task/load.js';
+import type { Task } from '../model/task.js';
 import { failureReason, reportBaseName } from './gradebook.js';
 import type { GradeRecord } from './store.js';
 

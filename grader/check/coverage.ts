@@ -4,7 +4,7 @@
 // must pass everything (else nothing shows the tests can be passed).
 import { isCorrectFixture, type FixtureExpect } from '../fixtures.js';
 import type { Report } from '../report/model.js';
-import type { Task } from '../task/load.js';
+import type { Task } from '../model/task.js';
 import { at, check, type CheckOutcome } from './model.js';
 
 export interface GradedFixture {

@@ -5,7 +5,7 @@
 import { SandboxUnavailableError } from '../../runner/errors.js';
 import { gradeSubmission } from '../grade.js';
 import type { Report } from '../report/model.js';
-import type { Task } from '../task/load.js';
+import type { Task } from '../model/task.js';
 import { inPool } from '../pool.js';
 
 export interface Grading {

@@ -3,7 +3,7 @@
 // compiles it; each compiler error becomes a PATH:LINE:COL problem of the task.
 import path from 'node:path';
 import { compileHarness, HarnessBuildError } from '../../runner/harness/build.js';
-import type { Task } from '../task/load.js';
+import type { Task } from '../model/task.js';
 import type { Problem } from '../task/yaml-file.js';
 
 const GCC_ERROR = /^(.+?):(\d+):(\d+): (.*)$/;

@@ -4,7 +4,7 @@
 // still get its outcome when the limits and reaction timeouts are halved.
 import type { Limits } from '../../runner/types.js';
 import type { Report } from '../report/model.js';
-import type { Task } from '../task/load.js';
+import type { Task } from '../model/task.js';
 import { varyingTests } from './fixture-outcome.js';
 import { check, type CheckOutcome } from './model.js';
 

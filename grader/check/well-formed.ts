@@ -4,7 +4,8 @@
 // so that one broken task does not hide the others.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { loadTask, type Task } from '../task/load.js';
+import type { Task } from '../model/task.js';
+import { loadTask } from '../task/load.js';
 import { formatProblem, TaskError } from '../task/yaml-file.js';
 import { harnessProblems } from './harness.js';
 import { at, check, type CheckOutcome } from './model.js';

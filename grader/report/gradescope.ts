@@ -4,7 +4,7 @@
 // so each test carries Gradescope's visibility field. Its page shows the
 // outputs as plain text ("text" format): student text is neutralised
 // (neutralise.ts) so no control or bidi character acts on what is displayed.
-import type { Visibility } from '../task/load.js';
+import type { Visibility } from '../model/task.js';
 import { gradedIn } from './backend.js';
 import type { Report, TestReport } from './model.js';
 import { jsonSafe, visibleLine, visibleText } from './neutralise.js';

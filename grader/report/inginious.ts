@@ -4,7 +4,7 @@
 // with raw HTML enabled: student text goes only in literal blocks and escaped
 // inline text (neutralise.ts), never where it could become markup. Only the
 // calls are decided here; runner/platforms/inginious.ts makes them.
-import type { TestResult } from '../verdict.js';
+import type { TestResult } from '../verdict/primitives.js';
 import { gradedIn } from './backend.js';
 import type { Report, TestReport } from './model.js';
 import { jsonSafe, rstInline, rstLines, rstLiteral, visibleLine } from './neutralise.js';

@@ -1,7 +1,7 @@
 // The report, as the contract (docs/contract.md) fixes it. Every
 // output format is made from this one structure.
-import type { TestResult } from '../verdict.js';
-import type { Visibility } from '../task/load.js';
+import type { TestResult } from '../verdict/primitives.js';
+import type { Visibility } from '../model/task.js';
 import type { SandboxKind } from '../../runner/types.js';
 
 export const REPORT_SCHEMA = 'sockgrade.report/v1';

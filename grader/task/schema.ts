@@ -2,7 +2,7 @@
 // a step (what is sent, what must come back) are checked by the protocol's
 // own schemas in load.ts, with the same positions.
 import { z } from 'zod';
-import { functionSchema } from '../functions/schema.js';
+import { functionSchema } from '../kinds/function/schema.js';
 
 export const TAGS = ['result', 'endianness', 'protocol', 'error-handling', 'robustness', 'cli'] as const;
 // visible: feedback and the test's inputs; feedback: the mistake, not the inputs (default);
@@ -134,7 +134,7 @@ export const testSchema = z
     ready: z.enum(['port', 'none']).optional(),
     steps: z.array(z.unknown()).default([]),
     after: z.unknown().optional(),
-    /** Socket calls made to fail (grader/functions/schema.ts). */
+    /** Socket calls made to fail (grader/task/faults.ts). */
     fail: z.unknown().optional(),
   })
   .strict();

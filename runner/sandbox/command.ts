@@ -5,6 +5,7 @@ import path from 'node:path';
 import { needsReportChannel } from '../harness/channel.js';
 import { packageRoot } from '../paths.js';
 import type { CommandPlan, SandboxKind } from '../types.js';
+import { limitArgs } from './limit-args.js';
 import { runStudentCommand } from './run-student.js';
 import { separateUserCommand } from './separate-user.js';
 
@@ -124,17 +125,6 @@ function hostEtcView(): string[] {
   out.push('--symlink', '../proc/self/mounts', '/etc/mtab');
   etcArgs = out;
   return out;
-}
-
-export function limitArgs(plan: CommandPlan): string[] {
-  const l = plan.limits;
-  return [
-    String(Math.max(1, Math.ceil(l.cpuSeconds))),
-    String(l.memoryMb * 1024 * 1024),
-    String(l.processes + 1), // the launcher itself runs as the same user and counts too
-    String(l.fileSizeMb * 1024 * 1024),
-    String(l.openFiles),
-  ];
 }
 
 export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnSpec {

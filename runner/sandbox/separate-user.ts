@@ -7,7 +7,8 @@
 // network, no private view of the files (the task's hidden tests must be
 // unreadable to that user: run_autograder sees to it).
 import type { CommandPlan } from '../types.js';
-import { limitArgs, type SandboxContext, type SpawnSpec } from './command.js';
+import type { SandboxContext, SpawnSpec } from './command.js';
+import { limitArgs } from './limit-args.js';
 
 /** The uid student code runs as in the "user" backend: its own, shared with nothing else. */
 export function separateUid(): number {

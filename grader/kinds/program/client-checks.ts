@@ -1,13 +1,14 @@
-// Checks that only make sense for a program that talks first (client tasks):
-// what it printed as its result, what it sent beyond the steps, and why it did
-// not exit. Called from verdict.ts; every message names the mistake, and the
-// test's inputs go to `details` only.
-import type { Datagram, TestObservation } from '../runner/types.js';
-import { busyUntilStopped } from './busy.js';
-import type { StepContext } from './plan.js';
-import type { Task, TestSpec } from './task/load.js';
-import type { TestVerdict } from './verdict.js';
-import { hexBytes } from './excerpt.js';
+// Checks of a program task's `after:` beyond its exit: what it printed as its
+// result (after.result), what it sent beyond the steps (after.datagrams), and
+// why it did not exit. Written for clients, run for every program task (a
+// test that asks nothing of them passes them). Called from verdict.ts; every
+// message names the mistake, and the test's inputs go to `details` only.
+import type { Datagram, TestObservation } from '../../../runner/types.js';
+import type { StepContext } from '../../model/step-context.js';
+import type { Task, TestSpec } from '../../model/task.js';
+import { hexBytes } from '../../excerpt.js';
+import { busyUntilStopped } from '../../verdict/busy.js';
+import type { TestVerdict } from '../../verdict/primitives.js';
 
 /** The task's result line with `value` in place of {result}. */
 export function resultLine(template: string, value: string): string {

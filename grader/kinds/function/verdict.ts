@@ -4,13 +4,16 @@
 // Order: limits, then whether the function could be called at all, then the
 // socket it made, whether it returned, the datagrams, and what it returned.
 import { constants as osConstants } from 'node:os';
-import { byteSwap32 } from '../../runner/codecs/integers.js';
-import { readRunReport, type CallRecord, type RunReport } from '../../runner/harness/report.js';
-import type { ProcessObservation, TestObservation } from '../../runner/types.js';
-import { busyUntilStopped } from '../busy.js';
-import type { StepContext } from '../plan.js';
-import type { Task, TestSpec } from '../task/load.js';
-import { checkSteps, describeSignal, exitStatus, hiddenExitStatus, limitVerdict, type TestVerdict } from '../verdict.js';
+import { byteSwap32 } from '../../../runner/codecs/integers.js';
+import { readRunReport, type CallRecord, type RunReport } from '../../../runner/harness/report.js';
+import type { ProcessObservation, TestObservation } from '../../../runner/types.js';
+import type { StepContext } from '../../model/step-context.js';
+import type { Task, TestSpec } from '../../model/task.js';
+import { busyUntilStopped } from '../../verdict/busy.js';
+import { checkSteps, describeSignal, exitStatus, hiddenExitStatus, limitVerdict, type TestVerdict } from '../../verdict/primitives.js';
+
+/** How feedback names what is graded. */
+const WHO = 'the function';
 
 const FAMILIES: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6' };
 const TYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW' };
@@ -192,43 +195,37 @@ function missingDatagram(task: Task, test: TestSpec, seen: TestObservation, cont
   return null;
 }
 
-export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
-  const fn = `${task.function!.name}()`;
-  const p = obs.process;
-  if (p.execError || !p.report) {
-    return { result: 'error', feedback: `the grader could not start the task's harness (not your fault): ${p.execError ?? 'no report channel'}` };
-  }
-  const r = readRunReport(p.report.lines);
-  // Said only by the harness's parent, which runs none of the student's code: never an exit status.
-  if (r.failed !== null) return { result: 'error', feedback: `the task's harness failed (not your fault): ${r.failed}` };
-  const limit = limitVerdict(task, p);
-  // A function stopped by a CPU or wall limit is told why below, with what it was doing.
-  if (limit && !(limit.result === 'timeout' && r.called && r.returned === null)) return limit;
-
+/** The compiled file could not be loaded, lacks the function, or ended before the call. */
+function notCalled(test: TestSpec, fn: string, p: ProcessObservation, r: RunReport): TestVerdict | null {
   if (r.loadError) return { result: 'failed', feedback: `your compiled file could not be loaded: ${r.loadError}` };
   if (r.missing) return { result: 'failed', feedback: `your file does not define ${fn}: check its name, and that it is not static` };
-  if (!r.called) {
-    const how = p.signal ? `crashed (${describeSignal(p.signal)})` : p.stoppedBy ? 'hung' : `ended (${exitStatus(test, p.exitCode, 'exit status')})`;
-    const status = hiddenExitStatus(test, p);
-    return {
-      result: p.signal ? 'crash' : 'failed',
-      feedback: `the program ${how} before ${fn} was called: does your file run code of its own when it is loaded (a constructor)?`,
-      ...(status.length ? { details: status.join('; ') } : {}),
-    };
-  }
-  // A test that makes a call fail judges the error handling only.
-  const socketVerdict = test.fail?.length ? null : wrongSocket(fn, r);
-  if (socketVerdict) return socketVerdict;
-  if (obs.ready === 'not-ready' && !test.fail?.length) {
-    const bound = r.calls.find((c) => c.name === 'bind' && c.ret === 0);
-    const where = bound?.port !== undefined && bound.port !== test.port ? `: it bound port ${bound.port}; bind to the address it is given` : '';
-    // The port is the test's input: named in details only, which hidden tests do not show.
-    return { result: 'failed', feedback: `${fn} did not bind the given address (IPv6) within ${task.timeouts.readyMs} ms${where}`, details: `port ${test.port}; ${callsDetail(r)}` };
-  }
-  if (r.returned === null) return notReturned(task, test, fn, p, r, limit);
+  if (r.called) return null;
+  const how = p.signal ? `crashed (${describeSignal(p.signal)})` : p.stoppedBy ? 'hung' : `ended (${exitStatus(test, p.exitCode, 'exit status')})`;
+  const status = hiddenExitStatus(test, p);
+  return {
+    result: p.signal ? 'crash' : 'failed',
+    feedback: `the program ${how} before ${fn} was called: does your file run code of its own when it is loaded (a constructor)?`,
+    ...(status.length ? { details: status.join('; ') } : {}),
+  };
+}
 
+/** The function made a socket that is not IPv6 + UDP, or never bound the port it was given. */
+function socketOrBindProblem(task: Task, test: TestSpec, fn: string, obs: TestObservation, r: RunReport): TestVerdict | null {
+  // A test that makes a call fail judges the error handling only.
+  if (test.fail?.length) return null;
+  const socketVerdict = wrongSocket(fn, r);
+  if (socketVerdict) return socketVerdict;
+  if (obs.ready !== 'not-ready') return null;
+  const bound = r.calls.find((c) => c.name === 'bind' && c.ret === 0);
+  const where = bound?.port !== undefined && bound.port !== test.port ? `: it bound port ${bound.port}; bind to the address it is given` : '';
+  // The port is the test's input: named in details only, which hidden tests do not show.
+  return { result: 'failed', feedback: `${fn} did not bind the given address (IPv6) within ${task.timeouts.readyMs} ms${where}`, details: `port ${test.port}; ${callsDetail(r)}` };
+}
+
+/** After it returned: the peer's steps, a datagram still due, or datagrams beyond those due. */
+function datagramProblem(task: Task, test: TestSpec, fn: string, obs: TestObservation, r: RunReport, contexts: StepContext[]): TestVerdict | null {
   const seen = withLateDatagrams(obs);
-  const steps = checkSteps(task, test, seen, contexts);
+  const steps = checkSteps(WHO, task, test, seen, contexts);
   if (steps) return { ...steps, details: [steps.details, callsDetail(r)].filter(Boolean).join('; ') };
   const missing = missingDatagram(task, test, seen, contexts);
   if (missing) {
@@ -240,5 +237,27 @@ export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObser
   if (received > 0 && seen.unclaimedDatagrams.length > 0) {
     return { result: 'failed', feedback: `${fn} sent ${received + seen.unclaimedDatagrams.length} datagrams where ${received} ${received === 1 ? 'was' : 'were'} due`, details: callsDetail(r) };
   }
-  return checkReturn(task, test, fn, r, contexts) ?? checkResult(task, test, fn, r, contexts) ?? { result: 'success', feedback: '' };
+  return null;
+}
+
+export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
+  const fn = `${task.function!.name}()`;
+  const p = obs.process;
+  if (p.execError || !p.report) {
+    return { result: 'error', feedback: `the grader could not start the task's harness (not your fault): ${p.execError ?? 'no report channel'}` };
+  }
+  const r = readRunReport(p.report.lines);
+  // Said only by the harness's parent, which runs none of the student's code: never an exit status.
+  if (r.failed !== null) return { result: 'error', feedback: `the task's harness failed (not your fault): ${r.failed}` };
+  const limit = limitVerdict(WHO, task, p);
+  // A function stopped by a CPU or wall limit is told why below, with what it was doing.
+  if (limit && !(limit.result === 'timeout' && r.called && r.returned === null)) return limit;
+  const early = notCalled(test, fn, p, r) ?? socketOrBindProblem(task, test, fn, obs, r);
+  if (early) return early;
+  if (r.returned === null) return notReturned(task, test, fn, p, r, limit);
+  return (
+    datagramProblem(task, test, fn, obs, r, contexts) ??
+    checkReturn(task, test, fn, r, contexts) ??
+    checkResult(task, test, fn, r, contexts) ?? { result: 'success', feedback: '' }
+  );
 }

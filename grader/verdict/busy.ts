@@ -4,7 +4,7 @@
 // shrinks when other work shares the CPUs, but time spent runnable (on a CPU
 // or queued for one, runner/process.ts) does not: a spinning program is
 // runnable all along however loaded the machine, a blocked one not at all.
-import type { Limits, ProcessObservation, StepObservation } from '../runner/types.js';
+import type { Limits, ProcessObservation, StepObservation } from '../../runner/types.js';
 
 /** Runnable for more than this share of a wait: busy. Spinning is ~1, waiting ~0. */
 const BUSY_SHARE = 0.5;

@@ -1,11 +1,9 @@
 // How a function task is built and run, as plain plan data: the student's
 // file becomes a shared library (compiled in the sandbox with the task's
 // prelude and nothing else of the task), and each test runs the task's
-// harness, which loads that library and calls the function. Any test may
-// also make socket calls fail (`fail:`), function task or not.
-import type { CommandPlan } from '../../runner/types.js';
-import type { Task, TestSpec } from '../task/load.js';
-import type { FunctionSpec } from './schema.js';
+// harness, which loads that library and calls the function.
+import type { CommandPlan } from '../../../runner/types.js';
+import type { BuildRule, FunctionSpec, Task, TestSpec } from '../../model/task.js';
 
 /** The student's file (a submitted file is copied as PROGRAM.c) and what the build makes of it. */
 function files(program: string): { source: string; library: string } {
@@ -13,7 +11,7 @@ function files(program: string): { source: string; library: string } {
 }
 
 /** The build rule of every function task: the student's file alone, with the prelude, as a shared library. */
-export function functionBuildRule(fn: FunctionSpec, program: string): { when: string; run: string[] } {
+export function functionBuildRule(fn: FunctionSpec, program: string): BuildRule {
   const { source, library } = files(program);
   return {
     when: source,
@@ -30,16 +28,13 @@ export function functionBuildRule(fn: FunctionSpec, program: string): { when: st
 }
 
 /** The build step's extra files: the prelude only, never the harness or the tests. */
-export function functionBuildFiles(task: Task): Partial<CommandPlan> {
-  return task.function ? { readOnlyFiles: [task.function.preludePath] } : {};
+export function functionBuildFiles(fn: FunctionSpec): Partial<CommandPlan> {
+  return { readOnlyFiles: [fn.preludePath] };
 }
 
 /** What a test's program needs besides argv and limits: the harness, the shim and its orders. */
-export function harnessAndFaults(task: Task, test: TestSpec): Partial<CommandPlan> {
+export function harnessCommand(task: Task, fn: FunctionSpec, test: TestSpec): Partial<CommandPlan> {
   const fail = test.fail ?? [];
-  if (task.function) {
-    // Always through the shim: its record of the calls names AF_INET, SOCK_STREAM and friends.
-    return { viaHarness: true, argv: [files(task.program).library, task.function.name, ...test.argv], calls: { fail } };
-  }
-  return fail.length ? { calls: { fail } } : {};
+  // Always through the shim: its record of the calls names AF_INET, SOCK_STREAM and friends.
+  return { viaHarness: true, argv: [files(task.program).library, fn.name, ...test.argv], calls: { fail } };
 }

@@ -1,0 +1,44 @@
+// What a kind of task is (`kind:` in task.yaml): the one seam between what
+// every task shares and what differs between a program sockgrade talks to
+// (grader/kinds/program/) and a C function the task's hidden harness calls
+// (grader/kinds/function/). Loading, planning and deciding a verdict ask the
+// task's kind (grader/kinds/index.ts) instead of branching on it.
+import type { CommandPlan, FaultPlan, JobPlan, TestObservation } from '../../runner/types.js';
+import type { StepContext } from '../model/step-context.js';
+import type { AfterSpec, BuildRule, FunctionSpec, StepSpec, Task, TestSpec } from '../model/task.js';
+import type { TaskYaml } from '../task/schema.js';
+import type { YamlFile } from '../task/yaml-file.js';
+import type { TestVerdict } from '../verdict/primitives.js';
+
+/** What a kind reads from task.yaml into the Task. */
+export interface KindPart {
+  build: BuildRule[];
+  function?: FunctionSpec;
+}
+
+export interface TaskKind {
+  /** Its name in task.yaml (`kind:`). */
+  readonly name: TaskYaml['kind'];
+
+  // Loading (grader/task/load.ts). Problems are recorded on the file, with positions.
+  /** The kind's part of task.yaml, checked against the task folder; null when it is not valid. */
+  readTask(file: YamlFile, y: TaskYaml, dir: string): KindPart | null;
+  /** A test's `after:` (`value`, undefined when absent) with the kind's defaults; null when it is not valid. */
+  readAfter(file: YamlFile, value: unknown, at: PropertyKey[], y: TaskYaml, steps: StepSpec[]): AfterSpec | null;
+  /** When a test says nothing (`ready:`), whether a server test waits for its port before the steps. */
+  waitsForPort(steps: StepSpec[], fail: FaultPlan[]): boolean;
+
+  // Planning (grader/plan.ts): what the runner's commands need besides argv and limits.
+  /** The build command's extra files. */
+  buildFiles(task: Task): Partial<CommandPlan>;
+  /** One test's program: how it is started, which socket calls fail. */
+  planProgram(task: Task, test: TestSpec): Partial<CommandPlan>;
+  /** What the whole job carries (a function task's harness). */
+  planJob(task: Task): Partial<JobPlan>;
+
+  // Deciding (grader/verdict/decide.ts).
+  /** The thing graded, as feedback names it ("the server", "the function"). */
+  who(task: Task): string;
+  /** The verdict of one test the runner ran and reported (internal errors are judged before). */
+  decideVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict;
+}

@@ -1,0 +1,153 @@
+// The pieces every kind of task builds its verdicts from: what a verdict is,
+// how a signal, an exit status and a hit limit read in feedback, and the
+// check of the peer's steps (send, receive, wait for the exit), which program
+// and function tasks share. A leaf below grader/kinds/*: it knows no kind; the
+// caller names the thing graded (`who`: "the server", "the function").
+import { OUTPUT_STOP_MIB, type ProcessObservation, type TestObservation } from '../../runner/types.js';
+import type { StepContext } from '../model/step-context.js';
+import type { Task, TestSpec } from '../model/task.js';
+import type { Finding } from '../protocols/protocol.js';
+import { excerpt } from '../excerpt.js';
+import { busyWhileAwaitingReply, hitCpuLimit } from './busy.js';
+
+export type TestResult = 'success' | 'failed' | 'timeout' | 'crash' | 'overflow' | 'killed' | 'error';
+
+export interface TestVerdict {
+  result: TestResult;
+  feedback: string;
+  /** Inputs and bytes behind the feedback; reports show them for visible tests only. */
+  details?: string;
+}
+
+const SIGNALS: Record<string, string> = {
+  SIGSEGV: 'segmentation fault: an invalid memory access (a NULL or out-of-bounds pointer, a buffer too small?)',
+  SIGBUS: 'bus error: an invalid memory access',
+  SIGABRT: 'aborted (a failed assert, a double free or corrupted heap?)',
+  SIGFPE: 'arithmetic exception (a division by zero?)',
+  SIGILL: 'illegal instruction',
+  SIGPIPE: 'broken pipe',
+  SIGKILL: 'killed',
+  SIGXFSZ: 'file size limit exceeded',
+};
+
+export function describeSignal(signal: string): string {
+  return `${signal} (${SIGNALS[signal] ?? 'signal'})`;
+}
+
+/** Limits explain a run whatever else happened in it, so they are judged first. */
+export function limitVerdict(who: string, task: Task, p: ProcessObservation): TestVerdict | null {
+  const l = task.limits;
+  if (p.stoppedBy === 'output-limit') {
+    return { result: 'overflow', feedback: `${who} printed more than ${OUTPUT_STOP_MIB} MiB of output and was stopped: print less (a print in a loop?)` };
+  }
+  if (p.peakProcesses >= l.processes) {
+    return { result: 'killed', feedback: `${who} started too many processes (the limit is ${l.processes}) and was stopped: a fork() in a loop?` };
+  }
+  const died = p.signal !== null || (p.exitCode !== null && p.exitCode !== 0);
+  if (died && p.stoppedBy === null && p.maxRssKb !== null && p.maxRssKb >= l.memoryMb * 1024 * 0.75) {
+    return { result: 'overflow', feedback: `${who} ran out of memory (the limit is ${l.memoryMb} MiB) and died: memory allocated in a loop and never freed?` };
+  }
+  if (hitCpuLimit(p, l)) {
+    return { result: 'timeout', feedback: `${who} used more than ${l.cpuSeconds} s of CPU time and was stopped: an endless loop?` };
+  }
+  if (p.stoppedBy === 'wall-time') {
+    return { result: 'timeout', feedback: `${who} was still running after ${l.wallSeconds} s and was stopped` };
+  }
+  return null;
+}
+
+/** Only a test that shows its inputs (`visible`) may quote a non-zero status in its feedback. */
+function statusHidden(test: TestSpec, code: number | null): boolean {
+  return code !== null && code !== 0 && test.visibility !== 'visible';
+}
+
+/**
+ * An exit status as feedback may quote it. A program can pick its status from
+ * a hidden input (8 bits of it per test), so where a test hides its inputs the
+ * feedback only says whether it was 0; `details` (staff) keep the number.
+ */
+export function exitStatus(test: TestSpec, code: number | null, noun = 'status'): string {
+  if (code === null) return `an unknown ${noun}`;
+  return statusHidden(test, code) ? `a non-zero ${noun}` : `${noun} ${code}`;
+}
+
+/** The number exitStatus() kept out of the feedback, for `details`. */
+export function hiddenExitStatus(test: TestSpec, p: ProcessObservation): string[] {
+  return p.signal === null && statusHidden(test, p.exitCode) ? [`exit status ${p.exitCode}`] : [];
+}
+
+/** How the program ended, as feedback may say it ("was killed by ...", "exited with status 0"). */
+export function ended(test: TestSpec, p: ProcessObservation): string {
+  if (p.signal) return `was killed by ${describeSignal(p.signal)}`;
+  return `exited with ${exitStatus(test, p.exitCode)}`;
+}
+
+/**
+ * What the program printed, for `details`: its output may echo a hidden
+ * test's inputs (its own command line), so it never goes in `feedback`.
+ * The exit status goes there too when the feedback could not name it.
+ */
+export function printed(test: TestSpec, p: ProcessObservation, ...notes: string[]): string | undefined {
+  const parts = [...hiddenExitStatus(test, p), ...notes, ...(p.stderr.trim() ? [`stderr: "${excerpt(p.stderr)}"`] : [])];
+  return parts.length ? parts.join('; ') : undefined;
+}
+
+function fromFinding(f: Finding): TestVerdict {
+  return { result: 'failed', feedback: f.feedback, ...(f.details ? { details: f.details } : {}) };
+}
+
+type SendStep = Extract<TestObservation['steps'][number], { kind: 'send' }>;
+type ReceiveStep = Extract<TestObservation['steps'][number], { kind: 'receive' }>;
+
+/** One send step: a single reply, not busy while awaited, the one the protocol expects. `undefined`: judged with the exit. */
+function checkSend(who: string, task: Task, s: SendStep, spec: Extract<TestSpec['steps'][number], { kind: 'send' }>, ctx: StepContext): TestVerdict | null | undefined {
+  if (s.outcome === 'not-run' || s.outcome === 'program-exited') return undefined;
+  if (s.replies.length > 1) {
+    return { result: 'failed', feedback: `answered one request with ${s.replies.length} datagrams: send exactly one response per request`, details: `request: ${ctx.describe}` };
+  }
+  if (s.outcome === 'no-reply' && busyWhileAwaitingReply(s)) {
+    return { result: 'timeout', feedback: `no answer within ${s.waitedMs} ms while ${who} kept the CPU busy: an endless loop?`, details: `request: ${ctx.describe}` };
+  }
+  if (spec.expect === undefined) return null;
+  const reply = s.replies[0] ? Buffer.from(s.replies[0].hex, 'hex') : null;
+  const f = task.protocol.checkReply(spec.expect, ctx.request, reply);
+  if (!f) return null;
+  if (reply === null) f.feedback = `${f.feedback} (waited ${s.waitedMs} ms)`;
+  return fromFinding(f);
+}
+
+/** One receive step: a datagram came, before the program ended, and it is the request the protocol expects. `undefined`: not run. */
+function checkReceive(who: string, task: Task, test: TestSpec, obs: TestObservation, s: ReceiveStep, expect: unknown): TestVerdict | null | undefined {
+  if (s.outcome === 'not-run') return undefined;
+  if (!s.datagram) {
+    if (s.outcome === 'program-exited') {
+      // Ending without the datagram the step waits for fails the test, whatever the exit says.
+      const p = obs.process;
+      return { result: p.signal ? 'crash' : 'failed', feedback: `${who} ${ended(test, p)} without sending its datagram`, details: printed(test, p) };
+    }
+    return { result: 'failed', feedback: `sent no datagram within ${s.waitedMs} ms` };
+  }
+  if (expect === null) return null;
+  const f = task.protocol.checkRequest(expect, Buffer.from(s.datagram.hex, 'hex'));
+  return f ? fromFinding(f) : null;
+}
+
+/** The steps in order; the first that fails decides. Stops at a step the program did not live to see (its exit decides). */
+export function checkSteps(who: string, task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict | null {
+  for (let i = 0; i < obs.steps.length; i++) {
+    const s = obs.steps[i]!;
+    const spec = test.steps[i]!;
+    let verdict: TestVerdict | null | undefined = null;
+    if (s.kind === 'send' && spec.kind === 'send') verdict = checkSend(who, task, s, spec, contexts[i]!);
+    else if (s.kind === 'receive' && spec.kind === 'receive') verdict = checkReceive(who, task, test, obs, s, spec.expect);
+    else if (s.kind === 'wait-exit' && s.outcome === 'still-running') verdict = { result: 'failed', feedback: `${who} did not exit within ${s.waitedMs} ms` };
+    if (verdict === undefined) return null;
+    if (verdict) return verdict;
+  }
+  return null;
+}
+
+/** A test the runner never reported (the job died before it): the grader's fault. */
+export function missingVerdict(reason: string): TestVerdict {
+  return { result: 'error', feedback: `not run: ${reason} (not your fault)` };
+}
