@@ -4,8 +4,10 @@
 // verdict rule of test/verdicts/rules.ts, the first observation that gets it,
 // with the verdict the grader gives it today. Then rewrites the coverage
 // table of test/verdicts/README.md: which rules have a case, which no fixture
-// shows. Cases whose folder starts with `derived-` are edited by hand and kept.
-// Run: npm run record-verdicts
+// shows. A rule this run does not show keeps its earlier case (a verdict can
+// hang on timing: say so in the README), and cases whose folder starts with
+// `derived-` are edited by hand and kept.
+// Run: npm run record-verdicts [-- TASK/FIXTURE...]  (only those fixtures)
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -68,6 +70,7 @@ function coverageTable(found: Map<string, VerdictCase>, derived: string[]): stri
 }
 
 async function main(): Promise<void> {
+  const only = process.argv.slice(2);
   const found = new Map<string, VerdictCase>();
   const verdicts = new Map<string, Verdict>();
   const unknown: string[] = [];
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
     const kind = kindOf(taskId);
     const protocol = taskById(taskId).protocol.name;
     for (const name of dirs(path.join(FIXTURES, taskId))) {
+      if (only.length && !only.includes(`${taskId}/${name}`)) continue;
       const source = `fixtures/${taskId}/${name}`;
       const started = Date.now();
       const observations = await observe(taskId, path.join(FIXTURES, taskId, name));
@@ -86,6 +90,7 @@ async function main(): Promise<void> {
           unknown.push(`${source} ${observation.id}: [${v.result}] ${v.feedback}`);
           continue;
         }
+        if (v.result !== 'success') process.stderr.write(`  ${observation.id}: ${rule.name}\n`);
         if (!found.has(rule.name)) {
           found.set(rule.name, c);
           verdicts.set(rule.name, v);
@@ -97,8 +102,16 @@ async function main(): Promise<void> {
 
   const existing = dirs(LANE).filter((n) => existsSync(path.join(LANE, n, 'observation.json')));
   const derived = existing.filter((n) => n.startsWith('derived-'));
-  for (const n of existing) if (!n.startsWith('derived-')) rmSync(path.join(LANE, n), { recursive: true });
-  for (const [name, c] of found) writeCase(name, c, verdicts.get(name)!);
+  const kept: string[] = [];
+  for (const n of existing) {
+    if (n.startsWith('derived-')) continue;
+    if (found.has(n) || !RULES.some((r) => r.name === n)) rmSync(path.join(LANE, n), { recursive: true });
+    else {
+      found.set(n, JSON.parse(readFileSync(path.join(LANE, n, 'observation.json'), 'utf8')) as VerdictCase);
+      kept.push(n);
+    }
+  }
+  for (const [name, c] of found) if (!kept.includes(name)) writeCase(name, c, verdicts.get(name)!);
 
   const readme = readFileSync(README, 'utf8');
   const at = readme.indexOf(TABLE_START);
@@ -106,7 +119,8 @@ async function main(): Promise<void> {
   writeFileSync(README, `${head}${TABLE_START}\n\n${coverageTable(found, derived)}\n`);
 
   const missing = RULES.filter((r) => !found.has(r.name)).map((r) => r.name);
-  console.log(`${found.size} cases recorded on ${os.hostname()}; ${missing.length} rules no fixture shows: ${missing.join(', ')}`);
+  console.log(`${found.size - kept.length} cases recorded on ${os.hostname()}; kept from an earlier recording (not shown this run): ${kept.join(', ') || 'none'}`);
+  console.log(`${missing.length} rules no fixture shows: ${missing.join(', ')}`);
   if (unknown.length) {
     console.log(`verdicts no rule of test/verdicts/rules.ts names (add a rule):\n  ${unknown.join('\n  ')}`);
     process.exitCode = 1;
