@@ -62,7 +62,7 @@ function coverageTable(found: Map<string, VerdictCase>, derived: string[]): stri
   const lines = ['| rule | said by | case (recorded from) |', '|---|---|---|'];
   for (const r of RULES) {
     const c = found.get(r.name);
-    const d = derived.filter((n) => n === `derived-${r.name}` || n.startsWith(`derived-${r.name}-`));
+    const d = derived.filter((n) => n === `derived-${r.name}`);
     const cell = c ? `\`${r.name}/\` (${c.source}, test ${c.test})` : d.length ? d.map((n) => `\`${n}/\` (derived)`).join(', ') : '**no fixture shows it**';
     lines.push(`| ${r.name} | ${r.file} | ${cell} |`);
   }
