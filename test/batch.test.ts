@@ -11,43 +11,7 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deadline, waitUntil } from '../runner/wait.js';
 import { csvField } from '../grader/batch/gradebook.js';
-import { BIN, ROOT, TASKS, fixture, tempDir, runCli } from './helpers.js';
-
-function sockgrade(args: string[]) {
-  return runCli(args);
-}
-
-function noStackTrace(text: string): void {
-  expect(text).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
-}
-
-/** RFC 4180: quoted fields may hold commas, quotes ("") and line breaks. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') field += text[++i];
-      else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field || row.length) rows.push([...row, field]);
-  return rows;
-}
+import { BIN, ROOT, TASKS, copyFixture, noStackTrace, parseCsv, sockgrade, tempDir, runCli } from './helpers.js';
 
 function gradebook(out: string): Map<string, Record<string, string>> {
   const [header, ...rows] = parseCsv(readFileSync(path.join(out, 'grades.csv'), 'utf8'));
@@ -59,10 +23,6 @@ function records(out: string): { id: string; report: { score: number; result: st
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l));
-}
-
-function copyFixture(name: string, to: string): void {
-  cpSync(fixture('calculator-server', name), to, { recursive: true });
 }
 
 /** Packs a fixture as students do: its folder, named after the student, inside the archive. */

@@ -1,22 +1,17 @@
 // A submission that cannot run at all gets one message saying what to do,
 // once — not the same line under each of twenty tests. Real submissions,
 // graded in the real sandbox.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fixture, grade, runCli, tempDir } from './helpers.js';
+import { fixture, grade, runCli, tempDir, writeFiles } from './helpers.js';
 
 const correctC = path.join(fixture('calculator-server', 'correct-c-plain'), 'server.c');
 const correctPython = path.join(fixture('calculator-server', 'correct-python'), 'server');
 
 /** A submission folder holding these files (name -> text), executables when asked. */
 function submission(files: Record<string, string>, executable: string[] = []): string {
-  const dir = tempDir('sockgrade-cannot-run-');
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
-    writeFileSync(path.join(dir, name), text, { mode: executable.includes(name) ? 0o755 : 0o644 });
-  }
-  return dir;
+  return writeFiles(tempDir('sockgrade-cannot-run-'), files, (name) => (executable.includes(name) ? 0o755 : 0o644));
 }
 
 async function oneMessage(dir: string): Promise<string> {

@@ -2,41 +2,14 @@
 // and broken on purpose, graded for real: what a course's CI sees (the text
 // report, the JUnit XML, the exit status).
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { FIXTURES, TASKS, tempDir, runCli } from './helpers.js';
+import { TASKS, addFixture, addTask, checkCli, tempDir } from './helpers.js';
 
 function tree(): string {
   return tempDir('sockgrade-check-');
-}
-
-/** tasks/<id>: calculator-server with only the tests named, task.yaml optionally rewritten. */
-function addTask(root: string, id: string, tests: string[], patchTaskYaml: (y: string) => string = (y) => y): string {
-  const dir = path.join(root, 'tasks', id);
-  cpSync(path.join(TASKS, 'calculator-server'), dir, { recursive: true });
-  const all = parse(readFileSync(path.join(dir, 'tests.yaml'), 'utf8')) as { tests: { id: string }[] };
-  writeFileSync(path.join(dir, 'tests.yaml'), stringify({ tests: all.tests.filter((t) => tests.includes(t.id)) }));
-  writeFileSync(path.join(dir, 'task.yaml'), patchTaskYaml(readFileSync(path.join(dir, 'task.yaml'), 'utf8')));
-  return dir;
-}
-
-/** fixtures/<task>/<name>: a copy of a calculator-server fixture's submission, with its own expect.yaml. */
-function addFixture(fixturesRoot: string, task: string, name: string, from: string, expectYaml: string, patchServer?: (src: string) => string): void {
-  const dir = path.join(fixturesRoot, task, name);
-  cpSync(path.join(FIXTURES, 'calculator-server', from, 'submission'), path.join(dir, 'submission'), { recursive: true });
-  writeFileSync(path.join(dir, 'expect.yaml'), expectYaml);
-  if (patchServer) {
-    const server = path.join(dir, 'submission', 'server');
-    writeFileSync(server, patchServer(readFileSync(server, 'utf8')), { mode: 0o755 });
-  }
-}
-
-function check(root: string, args: string[] = [], env: Record<string, string> = {}) {
-  return runCli(['check', ...args], { cwd: root, env: { SOCKGRADE_TASKS: path.join(root, 'tasks'), NO_COLOR: '1', ...env } });
 }
 
 /** The lines of the text report under the task heading `suite`, up to the next heading. */
@@ -77,7 +50,7 @@ describe('sockgrade check', () => {
     addFixture(fx, 'calculator-server', 'text-with-nul', 'text-with-nul', 'fails: [sum-text]\n');
     mkdirSync(path.join(root, 'tasks', 'shared-notes')); // not a task: a warning, not a failure
 
-    const r = await check(root, ['--format', 'junit', '--out', 'reports/check.xml']);
+    const r = await checkCli(root, ['--format', 'junit', '--out', 'reports/check.xml']);
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const lines = suiteLines(r.stdout, 'calculator-server');
     expect(lines[0]).toMatch(/^ {2}OK {4}well-formed: 3 tests/);
@@ -125,7 +98,7 @@ describe('sockgrade check', () => {
     addTask(root, 'lonely', ['sum-int']);
     mkdirSync(path.join(fx, 'no-such-task', 'x'), { recursive: true });
 
-    const r = await check(root, ['--format', 'junit']);
+    const r = await checkCli(root, ['--format', 'junit']);
     expect(r.exitCode, r.stderr).toBe(1);
     expect(r.stdout).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
     const report = junit(r.stdout);
@@ -174,7 +147,7 @@ describe('sockgrade check', () => {
     const text = readFileSync(harness, 'utf8');
     writeFileSync(harness, `${text}${text.endsWith('\n') ? '' : '\n'}int broken = ;\n`);
     const brokenLine = readFileSync(harness, 'utf8').split('\n').length - 1;
-    const r = await check(root);
+    const r = await checkCli(root);
     expect(r.exitCode, r.stderr).toBe(1);
     const lines = suiteLines(r.stdout, 'fn');
     expect(lines[0]).toBe('  FAIL  well-formed: the harness does not compile');
@@ -194,7 +167,7 @@ describe('sockgrade check', () => {
     addFixture(fx, 'calculator-server', 'coin', 'correct-python', 'result: failed\n', coin);
     // The same, declared a race: a warning, not a failure.
     addFixture(fx, 'calculator-server', 'declared-coin', 'correct-python', 'fails: []\nmay_fail: [sum-int, product-int, sum-text, product-text]\n', coin);
-    const r = await check(root, ['--repeat', '5', '--fixtures', 'other-fixtures']);
+    const r = await checkCli(root, ['--repeat', '5', '--fixtures', 'other-fixtures']);
     expect(r.exitCode, r.stderr).toBe(1);
     const lines = suiteLines(r.stdout, 'calculator-server');
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}FAIL {2}fixture coin: /));
@@ -206,12 +179,12 @@ describe('sockgrade check', () => {
 
   it('fails a correct fixture that needs more than half a limit, or fails with the limits halved', async () => {
     const root = tree();
-    addTask(root, 'calculator-server', ['sum-int'], (y) => y.replace('wall_s: 10', 'wall_s: 1.5'));
+    addTask(root, 'calculator-server', ['sum-int'], { taskYaml: (y) => y.replace('wall_s: 10', 'wall_s: 1.5') });
     // Answers after 750 ms: inside the 1000 ms reply timeout, outside half of it.
     addFixture(path.join(root, 'fixtures'), 'calculator-server', 'slow', 'correct-python', CORRECT, (src) =>
       src.replace('import sys', 'import sys\nimport time').replace('sock.sendto(answer(data), client)', 'time.sleep(0.75)\n            sock.sendto(answer(data), client)'),
     );
-    const r = await check(root);
+    const r = await checkCli(root);
     expect(r.exitCode, r.stderr).toBe(1);
     const lines = suiteLines(r.stdout, 'calculator-server');
     expect(lines).toContainEqual(expect.stringMatching(/^ {2}OK {4}fixture slow: score 100, success/));
@@ -232,20 +205,20 @@ describe('sockgrade check', () => {
       [['--format', 'html'], /^sockgrade: check --format takes text or junit, not 'html'$/],
       [['--fixtures', 'nowhere'], /^sockgrade: fixtures folder not found: nowhere; /],
     ] as const) {
-      const r = await check(root, [...args]);
+      const r = await checkCli(root, [...args]);
       expect(r.exitCode, r.stderr).toBe(2);
       expect(r.stderr.trim()).toMatch(message);
       expect(r.stdout).toBe('');
     }
     // A machine without the sandbox: exit 3, the fix in one line, no report.
     addFixture(path.join(root, 'fixtures'), 'calculator-server', 'correct', 'correct-c-plain', CORRECT);
-    const noSandbox = await check(root, [], { PATH: '/nonexistent' });
+    const noSandbox = await checkCli(root, [], { PATH: '/nonexistent' });
     expect(noSandbox.exitCode, noSandbox.stderr).toBe(3);
     expect(noSandbox.stderr.trim().split('\n').pop()).toMatch(/^sockgrade: cannot grade: bwrap.*not found.*apt-get install .*bubblewrap/);
     expect(noSandbox.stdout).toBe('');
 
     const empty = tree();
-    const r = await check(empty);
+    const r = await checkCli(empty);
     expect(r.exitCode).toBe(2);
     expect(r.stderr.trim()).toMatch(/^sockgrade: no tasks in tasks \(no folder with a task\.yaml\)/);
   });

@@ -6,16 +6,12 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { compileNative } from '../runner/sandbox/native.js';
 import { launcherSource } from '../runner/job/run-job.js';
-import { BIN, ROOT, TASKS, checkoutReadableBy, fixture, tempDir, runCli } from './helpers.js';
+import { BIN, ROOT, TASKS, checkoutReadableBy, fixture, noStackTrace, tempDir, runCli } from './helpers.js';
 
 function sockgrade(args: string[], opts: { env?: Record<string, string>; asUser?: number } = {}) {
   if (opts.asUser === undefined) return runCli(args, opts.env ? { env: opts.env, extendEnv: false } : {});
   const id = String(opts.asUser);
   return execa('setpriv', ['--reuid', id, '--regid', id, '--clear-groups', '--', process.execPath, BIN, ...args], { reject: false, cwd: ROOT });
-}
-
-function noStackTrace(text: string): void {
-  expect(text).not.toMatch(/^\s+at .+\(.*:\d+:\d+\)$/m);
 }
 
 const correct = fixture('calculator-server', 'correct-python');

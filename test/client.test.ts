@@ -2,10 +2,9 @@
 // authoring errors, reading result lines, the calculator's diagnosis of a
 // wrong printed result, and real sandbox runs of small scripted clients for
 // "send nothing", retransmissions, and clients that never exit.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { printedResults } from '../grader/kinds/program/client-checks.js';
 import { gradeSubmission } from '../grader/grade.js';
 import { planJob } from '../grader/plan.js';
@@ -15,15 +14,11 @@ import type { Task } from '../grader/model/task.js';
 import { loadTask } from '../grader/task/load.js';
 import { prepareSubmission } from '../runner/submission.js';
 import { runJob } from '../runner/job/run-job.js';
-import { ROOT, fixture, summary, task as namedTask } from './helpers.js';
+import { ROOT, fixture, summary, task as namedTask, tempDir } from './helpers.js';
 
-const tmpDirs: string[] = [];
 function tmp(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-client-'));
-  tmpDirs.push(dir);
-  return dir;
+  return tempDir('sockgrade-client-');
 }
-afterAll(() => tmpDirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 const TASK_YAML = `title: A client task
 statement: statement.md

@@ -14,18 +14,13 @@ import { formatCheckText } from '../grader/check/text.js';
 import type { Report } from '../grader/report/model.js';
 import { htmlText, jsonSafe, rstLiteral, visibleLine, visibleText, xmlText } from '../grader/report/neutralise.js';
 import { feedbackText, renderRst } from './docutils.js';
-import { FIXTURES, runCli, tempDir, validateGradescope } from './helpers.js';
+import { FIXTURES, runCli, sockgradeNoDueDate, tempDir, validateGradescope } from './helpers.js';
 
 /** Every character a terminal, docutils or a page would act on; tab and line feed are text. */
 const RAW_CONTROL = /[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
 const FAKE_SCORE = '\x1b[2J\x1b[H score: 100/100';
 
 const hostile = path.join(FIXTURES, 'calculator-server', 'terminal-escapes', 'submission');
-
-function sockgrade(args: string[], env: Record<string, string> = {}) {
-  // PATH without INGInious's feedback commands; no due date from the environment.
-  return runCli(args, { env: { SOCKGRADE_AFTER_DUE_DATE: '', ...env } });
-}
 
 describe('the neutraliser', () => {
   it('shows every control, separator and bidi override as an escape, and keeps text, tabs and line feeds', () => {
@@ -80,7 +75,7 @@ describe('the neutraliser', () => {
 describe('a program that writes escape sequences and markup on stderr (fixture terminal-escapes, real sandbox)', () => {
   let data: Report;
   beforeAll(async () => {
-    const r = await sockgrade(['grade', 'calculator-server', hostile, '--format', 'json']);
+    const r = await sockgradeNoDueDate(['grade', 'calculator-server', hostile, '--format', 'json']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(RAW_CONTROL);
     data = JSON.parse(r.stdout);
@@ -90,7 +85,7 @@ describe('a program that writes escape sequences and markup on stderr (fixture t
   });
 
   it('text: no escape reaches the terminal; the one score line is the real one', async () => {
-    const r = await sockgrade(['grade', 'calculator-server', hostile]);
+    const r = await sockgradeNoDueDate(['grade', 'calculator-server', hostile]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).not.toMatch(RAW_CONTROL);
     expect(r.stdout).toContain('stderr: "\\x1b[2J\\x1b[H score: 100/100');
@@ -98,7 +93,7 @@ describe('a program that writes escape sequences and markup on stderr (fixture t
   });
 
   it('junit: well-formed XML with the text escaped, nothing raw', async () => {
-    const r = await sockgrade(['grade', 'calculator-server', hostile, '--format', 'junit']);
+    const r = await sockgradeNoDueDate(['grade', 'calculator-server', hostile, '--format', 'junit']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(XMLValidator.validate(r.stdout)).toBe(true);
     expect(r.stdout).not.toMatch(RAW_CONTROL);
@@ -107,7 +102,7 @@ describe('a program that writes escape sequences and markup on stderr (fixture t
   });
 
   it('gradescope: outputs shown as plain text hold visible escapes, never raw controls', async () => {
-    const r = await sockgrade(['grade', 'calculator-server', hostile, '--format', 'gradescope']);
+    const r = await sockgradeNoDueDate(['grade', 'calculator-server', hostile, '--format', 'gradescope']);
     expect(r.exitCode, r.stderr).toBe(0);
     const results = JSON.parse(r.stdout);
     expect(validateGradescope(results)).toBe('');
@@ -118,7 +113,7 @@ describe('a program that writes escape sequences and markup on stderr (fixture t
   });
 
   it('inginious: docutils with raw HTML enabled (as INGInious) makes no raw node and no script; the text sits in a literal block', async () => {
-    const script = await sockgrade(['grade', 'calculator-server', hostile, '--format', 'inginious']);
+    const script = await sockgradeNoDueDate(['grade', 'calculator-server', hostile, '--format', 'inginious']);
     expect(script.exitCode, script.stderr).toBe(0);
     expect(script.stdout).not.toMatch(RAW_CONTROL);
     const rendered = renderRst(feedbackText(data)); // the student's view: the report printed by --format json
@@ -143,7 +138,7 @@ describe('a build log with escape sequences (real sandbox)', () => {
   });
 
   it('text: shows the log indented, escapes visible, and the real score', async () => {
-    const r = await sockgrade(['grade', 'calculator-server', dir]);
+    const r = await sockgradeNoDueDate(['grade', 'calculator-server', dir]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toContain('build: FAILED');
     expect(r.stdout).not.toMatch(RAW_CONTROL);
@@ -152,7 +147,7 @@ describe('a build log with escape sequences (real sandbox)', () => {
   });
 
   it('inginious: the log stays in its literal block', async () => {
-    const r = await sockgrade(['grade', 'calculator-server', dir, '--format', 'json']);
+    const r = await sockgradeNoDueDate(['grade', 'calculator-server', dir, '--format', 'json']);
     const report: Report = JSON.parse(r.stdout);
     expect(report.build.output).toContain('\x1c.. raw:: html');
     const rendered = renderRst(feedbackText(report));

@@ -14,13 +14,9 @@ import { formatJunit } from '../grader/report/junit.js';
 import type { Report, TestReport } from '../grader/report/model.js';
 import { viewReport } from '../grader/report/visibility.js';
 import { feedbackText, renderRst } from './docutils.js';
-import { TASKS, fixture, grade, tempDir, validateGradescope, runCli } from './helpers.js';
+import { TASKS, fixture, grade, sockgradeNoDueDate, tempDir, validateGradescope } from './helpers.js';
 
 const byteOrder = fixture('calculator-server', 'host-byte-order');
-
-function sockgrade(args: string[], env: Record<string, string> = {}) {
-  return runCli(args, { env: { SOCKGRADE_AFTER_DUE_DATE: '', ...env } });
-}
 
 function parseXml(xml: string) {
   const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (name) => name === 'testcase' || name === 'property' });
@@ -174,7 +170,7 @@ describe('every format honours test visibility', () => {
     const doc = YAML.parse(readFileSync(file, 'utf8'));
     for (const t of doc.tests) if (levels[t.id]) t.visibility = levels[t.id];
     writeFileSync(file, YAML.stringify(doc));
-    const r = await sockgrade(['grade', taskDir, byteOrder, '--format', 'json', '--show-all']);
+    const r = await sockgradeNoDueDate(['grade', taskDir, byteOrder, '--format', 'json', '--show-all']);
     expect(r.exitCode, r.stderr).toBe(0);
     staff = JSON.parse(r.stdout);
     // Each of these tests fails with its own inputs, so finding them anywhere means they leaked.
@@ -185,7 +181,7 @@ describe('every format honours test visibility', () => {
   });
 
   it.each(['text', 'json', 'junit', 'gradescope', 'inginious'])('%s: hidden tests show name and verdict only, never their inputs', async (format) => {
-    const r = await sockgrade(['grade', taskDir, byteOrder, '--format', format]);
+    const r = await sockgradeNoDueDate(['grade', taskDir, byteOrder, '--format', format]);
     expect(r.exitCode, r.stderr).toBe(0);
     const out = r.stdout;
     expect(out).not.toContain(secret('sum-int')); // hidden
@@ -211,17 +207,17 @@ describe('every format honours test visibility', () => {
   });
 
   it('shows after_due_date tests in full once told the due date has passed (flag or environment)', async () => {
-    const byFlag = await sockgrade(['grade', taskDir, byteOrder, '--after-due-date']);
+    const byFlag = await sockgradeNoDueDate(['grade', taskDir, byteOrder, '--after-due-date']);
     expect(byFlag.exitCode, byFlag.stderr).toBe(0);
     expect(byFlag.stdout).toContain(secret('product-int'));
     expect(byFlag.stdout).not.toContain(secret('sum-int'));
-    const byEnv = await sockgrade(['grade', taskDir, byteOrder, '--format', 'junit'], { SOCKGRADE_AFTER_DUE_DATE: '1' });
+    const byEnv = await sockgradeNoDueDate(['grade', taskDir, byteOrder, '--format', 'junit'], { SOCKGRADE_AFTER_DUE_DATE: '1' });
     expect(byEnv.stdout).toContain(secret('product-int'));
   });
 
   it('writes the chosen format with --out', async () => {
     const out = path.join(tempDir('sockgrade-out-'), 'deep', 'results.json');
-    const r = await sockgrade(['grade', taskDir, byteOrder, '--format', 'gradescope', '--out', out]);
+    const r = await sockgradeNoDueDate(['grade', taskDir, byteOrder, '--format', 'gradescope', '--out', out]);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stdout).toBe('');
     expect(validateGradescope(JSON.parse(readFileSync(out, 'utf8')))).toBe('');

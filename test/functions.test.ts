@@ -2,17 +2,15 @@
 // harness, the faults shim and the peer on ::1. What a task author or a
 // student would notice; the five tasks' sample submissions are graded by
 // fixtures.test.ts.
-import { chmodSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { gradeSubmission } from '../grader/grade.js';
 import { loadTask } from '../grader/task/load.js';
 import { TaskError } from '../grader/task/yaml-file.js';
-import { FIXTURES, TASKS, grade, summary } from './helpers.js';
+import { FIXTURES, TASKS, grade, summary, taskCopy, tempDir } from './helpers.js';
 
-const scratch = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-functions-test-'));
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const scratch = tempDir('sockgrade-functions-test-');
 
 let n = 0;
 /** A submission file with this C text. */
@@ -20,14 +18,6 @@ function source(text: string): string {
   const file = path.join(scratch, `submission-${++n}.c`);
   writeFileSync(file, text);
   return file;
-}
-
-/** A copy of a task folder, with some files replaced. */
-function taskCopy(id: string, files: Record<string, string>): string {
-  const dir = path.join(scratch, `${id}-${++n}`);
-  cpSync(path.join(TASKS, id), dir, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  return dir;
 }
 
 const ODD_DIGITS = `
@@ -184,7 +174,7 @@ describe('the harness writes the report from a process that never loads the stud
     const quits = grade('sockets-creating-a-socket', path.join(FIXTURES, 'sockets-creating-a-socket', 'exits-3', 'submission.c'), ['odd-digits']);
     // The task's bug: its harness reads an argument the task never gives.
     const dir = taskCopy('sockets-creating-a-socket', {});
-    chmodSync(scratch, 0o755); // the student's build in the sandbox reads this copy's prelude
+    chmodSync(path.dirname(dir), 0o755); // the student's build in the sandbox reads this copy's prelude
     const harness = path.join(dir, 'harness.c');
     writeFileSync(harness, readFileSync(harness, 'utf8').replace('sg_arg(&run, 0)', 'sg_arg(&run, 3)'));
     const broken = gradeSubmission(loadTask(dir), source(ODD_DIGITS), { seed: 1, sandbox: 'bwrap', testIds: ['odd-digits'] });

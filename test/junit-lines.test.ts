@@ -3,12 +3,11 @@
 // (GitLab's test report, GitHub's JUnit reporters) and a non-empty failure
 // text, hidden tests included; `check --fixture` and `--strict`. Real
 // gradings, on task trees copied from calculator-server into a temporary folder.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { FIXTURES, TASKS, fixture, runCli, tempDir } from './helpers.js';
+import { addFixture, addTask as addCalculatorTask, checkCli, fixture, runCli, tempDir } from './helpers.js';
 
 interface Case {
   name: string;
@@ -25,23 +24,6 @@ function cases(xml: string): Case[] {
   return doc.testsuites.testsuite.flatMap((s: { testcase?: Case[] }) => s.testcase ?? []);
 }
 
-/** tasks/<id> in `root`: calculator-server with only these tests, each test patched. */
-function addTask(root: string, id: string, tests: string[], patch: (t: Record<string, unknown>) => void = () => undefined): string {
-  const dir = path.join(root, 'tasks', id);
-  cpSync(path.join(TASKS, 'calculator-server'), dir, { recursive: true });
-  const all = parse(readFileSync(path.join(dir, 'tests.yaml'), 'utf8')) as { tests: Record<string, unknown>[] };
-  const kept = all.tests.filter((t) => tests.includes(t.id as string));
-  kept.forEach(patch);
-  writeFileSync(path.join(dir, 'tests.yaml'), `# tests of ${id}\n\n${stringify({ tests: kept })}`);
-  return dir;
-}
-
-function addFixture(root: string, task: string, name: string, from: string, expectYaml: string): void {
-  const dir = path.join(root, 'fixtures', task, name);
-  cpSync(path.join(FIXTURES, 'calculator-server', from, 'submission'), path.join(dir, 'submission'), { recursive: true });
-  writeFileSync(path.join(dir, 'expect.yaml'), expectYaml);
-}
-
 /** The 1-based line of the first line of `file` matching `re`. */
 function lineOf(file: string, re: RegExp): string {
   const i = readFileSync(file, 'utf8').split('\n').findIndex((l) => re.test(l));
@@ -49,8 +31,13 @@ function lineOf(file: string, re: RegExp): string {
   return String(i + 1);
 }
 
+/** tasks/<id> in `root`: calculator-server with only these tests, each test patched; a header above the tests, so a test's line is not its index in the list. */
+function addTask(root: string, id: string, tests: string[], patch: (t: Record<string, unknown>) => void = () => undefined): string {
+  return addCalculatorTask(root, id, tests, { test: patch, header: `# tests of ${id}\n\n` });
+}
+
 function check(root: string, args: string[]) {
-  return runCli(['check', ...args, '--format', 'junit'], { cwd: root, env: { SOCKGRADE_TASKS: path.join(root, 'tasks'), NO_COLOR: '1' } });
+  return checkCli(root, [...args, '--format', 'junit']);
 }
 
 describe('grade --format junit', () => {
@@ -84,7 +71,7 @@ describe('check --format junit', () => {
     const root = tempDir();
     addTask(root, 'calc', ['sum-int', 'sum-text']);
     // Declared correct, but it fails sum-int: the score line is the one that is wrong.
-    addFixture(root, 'calc', 'host-byte-order', 'host-byte-order', '# not correct at all\nresult: failed\nscore: 100\n');
+    addFixture(path.join(root, 'fixtures'), 'calc', 'host-byte-order', 'host-byte-order', '# not correct at all\nresult: failed\nscore: 100\n');
     const broken = addTask(root, 'broken', ['sum-int']);
     const brokenTests = path.join(broken, 'tests.yaml');
     writeFileSync(brokenTests, readFileSync(brokenTests, 'utf8').replace('weight: 2', 'weight: heavy'));
@@ -112,8 +99,8 @@ describe('check --format junit', () => {
   it('--fixture grades only the fixtures named; --strict turns warnings into failures', async () => {
     const root = tempDir();
     addTask(root, 'calc', ['sum-int']);
-    addFixture(root, 'calc', 'correct', 'correct-c-plain', 'score: 100\n');
-    addFixture(root, 'calc', 'host-byte-order', 'host-byte-order', 'fails: [sum-int]\n');
+    addFixture(path.join(root, 'fixtures'), 'calc', 'correct', 'correct-c-plain', 'score: 100\n');
+    addFixture(path.join(root, 'fixtures'), 'calc', 'host-byte-order', 'host-byte-order', 'fails: [sum-int]\n');
     mkdirSync(path.join(root, 'tasks', 'shared-notes')); // not a task: a warning
 
     const some = await check(root, ['--fixture', 'host-byte-order']);

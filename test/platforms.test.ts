@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { parse } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BIN, ROOT, fixture, tempDir, validateGradescope, runCli } from './helpers.js';
+import { BIN, ROOT, fixture, sockgrade, tempDir, validateGradescope } from './helpers.js';
 
 const DOCKER = path.join(ROOT, 'docker');
 const byteOrder = fixture('calculator-server', 'host-byte-order');
@@ -40,10 +40,6 @@ function calls(log: string): string[][] {
   return readdirSync(log)
     .sort()
     .map((f) => readFileSync(path.join(log, f), 'utf8').split('\0').slice(0, -1));
-}
-
-function sockgrade(args: string[], env: Record<string, string> = {}) {
-  return runCli(args, { env });
 }
 
 let json: { score: number; result: string; tests: { id: string; result: string; tags: string[] }[] };

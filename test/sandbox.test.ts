@@ -1,13 +1,13 @@
 // The isolation requirements of docs/design.md, each checked against the real
 // sandbox: a probe program reports what it can see and do, the runner's
 // observation is asserted on.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runJob } from '../runner/job/run-job.js';
 import type { CommandPlan, JobPlan, Limits, TestObservation, TestPlan } from '../runner/types.js';
-import { ROOT, tempDir } from './helpers.js';
+import { ROOT, tempDir, writeFiles } from './helpers.js';
 
 const LIMITS: Limits = { cpuSeconds: 2, wallSeconds: 10, memoryMb: 256, processes: 16, fileSizeMb: 1, openFiles: 64, outputKb: 16 };
 
@@ -15,8 +15,7 @@ function scratch(files: Record<string, string> = {}): string {
   const base = tempDir();
   const work = path.join(base, 'work');
   mkdirSync(work);
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(work, name), text, { mode: 0o755 });
-  return work;
+  return writeFiles(work, files, () => 0o755);
 }
 
 function shellTest(id: string, script: string, extra: Partial<TestPlan> = {}, limits: Partial<Limits> = {}): TestPlan {

@@ -6,31 +6,19 @@
 // submission was not tested, mistakes grouped whatever their numbers, and a
 // class of 300 stays readable. Screenshots go to SOCKGRADE_SCREENSHOTS when
 // set (to look at them), else to a temporary folder.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mistakeKey, rateClass, summaryHtml } from '../grader/batch/summary-page.js';
 import type { GradeRecord } from '../grader/batch/store.js';
 import { Chromium, type Page } from './chromium.js';
-import { fixture, runCli, task, tempDir } from './helpers.js';
+import { copyFixture, parseCsv, runCli, task, tempDir } from './helpers.js';
 
 const CHROMIUM = await execa('which', ['chromium'], { reject: false }).then((r) => (r.exitCode === 0 ? r.stdout.trim() : null));
 const SHOTS = process.env.SOCKGRADE_SCREENSHOTS ?? tempDir('sockgrade-shots-');
 mkdirSync(SHOTS, { recursive: true });
 const HOSTILE = '"><img src=x onerror=alert(1)>';
-
-function copyFixture(name: string, to: string): void {
-  cpSync(fixture('calculator-server', name), to, { recursive: true });
-}
-
-/** RFC 4180 rows (quoted fields may hold commas and quotes). */
-function parseCsv(text: string): string[][] {
-  return text
-    .split('\r\n')
-    .filter(Boolean)
-    .map((line) => [...line.matchAll(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)].map((m) => m[1]!.replace(/^"|"$/g, '').replaceAll('""', '"')));
-}
 
 describe('mistakeKey', () => {
   it('makes one mistake of feedback that differs only by its numbers, ports or bytes', () => {

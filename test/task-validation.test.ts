@@ -1,17 +1,15 @@
 // A task author's mistakes come back all at once, each with its file, line and
 // column, and what to do: never a stack trace, never only the first one.
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadTask } from '../grader/task/load.js';
 import { TaskError } from '../grader/task/yaml-file.js';
-import { TASKS, tempDir } from './helpers.js';
+import { TASKS, taskCopy } from './helpers.js';
 
+/** calculator-server with these files replaced. */
 function taskWith(files: Record<string, string>): string {
-  const dir = tempDir('sockgrade-task-');
-  cpSync(path.join(TASKS, 'calculator-server'), dir, { recursive: true });
-  for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
-  return dir;
+  return taskCopy('calculator-server', files);
 }
 
 function problemsOf(dir: string): string[] {
