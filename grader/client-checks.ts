@@ -7,7 +7,7 @@ import { busyUntilStopped } from './busy.js';
 import type { StepContext } from './plan.js';
 import type { Task, TestSpec } from './task/load.js';
 import type { TestVerdict } from './verdict.js';
-import { hexBytes } from './excerpt.js';
+import { hexBytes } from './protocols/bytes.js';
 
 /** The task's result line with `value` in place of {result}. */
 export function resultLine(template: string, value: string): string {

@@ -3,7 +3,7 @@
 // pick the build rule, and remember what each step asked, for the checks.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { seededRandom } from '../runner/codecs/random.js';
+import { seededRandom } from './protocols/random.js';
 import type { CommandPlan, JobPlan, SandboxKind, StepPlan, TestPlan } from '../runner/types.js';
 import { functionBuildFiles, harnessAndFaults } from './functions/plan.js';
 import type { MessageSpec, Task, TestSpec } from './task/load.js';

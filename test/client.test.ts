@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { printedResults } from '../grader/client-checks.js';
 import { gradeSubmission } from '../grader/grade.js';
 import { planJob } from '../grader/plan.js';
-import { calculatorProtocol } from '../grader/protocols/calculator.js';
+import { calculatorProtocol } from '../grader/protocols/calculator/index.js';
 import { viewTest } from '../grader/report/visibility.js';
 import { loadTask, type Task } from '../grader/task/load.js';
 import { prepareSubmission } from '../runner/submission.js';

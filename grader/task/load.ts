@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { FaultPlan, Limits } from '../../runner/types.js';
 import { functionBuildRule } from '../functions/plan.js';
 import { readFaults, readFunctionAfter, readFunctionTask, type FunctionSpec } from '../functions/schema.js';
-import { protocolNamed, protocolNames } from '../protocols/index.js';
+import { protocolNamed, protocolNames } from '../protocols/registry.js';
 import type { Protocol } from '../protocols/protocol.js';
 import { afterSchema, stepSchema, taskSchema, testSchema, testsFileSchema, type TaskYaml } from './schema.js';
 import { TaskError, YamlFile, type Problem } from './yaml-file.js';
