@@ -160,7 +160,7 @@ function explainWrongNumber(got: bigint, want: bigint, answer: Buffer | undefine
     return 'it came out as a signed number: the result is an unsigned 32-bit integer, print it with %u (or PRIu32 for a uint32_t)';
   }
   // The first four bytes read as an integer, either byte order: the number a misplaced read prints.
-  const readsAs = (b: Buffer) => b.length >= 4 && (asUnsigned === BigInt(b.readUInt32BE(0)) || asUnsigned === BigInt(b.readUInt32LE(0)));
+  const readsAs = (b: Buffer) => b.length >= 4 && (asUnsigned === BigInt(readU32(b)) || asUnsigned === BigInt(b.readUInt32LE(0)));
   if (!answer) return null;
   if (readsAs(answer)) return 'the integer was read from the start of the datagram: it follows the 1-byte header';
   const payload = answer.subarray(1);
