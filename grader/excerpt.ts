@@ -1,4 +1,5 @@
-// Short, readable excerpts of what a program sent or printed, for feedback and details.
+// Short, readable excerpts of what a program printed, for feedback and details
+// (datagrams are shown by hexBytes in protocols/bytes.ts).
 
 /**
  * The first `max` UTF-16 units of a text and `more` when it was longer,
@@ -13,10 +14,4 @@ export function cut(text: string, max: number, more = '...'): string {
 /** Text on one line, cut at `max` characters. */
 export function excerpt(text: string, max = 200): string {
   return cut(text.trim().replace(/\s+/g, ' '), max);
-}
-
-/** A datagram's first 24 bytes as spaced hex ("80 00 00 00 19"), and its length when longer. */
-export function hexBytes(buf: Buffer): string {
-  const shown = buf.subarray(0, 24).toString('hex').replace(/(..)(?!$)/g, '$1 ');
-  return buf.length > 24 ? `${shown} ... (${buf.length} bytes)` : shown || '(empty)';
 }

@@ -5,7 +5,7 @@
 // task's kind says (grader/kinds/).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { seededRandom } from '../runner/codecs/random.js';
+import { seededRandom } from './protocols/random.js';
 import type { CommandPlan, JobPlan, SandboxKind, StepPlan, TestPlan } from '../runner/types.js';
 import { kindOf } from './kinds/index.js';
 import type { StepContext } from './model/step-context.js';

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { printedResults } from '../grader/kinds/program/client-checks.js';
 import { gradeSubmission } from '../grader/grade.js';
 import { planJob } from '../grader/plan.js';
-import { calculatorProtocol } from '../grader/protocols/calculator.js';
+import { calculatorProtocol } from '../grader/protocols/calculator/index.js';
 import { viewTest } from '../grader/report/visibility.js';
 import type { Task } from '../grader/model/task.js';
 import { loadTask } from '../grader/task/load.js';

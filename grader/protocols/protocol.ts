@@ -1,6 +1,7 @@
 // What the grader needs from a protocol: how to turn a task's YAML messages
-// into datagrams (through the runner's codec) and how to judge what came back.
-// A new protocol is one module implementing this, plus YAML.
+// into datagrams (through the protocol's codec) and how to judge what came back.
+// A new protocol is one folder beside this file implementing it, plus one line
+// in ./registry.ts (docs/architecture.md, "Adding a protocol").
 import type { z } from 'zod';
 
 export interface Finding {

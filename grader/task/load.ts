@@ -10,7 +10,7 @@ import type { Limits } from '../../runner/types.js';
 import type { TaskKind } from '../kinds/kind.js';
 import { kindNamed } from '../kinds/index.js';
 import { DEFAULT_LIMITS, type MessageSpec, type StepSpec, type Task, type TestSpec, type Visibility } from '../model/task.js';
-import { protocolNamed, protocolNames } from '../protocols/index.js';
+import { protocolNamed, protocolNames } from '../protocols/registry.js';
 import type { Protocol } from '../protocols/protocol.js';
 import { readFaults } from './faults.js';
 import { stepSchema, taskSchema, testSchema, testsFileSchema, type TaskYaml } from './schema.js';

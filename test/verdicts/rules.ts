@@ -25,8 +25,8 @@ const PRIM = 'grader/verdict/primitives.ts';
 const DECIDE = 'grader/verdict/decide.ts';
 const C = 'grader/kinds/program/client-checks.ts';
 const F = 'grader/kinds/function/verdict.ts';
-const CALC = 'grader/protocols/calculator.ts';
-const INT = 'grader/protocols/integers.ts';
+const CALC = 'grader/protocols/calculator/diagnoses.ts';
+const INT = 'grader/protocols/integers/diagnoses.ts';
 const BUSY = 'grader/verdict/busy.ts';
 
 export const RULES: Rule[] = [

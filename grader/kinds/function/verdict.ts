@@ -4,7 +4,7 @@
 // Order: limits, then whether the function could be called at all, then the
 // socket it made, whether it returned, the datagrams, and what it returned.
 import { constants as osConstants } from 'node:os';
-import { byteSwap32 } from '../../../runner/codecs/integers.js';
+import { byteSwap32 } from '../../protocols/bytes.js';
 import { readRunReport, type CallRecord, type RunReport } from '../../../runner/harness/report.js';
 import type { ProcessObservation, TestObservation } from '../../../runner/types.js';
 import type { StepContext } from '../../model/step-context.js';

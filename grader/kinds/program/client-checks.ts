@@ -6,7 +6,7 @@
 import type { Datagram, TestObservation } from '../../../runner/types.js';
 import type { StepContext } from '../../model/step-context.js';
 import type { Task, TestSpec } from '../../model/task.js';
-import { hexBytes } from '../../excerpt.js';
+import { hexBytes } from '../../protocols/bytes.js';
 import { busyUntilStopped } from '../../verdict/busy.js';
 import type { TestVerdict } from '../../verdict/primitives.js';
 

@@ -2,6 +2,7 @@
 // 32-bit integers, most significant byte first, nothing else; the answer is
 // their sum, as one such integer or as decimal text. Pure functions, no I/O.
 import { z } from 'zod';
+import { readU32s, writeU32s } from '../bytes.js';
 
 const u32 = z.number().int().min(0).max(0xffffffff);
 
@@ -18,6 +19,12 @@ export const integersSchema = z
   .refine((r) => r.below === undefined || r.random_ints !== undefined, { message: 'below goes with random_ints' });
 export type IntegersSpec = z.infer<typeof integersSchema>;
 
+/** The integers a test sent, with the length of raw bytes when it sent those instead. */
+export interface Sent {
+  ints: number[];
+  rawLength?: number;
+}
+
 export function resolveIntegers(spec: IntegersSpec, random: () => number): number[] {
   if (spec.ints) return spec.ints;
   const below = spec.below ?? 0x100000000;
@@ -25,24 +32,18 @@ export function resolveIntegers(spec: IntegersSpec, random: () => number): numbe
 }
 
 export function encodeIntegers(ints: readonly number[]): Buffer {
-  const buf = Buffer.alloc(4 * ints.length);
-  ints.forEach((n, i) => buf.writeUInt32BE(n >>> 0, 4 * i));
-  return buf;
+  return writeU32s(ints);
 }
 
 /** The integers of a datagram, or null when its length is not a whole number of them. */
 export function decodeIntegers(buf: Buffer): number[] | null {
   if (buf.length % 4 !== 0) return null;
-  return Array.from({ length: buf.length / 4 }, (_, i) => buf.readUInt32BE(4 * i));
+  return readU32s(buf, 0, buf.length / 4);
 }
 
 /** The reference: the sum modulo 2^32. */
 export function sum(ints: readonly number[]): number {
   return ints.reduce((acc, n) => (acc + n) >>> 0, 0);
-}
-
-export function byteSwap32(n: number): number {
-  return (((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | (n >>> 24)) >>> 0;
 }
 
 export function describeIntegers(ints: readonly number[]): string {

@@ -4,7 +4,7 @@
 // Request:  header byte [unused:4 | opcode:3 | F:1], then 1..64 u32 big-endian.
 // Response: header byte [S:1 | unused:7], then a u32 (F=0) or decimal digits (F=1).
 import { z } from 'zod';
-export { seededRandom } from './random.js';
+import { parseHex, readU32s, spacedHex, writeU32s } from '../bytes.js';
 
 export const MAX_INTS = 64;
 const u32 = z.number().int().min(0).max(0xffffffff);
@@ -75,10 +75,7 @@ export function resolveRequest(spec: RequestSpec, random: () => number): Request
 }
 
 export function encodeRequest(req: Request): Buffer {
-  const buf = Buffer.alloc(1 + 4 * req.ints.length);
-  buf[0] = req.header;
-  req.ints.forEach((n, i) => buf.writeUInt32BE(n >>> 0, 1 + 4 * i));
-  return buf;
+  return Buffer.concat([Buffer.from([req.header]), writeU32s(req.ints)]);
 }
 
 /** The reference calculator: what a correct server answers, or null for S=0. */
@@ -94,11 +91,9 @@ export function referenceResult(req: Request): bigint | null {
 export function encodeResponse(res: ResponseSpec): Buffer {
   const header = Buffer.from([(res.status === 'ok' ? 0x80 : 0) | res.unused]);
   let payload: Buffer = Buffer.alloc(0);
-  if (res.payload !== undefined) payload = Buffer.from(res.payload.replace(/\s+/g, ''), 'hex');
-  else if (res.int !== undefined) {
-    payload = Buffer.alloc(4);
-    payload.writeUInt32BE(res.int);
-  } else if (res.text !== undefined) payload = Buffer.from(res.text, 'latin1');
+  if (res.payload !== undefined) payload = parseHex(res.payload);
+  else if (res.int !== undefined) payload = writeU32s([res.int]);
+  else if (res.text !== undefined) payload = Buffer.from(res.text, 'latin1');
   return Buffer.concat([header, payload]);
 }
 
@@ -117,7 +112,7 @@ export function decodeRequest(buf: Buffer): DecodedRequest | null {
   const header = buf[0]!;
   const payloadLength = buf.length - 1;
   const whole = payloadLength > 0 && payloadLength % 4 === 0 && payloadLength / 4 <= MAX_INTS;
-  const ints = whole ? Array.from({ length: payloadLength / 4 }, (_, i) => buf.readUInt32BE(1 + 4 * i)) : null;
+  const ints = whole ? readU32s(buf, 1, payloadLength / 4) : null;
   return { header, opcode: opcodeOf(header), text: wantsText(header), unused: unusedBits(header), ints, payloadLength };
 }
 
@@ -132,10 +127,6 @@ export function decodeResponse(buf: Buffer): DecodedResponse | null {
   return { success: (buf[0]! & 0x80) !== 0, header: buf[0]!, payload: buf.subarray(1) };
 }
 
-export function byteSwap32(n: number): number {
-  return (((n & 0xff) << 24) | ((n & 0xff00) << 8) | ((n >>> 8) & 0xff00) | (n >>> 24)) >>> 0;
-}
-
 const OP_NAMES = ['sum', 'product'];
 export function describeRequest(req: Request): string {
   if (req.rawLength === 0) return "an empty datagram";
@@ -143,5 +134,5 @@ export function describeRequest(req: Request): string {
   const op = opcodeOf(req.header);
   const name = OP_NAMES[op] ?? `unknown opcode ${op}`;
   const n = req.ints.length;
-  return `${name} of ${n} integer${n === 1 ? '' : 's'}, ${wantsText(req.header) ? 'text' : 'integer'} answer (header 0x${req.header.toString(16).padStart(2, '0')})`;
+  return `${name} of ${n} integer${n === 1 ? '' : 's'}, ${wantsText(req.header) ? 'text' : 'integer'} answer (header 0x${spacedHex(Buffer.from([req.header]))})`;
 }

@@ -1,4 +1,7 @@
-/** A small deterministic generator (mulberry32), so --seed N replays a run. */
+// The integers a task draws instead of listing them (`random_ints:`) come
+// from this generator, seeded by --seed and the test, so a run replays.
+
+/** A small deterministic generator (mulberry32) of u32 values. */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
