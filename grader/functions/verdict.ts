@@ -11,6 +11,7 @@ import { busyUntilStopped } from '../busy.js';
 import type { StepContext } from '../plan.js';
 import type { Task, TestSpec } from '../task/load.js';
 import { checkSteps, describeSignal, exitStatus, hiddenExitStatus, limitVerdict, type TestVerdict } from '../verdict.js';
+import { withDiscipline } from './discipline.js';
 
 const FAMILIES: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_INET6' };
 const TYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW' };
@@ -193,6 +194,13 @@ function missingDatagram(task: Task, test: TestSpec, seen: TestObservation, cont
 }
 
 export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
+  const verdict = decideFromSymptoms(task, test, obs, contexts);
+  const lines = obs.process.report?.lines;
+  // Leaks, going on after a failure, a cut address: grader/functions/discipline.ts.
+  return lines && verdict.result !== 'error' ? withDiscipline(`${task.function!.name}()`, test, readRunReport(lines), verdict) : verdict;
+}
+
+function decideFromSymptoms(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
   const fn = `${task.function!.name}()`;
   const p = obs.process;
   if (p.execError || !p.report) {
