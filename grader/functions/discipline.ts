@@ -68,7 +68,7 @@ export function describeLeak(fn: string, r: RunReport, leaked: { fd: number; mad
     ? byShim ? 'the socket made by socket() is' : 'a socket it opened is'
     : byShim ? `${leaked.length} sockets made by socket() are` : `${leaked.length} sockets it opened are`;
   return {
-    feedback: `${fn} leaks a descriptor: ${what} still open when the function returns ${r.returned}: close() it before returning, on the error paths too`,
+    feedback: `${fn} leaks a descriptor: ${what} still open when the function returns ${r.returned}; close() it before returning, on the error paths too`,
     details: `open at the return: descriptor${leaked.length > 1 ? 's' : ''} ${leaked.map((l) => l.fd).join(', ')}`,
   };
 }
