@@ -24,10 +24,10 @@ const ODD_DIGITS = `
 int create_and_send_message(const struct sockaddr *dest_addr, socklen_t addrlen) {
     int sock = socket(AF_INET6, SOCK_DGRAM, 0);
     if (sock == -1) return -1;
-    if (connect(sock, dest_addr, addrlen) == -1) return -1;
+    if (connect(sock, dest_addr, addrlen) == -1) { close(sock); return -1; }
     int digits[5];
     for (int i = 0; i < 5; i++) digits[i] = htonl(2 * i + 1);
-    if (send(sock, digits, sizeof digits, 0) == -1) return -1;
+    if (send(sock, digits, sizeof digits, 0) == -1) { close(sock); return -1; }
     close(sock);
     return 0;
 }
@@ -106,6 +106,53 @@ describe('the function under the harness', () => {
     const stream = source(ODD_DIGITS.replace('SOCK_DGRAM', 'SOCK_STREAM'));
     const r = await grade('sockets-creating-a-socket', stream, ['odd-digits']);
     expect(r.tests[0]?.feedback, summary(r)).toContain('SOCK_STREAM socket where SOCK_DGRAM is needed');
+  });
+});
+
+describe('what the function must do on every path', () => {
+  const ODD_DIGITS_ONLY = `tests:
+  - id: odd-digits
+    name: Sends the odd digits
+    visibility: visible
+    steps:
+      - receive: {ints: [1, 3, 5, 7, 9]}
+    after: {returns: any}
+`;
+
+  it('leaves no socket open when it returns, unless it returns that socket; the kernel is asked, not the calls counted', async () => {
+    const task = loadTask(taskCopy('sockets-creating-a-socket', { 'tests.yaml': ODD_DIGITS_ONLY }));
+    chmodSync(scratch, 0o755); // the student's build in the sandbox reads this copy's prelude
+    const open = (ending: string) => source(ODD_DIGITS.replace('    close(sock);\n    return 0;\n}', `${ending}\n}`));
+    const opts = { seed: 1, sandbox: 'bwrap' as const };
+    const [returnsIt, leaksIt, fcloses] = await Promise.all([
+      gradeSubmission(task, open('    return sock;'), opts),
+      gradeSubmission(task, open('    return 0;'), opts),
+      // glibc's fclose() closes the descriptor inside libc, where no shim sees it.
+      gradeSubmission(task, open('    fclose(fdopen(sock, "w"));\n    return 0;'), opts),
+    ]);
+    expect(returnsIt.result, summary(returnsIt)).toBe('success');
+    expect(leaksIt.result, summary(leaksIt)).toBe('failed');
+    expect(leaksIt.tests[0]?.feedback).toContain('the socket made by socket() is still open when the function returns 0');
+    expect(fcloses.result, summary(fcloses)).toBe('success');
+  });
+
+  it('names a sender\'s address cut by recvmsg() as well as by recvfrom()', async () => {
+    const correct = readFileSync(path.join(FIXTURES, 'sockets-creating-a-listening-socket', 'correct', 'submission.c'), 'utf8');
+    const viaRecvmsg = correct
+      .replace('struct sockaddr_storage peer;', 'struct sockaddr peer; /* 16 bytes */')
+      .replace(
+        'ssize_t n = recvfrom(sock, buf, sizeof buf, 0, (struct sockaddr *)&peer, &peer_len);',
+        `struct iovec io = {buf, sizeof buf};
+    struct msghdr msg = {.msg_name = &peer, .msg_namelen = peer_len, .msg_iov = &io, .msg_iovlen = 1};
+    ssize_t n = recvmsg(sock, &msg, 0);
+    peer_len = msg.msg_namelen;`,
+      );
+    expect(viaRecvmsg).toContain('recvmsg(');
+    const r = await grade('sockets-creating-a-listening-socket', source(`#include <sys/uio.h>\n${viaRecvmsg}`), ['sum-four', 'send-fails']);
+    const [answered, sendFails] = r.tests;
+    expect(answered?.feedback, summary(r)).toBe("recvmsg() was given room for 16 bytes of address, but an IPv6 sender's address takes 28: use struct sockaddr_in6 or struct sockaddr_storage");
+    expect(answered?.details).toContain('what it caused:');
+    expect(sendFails?.passed, summary(r)).toBe(true); // where sendto() is made to fail, nothing broke
   });
 });
 

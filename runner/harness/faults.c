@@ -11,6 +11,9 @@
  *
  * Each call is reported on the report channel (fd 5) as one line
  *   NONCE call NAME ret=R errno=E [fd=..] [family=..] [type=..] [port=..] [len=..] [injected]
+ *
+ * (a receive that asked for the sender's address adds room=.. addrlen=..
+ * family=..: the room it gave, the length the kernel reported, the family),
  * and a receive that may block first writes "NONCE enter NAME", so a function
  * stuck waiting can be told from one stuck computing. Orders come through a
  * pipe the shim empties and closes before main, not through the environment,
@@ -36,6 +39,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define REPORT_FD 5
@@ -250,18 +254,55 @@ ssize_t write(int fd, const void *buf, size_t n) {
     return r;
 }
 
-/* The receives: one body for the plain and the _FORTIFY_SOURCE (__*_chk) entry points. */
-#define RECEIVE(name, call)                                                         \
-    do {                                                                            \
-        if (injected(name)) {                                                       \
-            emit("call " name " ret=-1 errno=%d fd=%d" INJECTED_TAIL, errno, fd);  \
-            return -1;                                                              \
-        }                                                                           \
-        emit("enter " name " fd=%d", fd);                                           \
-        ssize_t r = call;                                                           \
-        emit("call " name " ret=%zd errno=%d fd=%d", r, r < 0 ? errno : 0, fd);    \
-        return r;                                                                   \
+/*
+ * The room a receive was given for the sender's address, read without
+ * trusting the pointer: a bad one must make the call fail (EFAULT) as it would
+ * without the shim, not crash the shim. 0: no address asked for, or unreadable.
+ */
+static int peek(const void *at, void *out, size_t n) {
+    if (!at) return 0;
+    struct iovec local = { out, n }, remote = { (void *)at, n };
+    return syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L) == (long)n;
+}
+
+/*
+ * " room=R addrlen=L family=F" after a receive that filled in the sender's
+ * address: R the room the program gave, L the length the kernel says the
+ * address has (more than R: it was cut to fit, e.g. an IPv6 sender's 28 bytes
+ * in a 16-byte struct sockaddr). The kernel wrote *len, so it can be read.
+ */
+static void address_fields(char *out, size_t size, ssize_t r, int asked, socklen_t room, const struct sockaddr *addr, const socklen_t *len) {
+    out[0] = '\0';
+    if (r < 0 || !asked || !addr || !len) return;
+    int family = room >= (socklen_t)sizeof(sa_family_t) ? addr->sa_family : -1;
+    snprintf(out, size, " room=%u addrlen=%u family=%d", (unsigned)room, (unsigned)*len, family);
+}
+
+/* The receives: one body for the plain and the _FORTIFY_SOURCE (__*_chk) entry points.
+ * `after` fills `more` (extra fields) once the call is made. */
+#define RECEIVE_WITH(name, call, after)                                                     \
+    do {                                                                                    \
+        if (injected(name)) {                                                               \
+            emit("call " name " ret=-1 errno=%d fd=%d" INJECTED_TAIL, errno, fd);          \
+            return -1;                                                                      \
+        }                                                                                   \
+        emit("enter " name " fd=%d", fd);                                                   \
+        ssize_t r = call;                                                                   \
+        int saved = errno;                                                                  \
+        char more[96] = "";                                                                 \
+        after;                                                                              \
+        emit("call " name " ret=%zd errno=%d fd=%d%s", r, r < 0 ? saved : 0, fd, more);    \
+        errno = saved;                                                                      \
+        return r;                                                                           \
     } while (0)
+
+#define RECEIVE(name, call) RECEIVE_WITH(name, call, (void)more)
+
+/* recvfrom: the room given for the sender's address, and what the kernel needed. */
+#define RECEIVE_FROM(call)                                                                  \
+    socklen_t room = 0;                                                                     \
+    int asked = addr && peek(len, &room, sizeof room);                                      \
+    RECEIVE_WITH("recvfrom", call, address_fields(more, sizeof more, r, asked, room, addr, len))
 
 ssize_t recv(int fd, void *buf, size_t n, int flags) {
     REAL(ssize_t, recv, int, void *, size_t, int);
@@ -278,19 +319,23 @@ ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags) {
 ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *addr, socklen_t *len) {
     REAL(ssize_t, recvfrom, int, void *, size_t, int, struct sockaddr *, socklen_t *);
     if (!active) return real_recvfrom(fd, buf, n, flags, addr, len);
-    RECEIVE("recvfrom", real_recvfrom(fd, buf, n, flags, addr, len));
+    RECEIVE_FROM(real_recvfrom(fd, buf, n, flags, addr, len));
 }
 
 ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *addr, socklen_t *len) {
     REAL(ssize_t, __recvfrom_chk, int, void *, size_t, size_t, int, struct sockaddr *, socklen_t *);
     if (!active) return real___recvfrom_chk(fd, buf, n, buflen, flags, addr, len);
-    RECEIVE("recvfrom", real___recvfrom_chk(fd, buf, n, buflen, flags, addr, len));
+    RECEIVE_FROM(real___recvfrom_chk(fd, buf, n, buflen, flags, addr, len));
 }
 
 ssize_t recvmsg(int fd, struct msghdr *msg, int flags) {
     REAL(ssize_t, recvmsg, int, struct msghdr *, int);
     if (!active) return real_recvmsg(fd, msg, flags);
-    RECEIVE("recvmsg", real_recvmsg(fd, msg, flags));
+    struct msghdr seen;
+    int asked = peek(msg, &seen, sizeof seen) && seen.msg_name;
+    socklen_t room = asked ? seen.msg_namelen : 0;
+    RECEIVE_WITH("recvmsg", real_recvmsg(fd, msg, flags),
+                 address_fields(more, sizeof more, r, asked, room, seen.msg_name, &msg->msg_namelen));
 }
 
 ssize_t read(int fd, void *buf, size_t n) {

@@ -16,6 +16,10 @@ export interface CallRecord {
   type?: number;
   port?: number;
   len?: number;
+  /** recvfrom/recvmsg that asked for the sender's address: the room the program gave for it... */
+  addrRoom?: number;
+  /** ...and the length the kernel reported (more than addrRoom: the address was cut to fit). */
+  addrLen?: number;
 }
 
 export interface RunReport {
@@ -38,6 +42,12 @@ export interface RunReport {
   result: number | null;
   /** The harness saw the value it had put there before the call. */
   resultUntouched: boolean;
+  /**
+   * Descriptors holding a socket when the function returned that were not
+   * open when it was called (the kernel's view, taken by the harness); null
+   * when the harness did not say (the function did not return).
+   */
+  openSockets: number[] | null;
 }
 
 function fields(words: string[]): Record<string, string> {
@@ -67,6 +77,7 @@ export function readRunReport(lines: readonly string[]): RunReport {
     returned: null,
     result: null,
     resultUntouched: false,
+    openSockets: null,
   };
   for (const line of lines) {
     const [source, what, ...rest] = line.split(' ');
@@ -79,6 +90,12 @@ export function readRunReport(lines: readonly string[]): RunReport {
         const v = num(f[key]);
         if (v !== undefined && v >= 0) call[key] = v;
       }
+      const room = num(f.room);
+      const addrLen = num(f.addrlen);
+      if (room !== undefined && addrLen !== undefined) {
+        call.addrRoom = room;
+        call.addrLen = addrLen;
+      }
       r.calls.push(call);
       if (r.blockedIn === what) r.blockedIn = null;
     } else if (source === 'harness') {
@@ -90,6 +107,7 @@ export function readRunReport(lines: readonly string[]): RunReport {
       else if (what === 'returned') r.returned = num(rest[0]) ?? null;
       else if (what === 'result') r.result = num(rest[0]) ?? null;
       else if (what === 'result-untouched') r.resultUntouched = true;
+      else if (what === 'open-sockets') r.openSockets = rest.filter((w) => w !== 'none').map(Number).filter(Number.isInteger);
     }
   }
   return r;

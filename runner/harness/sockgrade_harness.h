@@ -14,7 +14,8 @@
  *
  *     harness failed MSG (the harness's own failure: it then exits 3)
  *     harness loaded | harness load-error MSG | harness missing NAME
- *     harness calling | harness returned R | harness result V | harness result-untouched
+ *     harness calling | harness returned R | harness open-sockets FD... | harness result V
+ *     harness result-untouched
  *
  *   It waits for the child (waitpid) and then ends as the child ended (same
  *   exit status, same signal), unless the function returned: then it exits 0.
@@ -52,7 +53,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -178,6 +181,9 @@ static void sg_printable(char *s, size_t len) {
         if (s[i] < 0x20 || s[i] > 0x7e) s[i] = '?';
 }
 
+/* At most this many descriptors are named in "open-sockets" (more are cut). */
+#define SG_OPEN_MAX 16
+
 /* A whole decimal number in [min, max], nothing else. */
 static int sg_number(const char *s, long long min, long long max, long long *out) {
     if (!*s || strlen(s) > 12) return 0;
@@ -206,8 +212,24 @@ static int sg_forward_shim_line(char *line, size_t len) {
     return 0;
 }
 
+/* "open-sockets": descriptor numbers or "none", checked and rewritten (nothing if malformed). */
+static void sg_parent_open_sockets(char *rest) {
+    char out[SG_OPEN_MAX * 8 + 8] = "";
+    size_t used = 0;
+    int n = 0;
+    for (char *save = NULL, *word = strtok_r(rest, " ", &save); word; word = strtok_r(NULL, " ", &save)) {
+        long long fd;
+        if (strcmp(word, "none") == 0 && n == 0) continue;
+        if (!sg_number(word, 0, 1 << 20, &fd) || n == SG_OPEN_MAX) return;
+        used += (size_t)snprintf(out + used, sizeof out - used, " %lld", fd);
+        n++;
+    }
+    sg_parent_report("open-sockets%s", n ? out : " none");
+}
+
 /* One line from the child (NUL-terminated at len, room for one more byte). */
 static void sg_parent_line(char *line, size_t len, enum sg_stage *stage) {
+    static int open_said;
     if (sg_forward_shim_line(line, len)) return;
     char prefix[SG_NONCE_LEN + 10];
     memcpy(prefix, sg_child_nonce, SG_NONCE_LEN);
@@ -236,6 +258,9 @@ static void sg_parent_line(char *line, size_t len, enum sg_stage *stage) {
     } else if (strcmp(word, "returned") == 0 && *stage == SG_CALLED && sg_number(rest, INT_MIN, INT_MAX, &v)) {
         sg_parent_report("returned %lld", v);
         *stage = SG_RETURNED;
+    } else if (strcmp(word, "open-sockets") == 0 && *stage == SG_RETURNED && !open_said) {
+        open_said = 1; /* once: the child's harness code says it right after "returned" */
+        sg_parent_open_sockets(rest);
     } else if (strcmp(word, "result") == 0 && *stage == SG_RETURNED && sg_number(rest, 0, 0xffffffffLL, &v)) {
         sg_parent_report("result %lld", v);
         *stage = SG_REPORTED;
@@ -466,9 +491,44 @@ static struct sockaddr_in6 sg_loopback(const char *port) {
     return addr;
 }
 
-static void sg_calling(void) { sg_report("calling"); }
+/*
+ * The sockets of the child, seen by the kernel: which descriptors hold one,
+ * and which socket (its inode). Taken when the function is called and again
+ * when it returns; a socket there at the return and not at the call is one
+ * the function left open (the report says so; the verdict judges).
+ */
+static ino_t sg_sockets_at_call[4096];
 
-static void sg_returned(int r) { sg_report("returned %d", r); }
+static int sg_fd_count(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur > 4096) return 4096;
+    return (int)rl.rlim_cur;
+}
+
+static ino_t sg_socket_at(int fd) {
+    struct stat st;
+    return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode) ? st.st_ino : 0;
+}
+
+static void sg_calling(void) {
+    for (int fd = 0; fd < sg_fd_count(); fd++) sg_sockets_at_call[fd] = sg_socket_at(fd);
+    sg_report("calling");
+}
+
+/* "returned R", then "open-sockets FD..." (or "none"): the sockets the function left open. */
+static void sg_returned(int r) {
+    sg_report("returned %d", r);
+    char list[SG_OPEN_MAX * 8 + 8] = "";
+    size_t used = 0;
+    int n = 0;
+    for (int fd = 0; fd < sg_fd_count() && n < SG_OPEN_MAX; fd++) {
+        ino_t now = sg_socket_at(fd);
+        if (now == 0 || now == sg_sockets_at_call[fd]) continue;
+        used += (size_t)snprintf(list + used, sizeof list - used, " %d", fd);
+        n++;
+    }
+    sg_report("open-sockets%s", n ? list : " none");
+}
 
 /* The end of the child: nothing the student's code left behind (destructors) runs after. */
 static void sg_done(void) __attribute__((noreturn));

@@ -11,6 +11,7 @@ import type { StepContext } from '../../model/step-context.js';
 import type { Task, TestSpec } from '../../model/task.js';
 import { busyUntilStopped } from '../../verdict/busy.js';
 import { checkSteps, describeSignal, exitStatus, hiddenExitStatus, limitVerdict, type TestVerdict } from '../../verdict/primitives.js';
+import { withDiscipline } from './discipline.js';
 
 /** How feedback names what is graded. */
 const WHO = 'the function';
@@ -241,6 +242,14 @@ function datagramProblem(task: Task, test: TestSpec, fn: string, obs: TestObserv
 }
 
 export function decideFunctionVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
+  const verdict = decideFromSymptoms(task, test, obs, contexts);
+  const lines = obs.process.report?.lines;
+  // Leaks, going on after a failure, a cut address: discipline.ts.
+  return lines && verdict.result !== 'error' ? withDiscipline(`${task.function!.name}()`, test, readRunReport(lines), verdict) : verdict;
+}
+
+/** What the harness saw go wrong, symptom by symptom (discipline.ts may name a cause behind it). */
+function decideFromSymptoms(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
   const fn = `${task.function!.name}()`;
   const p = obs.process;
   if (p.execError || !p.report) {

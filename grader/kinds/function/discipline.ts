@@ -1,0 +1,106 @@
+// The rules a function must keep on every path, judged from what the faults
+// shim recorded and what the harness saw when the function returned
+// (runner/harness/report.ts), on top of a test's verdict:
+//
+// 1. stop at the first failure: after a call the test made fail, no socket
+//    call follows (close() is not one the shim records);
+// 2. leak nothing: no socket the function opened is still open when it
+//    returns (unless it returns that very descriptor);
+// 3. a receive that cut the sender's address to fit (a 16-byte struct
+//    sockaddr for an IPv6 sender's 28 bytes) is the cause of whatever broke
+//    after it, named instead of the symptom (sendto() failing with
+//    ENETUNREACH, EINVAL... depending on stack garbage).
+//
+// Pure: from the report and the verdict the test got without these rules.
+import type { CallRecord, RunReport } from '../../../runner/harness/report.js';
+import type { TestVerdict } from '../../verdict/primitives.js';
+
+const AF_INET6 = 10;
+
+/** What a rule found, as a test verdict says it. */
+export interface Finding {
+  feedback: string;
+  details: string;
+}
+
+/** The test's expectations these rules need (a TestSpec has them). */
+export interface Expected {
+  fail?: readonly unknown[] | undefined;
+  after: { returns?: number | 'any' | undefined };
+}
+
+/** Rule 1: the first call after the one the test made fail, if any. */
+export function wentOnAfterFailure(r: RunReport): { failed: CallRecord; next: CallRecord } | null {
+  const at = r.calls.findIndex((c) => c.injected);
+  const next = at < 0 ? undefined : r.calls[at + 1];
+  return next ? { failed: r.calls[at]!, next } : null;
+}
+
+/** Rule 2: the sockets left open at the return, with the socket() call that made each (if the shim saw it). */
+export function leakedSockets(r: RunReport): { fd: number; madeBy: CallRecord | undefined }[] {
+  if (r.returned === null || r.openSockets === null) return [];
+  return r.openSockets
+    .filter((fd) => fd !== r.returned) // a function that returns its socket keeps it open
+    .map((fd) => ({ fd, madeBy: [...r.calls].reverse().find((c) => c.name === 'socket' && c.ret === fd) }));
+}
+
+/** Rule 3: the first receive whose sender's address did not fit in the room it was given. */
+export function cutAddress(r: RunReport): CallRecord | null {
+  return r.calls.find((c) => c.ret >= 0 && c.addrRoom !== undefined && c.addrLen !== undefined && c.addrLen > c.addrRoom) ?? null;
+}
+
+function list(calls: readonly CallRecord[]): string {
+  return calls.map((c) => `${c.name}()${c.injected ? ' (made to fail)' : c.ret < 0 ? ' (failed)' : ''}`).join(', ');
+}
+
+export function describeWentOn(fn: string, want: number | 'any', r: RunReport, found: { failed: CallRecord; next: CallRecord }): Finding {
+  const must = want === 'any' ? 'return' : `return ${want}`;
+  const at = r.calls.indexOf(found.failed);
+  return {
+    feedback: `when a socket call fails, ${fn} must ${must} at once: ${found.failed.name}() failed and the function went on to call ${found.next.name}()`,
+    details: `calls from the one the test made fail: ${list(r.calls.slice(at))}`,
+  };
+}
+
+export function describeLeak(fn: string, r: RunReport, leaked: { fd: number; madeBy: CallRecord | undefined }[]): Finding {
+  const byShim = leaked.every((l) => l.madeBy !== undefined);
+  const what = leaked.length === 1
+    ? byShim ? 'the socket made by socket() is' : 'a socket it opened is'
+    : byShim ? `${leaked.length} sockets made by socket() are` : `${leaked.length} sockets it opened are`;
+  return {
+    feedback: `${fn} leaks a descriptor: ${what} still open when the function returns ${r.returned}; close() it before returning, on the error paths too`,
+    details: `open at the return: descriptor${leaked.length > 1 ? 's' : ''} ${leaked.map((l) => l.fd).join(', ')}`,
+  };
+}
+
+export function describeCutAddress(c: CallRecord): Finding {
+  const sender = c.family === AF_INET6 || c.addrLen === 28 ? "an IPv6 sender's address takes" : "the sender's address takes";
+  const unset = c.addrRoom === 0 ? ' (and set the length to its size before the call)' : '';
+  return {
+    feedback: `${c.name}() was given room for ${c.addrRoom} bytes of address, but ${sender} ${c.addrLen}: use struct sockaddr_in6 or struct sockaddr_storage${unset}`,
+    details: `${c.name}() cut the sender's address to ${c.addrRoom} of its ${c.addrLen} bytes; what is sent back to that address goes astray`,
+  };
+}
+
+/**
+ * The verdict with these rules applied. Rule 3 explains a test that failed
+ * (the symptom moves to details); rules 1 and 2 fail a test that passed
+ * otherwise (a test already failed keeps its own cause: one cause each).
+ */
+export function withDiscipline(fn: string, test: Expected, r: RunReport, verdict: TestVerdict): TestVerdict {
+  const fold = (f: Finding, symptom?: string): TestVerdict => ({
+    result: 'failed',
+    feedback: f.feedback,
+    details: [f.details, symptom, verdict.details].filter(Boolean).join('; '),
+  });
+  if (verdict.result === 'failed') {
+    const cut = cutAddress(r);
+    return cut ? fold(describeCutAddress(cut), `what it caused: ${verdict.feedback}`) : verdict;
+  }
+  if (verdict.result !== 'success' || r.returned === null) return verdict;
+  const wentOn = test.fail?.length ? wentOnAfterFailure(r) : null;
+  if (wentOn) return fold(describeWentOn(fn, test.after.returns ?? 0, r, wentOn));
+  const leaked = leakedSockets(r);
+  if (leaked.length) return fold(describeLeak(fn, r, leaked));
+  return verdict;
+}
