@@ -35,9 +35,10 @@ async function once(): Promise<void> {
     last = now;
     lastCpu = c;
   };
-  // The modules the CLI loads for `grade` (main.js registers every command, as bin/sockgrade.js does).
-  await import('../grader/main.js');
-  const cli = await import('../grader/cli.js');
+  // The modules the CLI loads for `grade`: the dispatcher, and the grade command it loads on demand.
+  await import('../grader/cli/main.js');
+  await import('../grader/cli/grade.js');
+  const cli = await import('../grader/cli/values.js');
   const { assertSandboxTools } = await import('../runner/sandbox/probe.js');
   const { compileLauncher } = await import('../runner/sandbox/native.js');
   const { prepareSubmission } = await import('../runner/submission.js');

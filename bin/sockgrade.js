@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const cli = new URL('../dist/grader/main.js', import.meta.url);
+const cli = new URL('../dist/grader/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
   process.stderr.write('sockgrade: not built yet; run: npm install (or npm run build)\n');
   process.exit(2);

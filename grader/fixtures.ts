@@ -75,33 +75,44 @@ export function isCorrectFixture(expect: FixtureExpect): boolean {
   return expect.score === 100 || expect.result === 'success';
 }
 
+/** One way a report differs from its expect.yaml: the key it is about (null: none in particular), and the line that says it. */
+export interface ExpectDifference {
+  key: keyof FixtureExpect | null;
+  message: string;
+}
+
 /** Every way the report differs from what the fixture declares; empty when it agrees. */
-export function compareWithExpect(report: Report, expect: FixtureExpect, knownTests: string[]): string[] {
-  const diffs: string[] = [];
+export function expectDifferences(report: Report, expect: FixtureExpect, knownTests: string[]): ExpectDifference[] {
+  const diffs: ExpectDifference[] = [];
   const failing = report.tests.filter((t) => !t.passed).map((t) => t.id);
   if (expect.score !== undefined && report.score !== expect.score) {
-    diffs.push(`score ${report.score}, expected ${expect.score}`);
+    diffs.push({ key: 'score', message: `score ${report.score}, expected ${expect.score}` });
   }
   if (expect.result !== undefined && report.result !== expect.result) {
-    diffs.push(`result ${report.result}, expected ${expect.result}`);
+    diffs.push({ key: 'result', message: `result ${report.result}, expected ${expect.result}` });
   }
   for (const id of [...(expect.fails ?? []), ...expect.may_fail]) {
-    if (!knownTests.includes(id)) diffs.push(`expect.yaml names test '${id}', which the task does not have`);
+    if (!knownTests.includes(id)) diffs.push({ key: null, message: `expect.yaml names test '${id}', which the task does not have` });
   }
   if (expect.fails !== undefined) {
     const mustFail = new Set(expect.fails);
     const mayFail = new Set(expect.may_fail);
     const passedButMustFail = expect.fails.filter((id) => report.tests.some((t) => t.id === id && t.passed));
     const failedButMustPass = failing.filter((id) => !mustFail.has(id) && !mayFail.has(id));
-    if (passedButMustFail.length) diffs.push(`passed ${passedButMustFail.join(', ')}, which it must fail`);
-    if (failedButMustPass.length) diffs.push(`failed ${failedButMustPass.join(', ')}, which it must pass`);
+    if (passedButMustFail.length) diffs.push({ key: 'fails', message: `passed ${passedButMustFail.join(', ')}, which it must fail` });
+    if (failedButMustPass.length) diffs.push({ key: 'fails', message: `failed ${failedButMustPass.join(', ')}, which it must pass` });
   }
   const wanted = expect.feedback_contains === undefined ? [] : [expect.feedback_contains].flat();
   // A submission that cannot build or run says so once, in build.output.
   const feedback = [...report.tests.filter((t) => !t.passed).map((t) => t.feedback), ...(report.build.ok ? [] : [report.build.output])].join('\n');
   for (const text of wanted) {
-    if (!feedback.includes(text)) diffs.push(`no failing test's feedback contains "${text}"`);
+    if (!feedback.includes(text)) diffs.push({ key: 'feedback_contains', message: `no failing test's feedback contains "${text}"` });
   }
-  if (report.result === 'error' && expect.result !== 'error') diffs.push(`grader error: ${report.error ?? 'see the tests'}`);
+  if (report.result === 'error' && expect.result !== 'error') diffs.push({ key: null, message: `grader error: ${report.error ?? 'see the tests'}` });
   return diffs;
+}
+
+/** expectDifferences, as the lines that say them. */
+export function compareWithExpect(report: Report, expect: FixtureExpect, knownTests: string[]): string[] {
+  return expectDifferences(report, expect, knownTests).map((d) => d.message);
 }

@@ -31,69 +31,92 @@ async function watchSubmission(submission: string, ignore: string[], onChange: (
   });
 }
 
+/** One watch: grades now, and again after each burst of changes; at most one grading at a time. */
+class GradeOnChange {
+  private grading: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  /** What made a grading throw (not a SubmissionError): the watch ends, and main reports it. */
+  failure: unknown = null;
+  private timer: NodeJS.Timeout | undefined;
+  private watcher: FSWatcher | null = null;
+  // Declared before `done`, whose initialiser replaces it with the promise's resolve.
+  private finish: (status: number) => void = () => undefined;
+  /** Resolves to the exit status once stopped, after the grading under way. */
+  readonly done = new Promise<number>((resolve) => (this.finish = resolve));
+
+  constructor(
+    private readonly submission: string,
+    private readonly gradeAndShow: () => Promise<void>,
+  ) {}
+
+  private note(line: string): void {
+    process.stderr.write(`sockgrade: ${line}\n`);
+  }
+
+  private async gradeNow(): Promise<void> {
+    try {
+      await this.gradeAndShow();
+    } catch (err) {
+      if (!(err instanceof SubmissionError)) throw err;
+      this.note(err.message);
+    }
+    if (!this.stopped) this.note(`watching ${this.submission}: the report comes again when a file changes (Ctrl-C ends)`);
+  }
+
+  readonly start = (): void => {
+    if (this.stopped) return;
+    if (this.grading) {
+      this.again = true; // changed while grading: grade once more when this one is over
+      return;
+    }
+    this.grading = this.gradeNow()
+      .catch((err) => {
+        this.failure = err;
+        this.stop();
+      })
+      .finally(() => {
+        this.grading = null;
+        if (this.again && !this.stopped) {
+          this.again = false;
+          this.start();
+        }
+      });
+  };
+
+  readonly changed = (): void => {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(this.start, DEBOUNCE_MS);
+  };
+
+  watching(watcher: FSWatcher): void {
+    this.watcher = watcher;
+    process.on('SIGINT', this.stop);
+    process.on('SIGTERM', this.stop);
+  }
+
+  readonly stop = (): void => {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.watcher?.close();
+    process.off('SIGINT', this.stop);
+    process.off('SIGTERM', this.stop);
+    // A grading under way ends first: its job is cleaned up as usual.
+    void Promise.resolve(this.grading).then(() => this.finish(0));
+  };
+}
+
 /**
  * Runs `gradeAndShow` now and after every change; resolves to the exit status
  * when the user stops it (SIGINT, SIGTERM). A submission that cannot be read
  * mid-edit is said on stderr, and the watch goes on.
  */
 export async function watchAndGrade(submission: string, gradeAndShow: () => Promise<void>, ignore: string[] = []): Promise<number> {
-  const note = (line: string) => process.stderr.write(`sockgrade: ${line}\n`);
-  let grading: Promise<void> | null = null;
-  let again = false;
-  let stopped = false;
-  let failure: unknown = null;
-  let timer: NodeJS.Timeout | undefined;
-  let finish: (status: number) => void = () => undefined;
-  const done = new Promise<number>((resolve) => (finish = resolve));
-
-  const gradeNow = async (): Promise<void> => {
-    try {
-      await gradeAndShow();
-    } catch (err) {
-      if (!(err instanceof SubmissionError)) throw err;
-      note(err.message);
-    }
-    if (!stopped) note(`watching ${submission}: the report comes again when a file changes (Ctrl-C ends)`);
-  };
-  const start = () => {
-    if (stopped) return;
-    if (grading) {
-      again = true; // changed while grading: grade once more when this one is over
-      return;
-    }
-    grading = gradeNow()
-      .catch((err) => {
-        failure = err;
-        stop();
-      })
-      .finally(() => {
-        grading = null;
-        if (again && !stopped) {
-          again = false;
-          start();
-        }
-      });
-  };
-  const changed = () => {
-    clearTimeout(timer);
-    timer = setTimeout(start, DEBOUNCE_MS);
-  };
-
-  const watcher = await watchSubmission(submission, ignore, changed);
-  const stop = () => {
-    if (stopped) return;
-    stopped = true;
-    clearTimeout(timer);
-    watcher.close();
-    process.off('SIGINT', stop);
-    process.off('SIGTERM', stop);
-    // A grading under way ends first: its job is cleaned up as usual.
-    void Promise.resolve(grading).then(() => finish(0));
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
-  start();
-  const status = await done;
-  if (failure) throw failure; // the machine cannot grade, or an internal error: as without --watch
+  const watch = new GradeOnChange(submission, gradeAndShow);
+  watch.watching(await watchSubmission(submission, ignore, watch.changed));
+  watch.start();
+  const status = await watch.done;
+  if (watch.failure) throw watch.failure; // the machine cannot grade, or an internal error: as without --watch
   return status;
 }

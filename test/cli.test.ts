@@ -132,7 +132,7 @@ describe('the command line contract', () => {
     const top = await sockgrade(['--help']);
     expect(top.exitCode).toBe(0);
     for (const command of ['grade', 'batch', 'check', 'doctor', 'tasks', 'demo']) expect(top.stdout).toMatch(new RegExp(`^  ${command} .*\\w`, 'm'));
-    const { COMMAND_SPECS } = await import('../grader/cli.js');
+    const { COMMANDS: COMMAND_SPECS } = await import('../grader/cli/commands.js');
     for (const [command, spec] of Object.entries(COMMAND_SPECS)) {
       for (const flag of ['--help', '-h']) {
         const r = await sockgrade([command, flag]);
@@ -205,8 +205,8 @@ describe('the command line contract', () => {
       writeFileSync(
         script,
         [
-          `import { main } from ${JSON.stringify(path.join(ROOT, 'dist', 'grader', 'main.js'))};`,
-          `import { registerCommand } from ${JSON.stringify(path.join(ROOT, 'dist', 'grader', 'cli.js'))};`,
+          `import { main } from ${JSON.stringify(path.join(ROOT, 'dist', 'grader', 'cli', 'main.js'))};`,
+          `import { registerCommand } from ${JSON.stringify(path.join(ROOT, 'dist', 'grader', 'cli', 'main.js'))};`,
           `registerCommand('buggy', async () => { ${body} });`,
           "process.exitCode = await main(['buggy']);",
         ].join('\n'),

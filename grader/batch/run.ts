@@ -105,104 +105,141 @@ function safeHash(s: StudentEntry): string {
 }
 
 
+/** Which students need grading, and the grades already valid: a grade holds while the submission, the task and the seed are those it was computed from. */
+class BatchState {
+  readonly currentTask: string;
+  readonly hashes: Map<string, string>;
+  readonly todo: StudentEntry[];
+  readonly counts: ProgressCounts;
+  readonly alreadyGraded: number;
+
+  constructor(
+    readonly opts: BatchOptions,
+    readonly students: StudentEntry[],
+    readonly store: BatchStore,
+  ) {
+    this.currentTask = taskHash(opts.task);
+    this.hashes = new Map(students.map((s) => [s.id, safeHash(s)]));
+    // An `error` grade is the grader's failure, never the student's: it stays in
+    // the gradebook until a restart grades that student again.
+    const settled = (r: GradeRecord | undefined) => this.valid(r) && r.report.result !== 'error';
+    this.todo = opts.regrade ? students : students.filter((s) => !settled(store.records.get(s.id)));
+    this.counts = { done: students.length - this.todo.length, total: students.length, gradedNow: 0, notPassing: 0, errors: 0 };
+    const pending = new Set(this.todo.map((s) => s.id));
+    for (const r of this.current()) {
+      if (pending.has(r.id)) continue;
+      this.count(r);
+    }
+    this.alreadyGraded = this.counts.done;
+  }
+
+  valid(r: GradeRecord | undefined): r is GradeRecord {
+    return r !== undefined && r.submissionHash === this.hashes.get(r.id) && r.taskHash === this.currentTask && r.seed === this.opts.seed;
+  }
+
+  /** The valid grade of every current student who has one (students gone from the folder are left out). */
+  current(): GradeRecord[] {
+    return this.students.map((s) => this.store.records.get(s.id)).filter((r): r is GradeRecord => this.valid(r));
+  }
+
+  count(r: GradeRecord): void {
+    if (r.report.result !== 'success') this.counts.notPassing++;
+    if (r.report.result === 'error') this.counts.errors++;
+  }
+
+  writeCsv(): void {
+    writeFileAtomic(path.join(this.opts.out, 'grades.csv'), gradesCsv(this.opts.task, this.current()));
+  }
+}
+
+const stopped = (opts: BatchOptions) => opts.signal?.aborted === true;
+
+/** Grades one student and records the grade (reports first: a stored grade always has its reports). Throws only when the machine cannot grade. */
+async function gradeAndRecord(state: BatchState, s: StudentEntry, progress: ReturnType<typeof makeProgress>): Promise<void> {
+  const { opts, counts } = state;
+  if (stopped(opts)) return;
+  const t0 = performance.now();
+  progress.begin(s.id);
+  let report: Report;
+  try {
+    report = await gradeStudent(opts.task, s, opts);
+  } catch (err) {
+    if (stopped(opts)) return; // a job killed before it was ready looks like a broken sandbox: it is not
+    throw err;
+  }
+  // Its job was stopped half-way: no grade (the rerun grades this student).
+  if (stopped(opts)) return;
+  let record: GradeRecord = { id: s.id, entry: s.entry, submissionHash: state.hashes.get(s.id)!, taskHash: state.currentTask, seed: opts.seed, gradedAt: new Date().toISOString(), report };
+  try {
+    writeStudentReports(opts.out, record, opts.showAll);
+  } catch (err) {
+    log.error({ err, student: s.id }, 'cannot write the reports of a student');
+    record = { ...record, report: errorReport(opts.task, showPath(s.path), opts, performance.now() - t0, `cannot write its reports: ${(err as Error).message}`) };
+  }
+  state.store.append(record);
+  counts.done++;
+  counts.gradedNow++;
+  state.count(record);
+  log.info({ student: s.id, score: record.report.score, result: record.report.result }, 'graded');
+  progress.graded(s.id, record.report.score, record.report.result, performance.now() - t0, counts);
+  state.writeCsv();
+}
+
+/** Grades the students to do, opts.jobs at once; the machine's failure, if it stopped the pool, is returned. */
+async function gradeTodo(state: BatchState): Promise<SandboxUnavailableError | null> {
+  const { opts, counts } = state;
+  const progress = makeProgress(opts.progress);
+  progress.start(counts);
+  const onAbort = () => progress.note(`stopping: writing the grades of the ${counts.gradedNow} student(s) graded so far...`);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await inPool(state.todo, opts.jobs, (s) => gradeAndRecord(state, s, progress));
+    return null;
+  } catch (err) {
+    return err as SandboxUnavailableError;
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    progress.stop();
+  }
+}
+
+/** Every output made again from the stored grades: a run killed half-way leaves nothing stale behind. */
+function writeOutputs(state: BatchState): GradeRecord[] {
+  const { opts } = state;
+  const records = state.current();
+  for (const r of records) {
+    try {
+      writeStudentReports(opts.out, r, opts.showAll);
+    } catch (err) {
+      log.error({ err, student: r.id }, 'cannot write the reports of a student');
+    }
+  }
+  state.writeCsv();
+  writeFileAtomic(path.join(opts.out, 'summary.html'), summaryHtml(opts.task, records));
+  return records;
+}
+
 export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const started = performance.now();
   const { task } = opts;
   const students = listStudents(opts.dir, [opts.out]);
   const store = BatchStore.open(opts.out, task.id);
   try {
-    const currentTask = taskHash(task);
-    const hashes = new Map(students.map((s) => [s.id, safeHash(s)]));
-    // A grade holds while the submission, the task and the seed are those it was computed from.
-    const valid = (r: GradeRecord | undefined): r is GradeRecord =>
-      r !== undefined && r.submissionHash === hashes.get(r.id) && r.taskHash === currentTask && r.seed === opts.seed;
-    // An `error` grade is the grader's failure, never the student's: it stays in
-    // the gradebook until a restart grades that student again.
-    const settled = (r: GradeRecord | undefined) => valid(r) && r.report.result !== 'error';
-    const todo = opts.regrade ? students : students.filter((s) => !settled(store.records.get(s.id)));
-    /** The valid grade of every current student who has one (students gone from the folder are left out). */
-    const current = () => students.map((s) => store.records.get(s.id)).filter(valid);
-
-    const counts: ProgressCounts = { done: students.length - todo.length, total: students.length, gradedNow: 0, notPassing: 0, errors: 0 };
-    const pending = new Set(todo.map((s) => s.id));
-    for (const r of current()) {
-      if (pending.has(r.id)) continue;
-      if (r.report.result !== 'success') counts.notPassing++;
-      if (r.report.result === 'error') counts.errors++;
-    }
-    const alreadyGraded = counts.done;
-    log.info({ task: task.id, students: students.length, todo: todo.length, jobs: opts.jobs }, 'batch starts');
-
-    const progress = makeProgress(opts.progress);
-    progress.start(counts);
-    let machineFailure: SandboxUnavailableError | null = null;
-    const csvFile = path.join(opts.out, 'grades.csv');
-    const writeCsv = () => writeFileAtomic(csvFile, gradesCsv(task, current()));
-
-    const stopped = () => opts.signal?.aborted === true;
-    const gradeAndRecord = async (s: StudentEntry) => {
-      if (stopped()) return;
-      const t0 = performance.now();
-      progress.begin(s.id);
-      // Throws only when the machine cannot grade: the pool then starts no one else.
-      let report: Report;
-      try {
-        report = await gradeStudent(task, s, opts);
-      } catch (err) {
-        if (stopped()) return; // a job killed before it was ready looks like a broken sandbox: it is not
-        throw err;
-      }
-      // Its job was stopped half-way: no grade (the rerun grades this student).
-      if (stopped()) return;
-      let record: GradeRecord = { id: s.id, entry: s.entry, submissionHash: hashes.get(s.id)!, taskHash: currentTask, seed: opts.seed, gradedAt: new Date().toISOString(), report };
-      try {
-        // Reports first: a stored grade always has its reports.
-        writeStudentReports(opts.out, record, opts.showAll);
-      } catch (err) {
-        log.error({ err, student: s.id }, 'cannot write the reports of a student');
-        record = { ...record, report: errorReport(task, showPath(s.path), opts, performance.now() - t0, `cannot write its reports: ${(err as Error).message}`) };
-      }
-      store.append(record);
-      counts.done++;
-      counts.gradedNow++;
-      if (record.report.result !== 'success') counts.notPassing++;
-      if (record.report.result === 'error') counts.errors++;
-      log.info({ student: s.id, score: record.report.score, result: record.report.result }, 'graded');
-      progress.graded(s.id, record.report.score, record.report.result, performance.now() - t0, counts);
-      writeCsv();
-    };
-    const onAbort = () => progress.note(`stopping: writing the grades of the ${counts.gradedNow} student(s) graded so far...`);
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    try {
-      await inPool(todo, opts.jobs, gradeAndRecord);
-    } catch (err) {
-      machineFailure = err as SandboxUnavailableError;
-    } finally {
-      opts.signal?.removeEventListener('abort', onAbort);
-      progress.stop();
-    }
-
+    const state = new BatchState(opts, students, store);
+    log.info({ task: task.id, students: students.length, todo: state.todo.length, jobs: opts.jobs }, 'batch starts');
+    const machineFailure = await gradeTodo(state);
     if (!machineFailure) store.compact();
-    // Every output is made again from the stored grades: a run killed half-way leaves nothing stale behind.
-    const records = current();
-    for (const r of records) {
-      try {
-        writeStudentReports(opts.out, r, opts.showAll);
-      } catch (err) {
-        log.error({ err, student: r.id }, 'cannot write the reports of a student');
-      }
-    }
-    writeCsv();
-    writeFileAtomic(path.join(opts.out, 'summary.html'), summaryHtml(task, records));
+    const records = writeOutputs(state);
     if (machineFailure) throw machineFailure;
+    const { counts } = state;
     return {
       students: students.length,
       gradedNow: counts.gradedNow,
-      alreadyGraded,
+      alreadyGraded: state.alreadyGraded,
       notPassing: counts.notPassing,
       errors: counts.errors,
       wallMs: Math.round(performance.now() - started),
-      interrupted: stopped(),
+      interrupted: stopped(opts),
       remaining: students.length - records.filter((r) => r.report.result !== 'error').length,
     };
   } finally {

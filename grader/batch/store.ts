@@ -5,7 +5,7 @@
 // task the folder belongs to, OUT/batch.lock which process is writing it.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { UsageError } from '../cli.js';
+import { BatchInputError } from '../errors.js';
 import { log } from '../log.js';
 import type { Report } from '../report/model.js';
 import { fsyncDir, writeFileAtomic } from './durable.js';
@@ -65,22 +65,22 @@ export class BatchStore {
   /** Opens (or starts) the batch folder `outDir` for `taskId`; a folder that is not ours is refused. */
   static open(outDir: string, taskId: string): BatchStore {
     const shown = outDir;
-    if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new UsageError(`--out ${shown} is a file; give a folder for the grades`);
+    if (existsSync(outDir) && !statSync(outDir).isDirectory()) throw new BatchInputError(`--out ${shown} is a file; give a folder for the grades`);
     const metaFile = path.join(outDir, META_FILE);
     if (existsSync(metaFile)) {
       let meta: Partial<BatchMeta>;
       try {
         meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Partial<BatchMeta>;
       } catch (err) {
-        throw new UsageError(`${metaFile}: not a sockgrade batch file (${(err as Error).message}); choose another --out`);
+        throw new BatchInputError(`${metaFile}: not a sockgrade batch file (${(err as Error).message}); choose another --out`);
       }
-      if (meta.schema !== BATCH_SCHEMA) throw new UsageError(`${metaFile}: not a sockgrade batch file (schema ${meta.schema}); choose another --out`);
+      if (meta.schema !== BATCH_SCHEMA) throw new BatchInputError(`${metaFile}: not a sockgrade batch file (schema ${meta.schema}); choose another --out`);
       if (meta.task !== taskId) {
-        throw new UsageError(`${shown} holds the grades of task '${meta.task}', not '${taskId}'; choose another --out for ${taskId}`);
+        throw new BatchInputError(`${shown} holds the grades of task '${meta.task}', not '${taskId}'; choose another --out for ${taskId}`);
       }
     } else {
       if (existsSync(outDir) && readdirSync(outDir).some((f) => !f.startsWith('.'))) {
-        throw new UsageError(`${shown} is not empty and holds no sockgrade batch (no ${META_FILE}); choose a new or empty folder for --out`);
+        throw new BatchInputError(`${shown} is not empty and holds no sockgrade batch (no ${META_FILE}); choose a new or empty folder for --out`);
       }
       mkdirSync(outDir, { recursive: true });
       const meta: BatchMeta = { schema: BATCH_SCHEMA, task: taskId, created: new Date().toISOString() };
@@ -106,12 +106,12 @@ export class BatchStore {
       }
       const pid = Number(readFileSync(lockFile, 'utf8').trim());
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) {
-        throw new UsageError(`another sockgrade batch (pid ${pid}) is writing ${outDir}; wait for it, or delete ${lockFile} if that process is not sockgrade`);
+        throw new BatchInputError(`another sockgrade batch (pid ${pid}) is writing ${outDir}; wait for it, or delete ${lockFile} if that process is not sockgrade`);
       }
       // Left by a run that was killed: its pid is gone.
       rmSync(lockFile, { force: true });
     }
-    throw new UsageError(`cannot lock ${outDir}: ${lockFile} keeps reappearing; is another sockgrade batch starting on it?`);
+    throw new BatchInputError(`cannot lock ${outDir}: ${lockFile} keeps reappearing; is another sockgrade batch starting on it?`);
   }
 
   private load(): void {

@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { isArchive } from '../../runner/archive.js';
 import { escapeName, joinName, type FsPath } from '../../runner/names.js';
-import { UsageError } from '../cli.js';
+import { BatchInputError } from '../errors.js';
 
 export interface StudentEntry {
   /** The student's id: the entry's name, escaped (names.ts), without its archive extension. */
@@ -33,8 +33,8 @@ export function studentId(entry: string): string {
 
 /** Every student's entry in `dir`, by id; dotfiles and `exclude`d paths (the output folder) are skipped. */
 export function listStudents(dir: string, exclude: string[] = []): StudentEntry[] {
-  if (!existsSync(dir)) throw new UsageError(`submissions folder not found: ${dir}`);
-  if (!statSync(dir).isDirectory()) throw new UsageError(`${dir} is not a folder; batch takes a folder holding one submission per student`);
+  if (!existsSync(dir)) throw new BatchInputError(`submissions folder not found: ${dir}`);
+  if (!statSync(dir).isDirectory()) throw new BatchInputError(`${dir} is not a folder; batch takes a folder holding one submission per student`);
   const skip = new Set(exclude.filter((p) => existsSync(p)).map(realKey));
   const byId = new Map<string, StudentEntry>();
   for (const name of readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare)) {
@@ -45,9 +45,9 @@ export function listStudents(dir: string, exclude: string[] = []): StudentEntry[
     const entry = escapeName(name);
     const id = studentId(entry);
     const seen = byId.get(id);
-    if (seen) throw new UsageError(`${dir} holds two submissions for student '${id}': ${seen.entry} and ${entry}; keep one`);
+    if (seen) throw new BatchInputError(`${dir} holds two submissions for student '${id}': ${seen.entry} and ${entry}; keep one`);
     byId.set(id, { id, entry, path: p });
   }
-  if (byId.size === 0) throw new UsageError(`no submissions in ${dir}: expected one folder, .zip or .tar.gz per student`);
+  if (byId.size === 0) throw new BatchInputError(`no submissions in ${dir}: expected one folder, .zip or .tar.gz per student`);
   return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

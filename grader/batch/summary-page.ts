@@ -345,25 +345,13 @@ function policy(script: string): string {
   return `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${hash}'; base-uri 'none'; form-action 'none'`;
 }
 
-export function summaryHtml(task: Task, records: GradeRecord[], generatedAt: Date = new Date()): string {
-  const scores = records.map((r) => r.report.score);
+/** The figures at the top: students, mean and median score, full marks, build failures, grader errors, and the count of each result. */
+function cardsHtml(records: GradeRecord[], scores: number[]): string {
   const mean = scores.length ? round2(scores.reduce((a, b) => a + b, 0) / scores.length) : 0;
   const byResult = RESULTS.map((res) => [res, records.filter((r) => r.report.result === res).length] as const).filter(([, n]) => n > 0);
   const buildFailed = records.filter((r) => !r.report.build.ok).length;
   const card = (label: string, value: string | number, id: string) => `<div class="card" id="${id}"><b>${value}</b>${label}</div>`;
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${policy(SCRIPT)}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${htmlText(task.id)}: batch summary</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<h1>${htmlText(task.title)}</h1>
-<p class="meta">Task <code>${htmlText(task.id)}</code>, ${records.length} student(s), generated ${htmlText(generatedAt.toISOString())} by sockgrade.</p>
-<div class="cards">
+  return `<div class="cards">
 ${card('students', records.length, 'students-count')}
 ${card('mean score', mean, 'mean-score')}
 ${card('median score', round2(median(scores)), 'median-score')}
@@ -372,9 +360,12 @@ ${card('build failed or rejected', buildFailed, 'build-failed')}
 ${card('grader errors', records.filter((r) => r.report.result === 'error').length, 'grader-errors')}
 </div>
 <p class="results">Results: ${byResult.map(([res, n]) => `<span class="result-${res}">${res} ${n}</span>`).join(', ')}</p>
-<nav><a href="#who-failed-what">who failed what</a><a href="#tests">each test</a><a href="#feedback">frequent mistakes</a><a href="#not-graded">build failures, rejections</a><a href="#histogram">histogram</a><a href="#identical">identical submissions</a></nav>
+`;
+}
 
-<section id="who-failed-what"><h2>Who failed what</h2>
+/** The page's sections, in the order the navigation lists them. */
+function sectionsHtml(task: Task, records: GradeRecord[], scores: number[]): string {
+  return `<section id="who-failed-what"><h2>Who failed what</h2>
 ${matrix(task, records)}
 </section>
 
@@ -402,7 +393,26 @@ ${histogram(scores)}
 <section id="identical"><h2>Identical submissions</h2>
 ${identicalGroups(records)}
 </section>
-<script>${SCRIPT}</script>
+`;
+}
+
+export function summaryHtml(task: Task, records: GradeRecord[], generatedAt: Date = new Date()): string {
+  const scores = records.map((r) => r.report.score);
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${policy(SCRIPT)}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${htmlText(task.id)}: batch summary</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<h1>${htmlText(task.title)}</h1>
+<p class="meta">Task <code>${htmlText(task.id)}</code>, ${records.length} student(s), generated ${htmlText(generatedAt.toISOString())} by sockgrade.</p>
+${cardsHtml(records, scores)}<nav><a href="#who-failed-what">who failed what</a><a href="#tests">each test</a><a href="#feedback">frequent mistakes</a><a href="#not-graded">build failures, rejections</a><a href="#histogram">histogram</a><a href="#identical">identical submissions</a></nav>
+
+${sectionsHtml(task, records, scores)}<script>${SCRIPT}</script>
 </body>
 </html>
 `;

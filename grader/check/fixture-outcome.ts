@@ -1,10 +1,12 @@
 // Does a fixture get the outcome its expect.yaml declares, and the same one
 // every time it is graded (--repeat)? Kattis' verifyproblem, for sockets.
-import { compareWithExpect, type FixtureExpect } from '../fixtures.js';
+import { expectDifferences, type ExpectDifference, type FixtureExpect } from '../fixtures.js';
 import type { Report } from '../report/model.js';
 import type { Graded } from './gradings.js';
-import { check, type CheckOutcome } from './model.js';
 import { excerpt } from '../excerpt.js';
+import { keyLine } from './key-line.js';
+import { check, type CheckOutcome, type Finding } from './model.js';
+import { shown } from './well-formed.js';
 
 /** Per test id, its result; '(build failed)' when nothing ran. The part of a report that must not vary. */
 export function outcomeOf(report: Report): Map<string, string> {
@@ -40,39 +42,68 @@ function failureLines(report: Report, expect: FixtureExpect, all: boolean): stri
   return lines;
 }
 
-export function fixtureOutcomeCheck(name: string, expect: FixtureExpect, runs: Graded[], knownTests: string[]): CheckOutcome {
+/** The fixture being checked: its name, what its expect.yaml declares, and that file. */
+export interface DeclaredFixture {
+  name: string;
+  expect: FixtureExpect;
+  expectFile: string;
+}
+
+/** A finding about `key` of the expect.yaml (its line), or about the file as a whole. */
+function finding(f: DeclaredFixture, kind: string, key: keyof FixtureExpect | null, message: string): Finding {
+  return { kind, ...(key ? keyLine(f.expectFile, key) : { file: shown(f.expectFile), line: 1 }), message };
+}
+
+/** Each run's differences from expect.yaml, a difference several runs share said once, with why the unexpected failures failed. */
+function differenceFindings(f: DeclaredFixture, reports: Report[], knownTests: string[]): { findings: Finding[]; details: string[] } {
+  const findings: Finding[] = [];
+  const details: string[] = [];
+  const seen = new Set<string>();
+  reports.forEach((report, i) => {
+    const diffs = expectDifferences(report, f.expect, knownTests);
+    if (!diffs.length) return;
+    const key = diffs.map((d) => d.message).join('\n');
+    if (seen.has(key)) return; // the same difference in several runs is said once
+    seen.add(key);
+    const prefix = reports.length > 1 ? `run ${i + 1}: ` : '';
+    const feedbackInQuestion = diffs.some((d) => d.key === 'feedback_contains');
+    findings.push(...diffs.map((d: ExpectDifference) => finding(f, d.key ?? 'outcome', d.key, `${prefix}${d.message}`)));
+    details.push(...diffs.map((d) => `${prefix}${d.message}`), ...failureLines(report, f.expect, feedbackInQuestion).map((l) => `  ${l}`));
+  });
+  return { findings, details };
+}
+
+/** Tests whose result changed between runs: flaky, or a race the fixture declares (may_fail); each with its results run by run. */
+function variations(f: DeclaredFixture, reports: Report[]): { flaky: [string, string[]][]; declaredRace: [string, string[]][] } {
+  const varying = [...varyingTests(reports)];
+  const mayVary = new Set(f.expect.may_fail);
+  return { flaky: varying.filter(([id]) => !mayVary.has(id)), declaredRace: varying.filter(([id]) => mayVary.has(id)) };
+}
+
+/** Does the fixture get its declared outcome in every run? Its findings say what differs, each at its expect.yaml line. */
+export function fixtureOutcomeCheck(f: DeclaredFixture, runs: Graded[], knownTests: string[]): CheckOutcome {
   const durationMs = runs.reduce((sum, r) => sum + r.durationMs, 0);
-  const label = `fixture ${name}`;
+  const label = `fixture ${f.name}`;
   if (!runs.length) return check(label, 'fail', 'not graded');
   const notGraded = runs.find((r) => !r.report);
   if (notGraded) return check(label, 'fail', `could not be graded: ${notGraded.error}`, [], durationMs);
   const reports = runs.map((r) => r.report!);
 
-  const details: string[] = [];
-  const seen = new Set<string>();
-  reports.forEach((report, i) => {
-    const diffs = compareWithExpect(report, expect, knownTests);
-    if (!diffs.length) return;
-    const key = diffs.join('\n');
-    if (seen.has(key)) return; // the same difference in several runs is said once
-    seen.add(key);
-    const prefix = reports.length > 1 ? `run ${i + 1}: ` : '';
-    const feedbackInQuestion = diffs.some((d) => d.startsWith("no failing test's feedback contains"));
-    details.push(...diffs.map((d) => `${prefix}${d}`), ...failureLines(report, expect, feedbackInQuestion).map((l) => `  ${l}`));
-  });
-
-  const varying = varyingTests(reports);
-  const mayVary = new Set(expect.may_fail);
-  const flaky = [...varying].filter(([id]) => !mayVary.has(id));
-  const declaredRace = [...varying].filter(([id]) => mayVary.has(id));
-  for (const [id, results] of flaky) details.push(`flaky: ${id} got ${results.map((r, i) => `${r} (run ${i + 1})`).join(', ')}`);
-  for (const [id, results] of declaredRace) details.push(`varies, allowed by may_fail: ${id} got ${results.join(', ')}`);
+  const differences = differenceFindings(f, reports, knownTests);
+  const { flaky, declaredRace } = variations(f, reports);
+  const findings = [
+    ...differences.findings,
+    ...flaky.map(([id, results]) => finding(f, 'flaky', 'may_fail', `flaky: ${id} got ${results.map((r, i) => `${r} (run ${i + 1})`).join(', ')}`)),
+    ...declaredRace.map(([id, results]) => finding(f, 'varies', 'may_fail', `varies, allowed by may_fail: ${id} got ${results.join(', ')}`)),
+  ];
+  const details = [...differences.details, ...findings.slice(differences.findings.length).map((x) => x.message)];
+  const outcome = (status: CheckOutcome['status'], summary: string): CheckOutcome => ({ ...check(label, status, summary, details, durationMs), findings });
 
   const first = reports[0]!;
   const got = `score ${first.score}, ${first.result}`;
   const runsNote = reports.length > 1 ? ` in all ${reports.length} runs` : '';
-  if (seen.size) return check(label, 'fail', `does not get its declared outcome (${got})`, details, durationMs);
-  if (flaky.length) return check(label, 'fail', `flaky: ${flaky.map(([id]) => id).join(', ')} changed between runs`, details, durationMs);
-  if (declaredRace.length) return check(label, 'warn', `${got}, as declared; may_fail tests varied between runs`, details, durationMs);
-  return check(label, 'ok', `${got}, as declared${runsNote}`, details, durationMs);
+  if (differences.findings.length) return outcome('fail', `does not get its declared outcome (${got})`);
+  if (flaky.length) return outcome('fail', `flaky: ${flaky.map(([id]) => id).join(', ')} changed between runs`);
+  if (declaredRace.length) return outcome('warn', `${got}, as declared; may_fail tests varied between runs`);
+  return outcome('ok', `${got}, as declared${runsNote}`);
 }

@@ -20,9 +20,8 @@ export async function harnessProblems(task: Task): Promise<Problem[]> {
     return [];
   } catch (err) {
     if (!(err instanceof HarnessBuildError)) throw err;
-    // The message lists gcc's first errors, "; "-separated, each starting PATH:LINE:COL.
-    const errors = err.message.replace(/^.*? does not compile: /, '').split(/; (?=\S+:\d+:\d+: )/);
-    return errors.map((line) => {
+    // gcc's first errors, each PATH:LINE:COL: message when gcc could say where.
+    return err.compilerErrors.map((line) => {
       const m = GCC_ERROR.exec(line.trim());
       if (m) return { file: shown(m[1]!), line: Number(m[2]), col: Number(m[3]), message: m[4]! };
       return { file: shown(harness), line: 1, col: 1, message: `does not compile: ${line.trim()}` };

@@ -16,6 +16,17 @@ export interface CheckOutcome {
   /** The file and line the check is about (JUnit file/line: CI annotates that line). */
   file?: string;
   line?: number;
+  /** What it found, as data (details are their text): the first one is where the check points. */
+  findings?: Finding[];
+}
+
+/** One thing a check found: what kind of thing, the file and line it is about, and the line that says it. */
+export interface Finding {
+  /** e.g. the expect.yaml key a fixture's outcome differs on (`score`, `fails`, ...), `flaky`, `grader-error`. */
+  kind: string;
+  file: string;
+  line?: number;
+  message: string;
 }
 
 export interface SuiteOutcome {
@@ -34,8 +45,8 @@ export function check(name: string, status: CheckStatus, summary: string, detail
 }
 
 /** The outcome, said to be about that line of that file. */
-export function at(outcome: CheckOutcome, where: { file: string; line: number } | null): CheckOutcome {
-  return where ? { ...outcome, file: where.file, line: where.line } : outcome;
+export function at(outcome: CheckOutcome, where: { file: string; line?: number } | null): CheckOutcome {
+  return where ? { ...outcome, file: where.file, ...(where.line !== undefined ? { line: where.line } : {}) } : outcome;
 }
 
 export function failed(run: CheckRun): CheckOutcome[] {

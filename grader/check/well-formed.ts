@@ -6,9 +6,9 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Task } from '../model/task.js';
 import { loadTask } from '../task/load.js';
-import { formatProblem, TaskError } from '../task/yaml-file.js';
+import { formatProblem, TaskError, type Problem } from '../task/yaml-file.js';
 import { harnessProblems } from './harness.js';
-import { at, check, type CheckOutcome } from './model.js';
+import { at, check, type CheckOutcome, type Finding } from './model.js';
 
 export interface LoadedTask {
   id: string;
@@ -22,6 +22,13 @@ export function shown(p: string): string {
   return path.relative(process.cwd(), p) || p;
 }
 
+/** A failed well-formed check: each problem a finding (PATH:LINE:COL: message), the check at the first one. */
+function problemsCheck(summary: string, kind: 'task' | 'harness', problems: Problem[], durationMs: number, fallback: { file: string; line: number }): CheckOutcome {
+  const findings: Finding[] = problems.map((p) => ({ kind, file: p.file, line: p.line, message: formatProblem(p) }));
+  const outcome = { ...check('well-formed', 'fail', summary, findings.map((f) => f.message), durationMs), findings };
+  return at(outcome, findings[0] ?? fallback);
+}
+
 export async function checkTaskFolder(dir: string): Promise<LoadedTask> {
   const started = performance.now();
   const id = path.basename(dir);
@@ -32,13 +39,12 @@ export async function checkTaskFolder(dir: string): Promise<LoadedTask> {
     task = loadTask(dir);
   } catch (err) {
     if (!(err instanceof TaskError)) throw err;
-    const details = err.problems.map(formatProblem);
-    const summary = details.length ? `${details.length} problem(s); the task cannot be used until they are fixed` : 'the task does not load';
-    return { id, dir, task: null, check: at(check('well-formed', 'fail', summary, details, elapsed()), err.problems[0] ?? taskYaml) };
+    const summary = err.problems.length ? `${err.problems.length} problem(s); the task cannot be used until they are fixed` : 'the task does not load';
+    return { id, dir, task: null, check: problemsCheck(summary, 'task', err.problems, elapsed(), taskYaml) };
   }
   const harness = await harnessProblems(task);
   if (harness.length) {
-    return { id, dir, task: null, check: at(check('well-formed', 'fail', 'the harness does not compile', harness.map(formatProblem), elapsed()), harness[0]!) };
+    return { id, dir, task: null, check: problemsCheck('the harness does not compile', 'harness', harness, elapsed(), taskYaml) };
   }
   const summary = `${task.tests.length} tests, ${task.role}, protocol ${task.protocol.name}`;
   return { id, dir, task, check: at(check('well-formed', 'ok', summary, [], elapsed()), taskYaml) };

@@ -6,11 +6,12 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { countOption, EXIT, openTask, outDirOption, parse, seedOption } from '../cli.js';
-import { runBatch } from './run.js';
+import { runBatch, type BatchSummary } from '../batch/run.js';
+import { EXIT } from './exit.js';
+import type { ParsedArgs } from './options.js';
+import { countOption, openTask, outDirOption, seedOption } from './values.js';
 
-export async function batchCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args);
+export async function run({ values, positionals }: ParsedArgs): Promise<number> {
   const jobs = countOption('--jobs', values.jobs, os.availableParallelism());
   const seed = seedOption(values.seed);
   const task = openTask(positionals[0]!);
@@ -38,6 +39,11 @@ export async function batchCommand(args: string[]): Promise<number> {
     progress: 'auto',
     signal: interrupt.signal,
   }).finally(() => process.off('SIGINT', onSigint));
+  return printSummary(summary, out);
+}
+
+/** What was done and where it is; an interrupted batch says how to resume. */
+function printSummary(summary: BatchSummary, out: string): number {
   const failing = summary.errors ? `, ${summary.errors} grader error(s)` : '';
   process.stdout.write(
     `${summary.students} student(s): ${summary.gradedNow} graded now, ${summary.alreadyGraded} already graded; ` +
