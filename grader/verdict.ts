@@ -9,6 +9,7 @@ import type { StepContext } from './plan.js';
 import type { Finding } from './protocols/protocol.js';
 import type { Task, TestSpec } from './task/load.js';
 import { excerpt } from './excerpt.js';
+import { strayAnswerVerdict } from './stray-answers.js';
 
 export type TestResult = 'success' | 'failed' | 'timeout' | 'crash' | 'overflow' | 'killed' | 'error';
 
@@ -119,6 +120,8 @@ export function checkSteps(task: Task, test: TestSpec, obs: TestObservation, con
     const spec = test.steps[i]!;
     const ctx = contexts[i]!;
     if (s.kind === 'send' && spec.kind === 'send') {
+      const stray = strayAnswerVerdict(s, ctx);
+      if (stray) return stray;
       if (s.outcome === 'not-run' || s.outcome === 'program-exited') return null; // judged with the exit
       if (s.replies.length > 1) {
         return { result: 'failed', feedback: `answered one request with ${s.replies.length} datagrams: send exactly one response per request`, details: `request: ${ctx.describe}` };
