@@ -9,6 +9,7 @@ import type { StepContext } from './plan.js';
 import type { Finding } from './protocols/protocol.js';
 import type { Task, TestSpec } from './task/load.js';
 import { excerpt } from './excerpt.js';
+import { splitRequestVerdict } from './split-requests.js';
 import { strayAnswerVerdict } from './stray-answers.js';
 
 export type TestResult = 'success' | 'failed' | 'timeout' | 'crash' | 'overflow' | 'killed' | 'error';
@@ -147,6 +148,8 @@ export function checkSteps(task: Task, test: TestSpec, obs: TestObservation, con
         return { result: 'failed', feedback: `sent no datagram within ${s.waitedMs} ms` };
       }
       if (spec.expect !== null) {
+        const split = splitRequestVerdict(task.protocol, spec.expect, s, obs.unclaimedDatagrams);
+        if (split) return split;
         const f = task.protocol.checkRequest(spec.expect, Buffer.from(s.datagram.hex, 'hex'));
         if (f) return fromFinding(f);
       }
