@@ -2,15 +2,21 @@
 // private network namespace. Each named socket has its own source port and
 // its own mailbox, so every reply is attributed to the request that caused it.
 // Every datagram either way is also written down in `traffic` (for traces).
+// A socket that sent a request behaves as a connected one (connect() in the
+// course's client): it takes an answer only from the exact address and port
+// the request went to; anything else is kept aside as a stray, never as the answer.
 import dgram from 'node:dgram';
-import type { Datagram, Packet } from './types.js';
+import type { Datagram, Packet, StrayDatagram } from './types.js';
 import { deadline, remaining, type Deadline } from './wait.js';
 
 export const LOOPBACK = '::1';
 
 export class Mailbox {
   private readonly queue: Datagram[] = [];
+  private readonly strays: StrayDatagram[] = [];
   private waiter: (() => void) | null = null;
+  /** Where this socket's requests went: only a datagram from there is an answer. Null: anyone (a listener). */
+  private peerPort: number | null = null;
 
   constructor(
     readonly socket: dgram.Socket,
@@ -19,16 +25,28 @@ export class Mailbox {
   ) {
     const port = socket.address().port;
     socket.on('message', (msg, rinfo) => {
-      const got = { hex: msg.toString('hex'), atMs: this.clock(), fromPort: rinfo.port };
-      this.queue.push(got);
+      const got: Datagram = { hex: msg.toString('hex'), atMs: this.clock(), fromPort: rinfo.port };
       traffic.push({ atMs: got.atMs, direction: 'in', srcPort: rinfo.port, dstPort: port, hex: got.hex });
+      if (this.peerPort !== null && (rinfo.port !== this.peerPort || rinfo.address !== LOOPBACK)) {
+        this.strays.push({ hex: got.hex, atMs: got.atMs, fromAddress: rinfo.address, fromPort: rinfo.port, toPort: port, expectedPort: this.peerPort });
+      } else {
+        this.queue.push(got);
+      }
       this.waiter?.();
     });
+  }
+
+  /** From now on this socket takes answers only from [::1]:port, as a socket connect()-ed there would. */
+  connectTo(port: number): void {
+    this.peerPort = port;
   }
 
   /** Takes the next datagram, waiting for it until the deadline or until `abort` resolves. */
   async next(d: Deadline, abort: Promise<unknown>): Promise<Datagram | null> {
     if (this.queue.length) return this.queue.shift()!;
+    // An answer from elsewhere is the program's answer, sent to the wrong place:
+    // a connected client would wait in vain, so the grader need not wait on.
+    if (this.strays.length) return null;
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
       new Promise<void>((resolve) => {
@@ -44,6 +62,11 @@ export class Mailbox {
 
   drain(): Datagram[] {
     return this.queue.splice(0);
+  }
+
+  /** The datagrams that came from somewhere else than the address the requests went to. */
+  drainStrays(): StrayDatagram[] {
+    return this.strays.splice(0);
   }
 
   /** Resolves as soon as a datagram is waiting, without taking it. */
@@ -99,6 +122,7 @@ export class Peer {
 
   async send(name: string, hex: string, port: number): Promise<Mailbox> {
     const box = await this.socket(name);
+    box.connectTo(port);
     await this.transmit(box, hex, port);
     return box;
   }
@@ -125,6 +149,7 @@ export class Peer {
   async reply(to: Datagram, hex: string): Promise<void> {
     const box = this.listener;
     if (!box || to.fromPort === undefined) return;
+    // Back to the port the request came from, from the port it went to: what a connect()-ed client waits for.
     await this.transmit(box, hex, to.fromPort).catch(() => undefined); // a program gone: nothing to answer
   }
 

@@ -163,6 +163,22 @@ export interface Datagram {
   fromPort?: number;
 }
 
+/**
+ * A datagram that reached a peer socket from another address or port than the
+ * one that socket's request went to: a socket connect()-ed to the program (as
+ * the course's client is) would never receive it, so it is no answer.
+ */
+export interface StrayDatagram {
+  hex: string;
+  atMs: number;
+  fromAddress: string;
+  fromPort: number;
+  /** The peer socket's own port (where the request came from). */
+  toPort: number;
+  /** The port the request was sent to, the only one an answer may come from. */
+  expectedPort: number;
+}
+
 /** One datagram between the peer and the program, as it crossed ::1 (both directions, for traces). */
 export interface Packet {
   /** Milliseconds since the test started (TestObservation.startedAt). */
@@ -180,6 +196,8 @@ export type StepObservation =
       /** 'not-run': the program was gone before this step. */
       outcome: 'replied' | 'no-reply' | 'program-exited' | 'sent' | 'not-run';
       replies: Datagram[];
+      /** Datagrams that came back to this step's socket from elsewhere than where the request went (no answer). */
+      strays?: StrayDatagram[];
       /** CPU time the program used while the runner waited (tells busy from idle). */
       cpuMsWhileWaiting: number | null;
       /** Time the program was runnable while the runner waited (CPU time plus time queued for a CPU). */

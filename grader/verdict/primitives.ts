@@ -9,6 +9,8 @@ import type { Task, TestSpec } from '../model/task.js';
 import type { Finding } from '../protocols/protocol.js';
 import { excerpt } from '../excerpt.js';
 import { busyWhileAwaitingReply, hitCpuLimit } from './busy.js';
+import { splitRequestVerdict } from './split-requests.js';
+import { strayAnswerVerdict } from './stray-answers.js';
 
 export type TestResult = 'success' | 'failed' | 'timeout' | 'crash' | 'overflow' | 'killed' | 'error';
 
@@ -101,6 +103,8 @@ type ReceiveStep = Extract<TestObservation['steps'][number], { kind: 'receive' }
 
 /** One send step: a single reply, not busy while awaited, the one the protocol expects. `undefined`: judged with the exit. */
 function checkSend(who: string, task: Task, s: SendStep, spec: Extract<TestSpec['steps'][number], { kind: 'send' }>, ctx: StepContext): TestVerdict | null | undefined {
+  const stray = strayAnswerVerdict(s, ctx);
+  if (stray) return stray;
   if (s.outcome === 'not-run' || s.outcome === 'program-exited') return undefined;
   if (s.replies.length > 1) {
     return { result: 'failed', feedback: `answered one request with ${s.replies.length} datagrams: send exactly one response per request`, details: `request: ${ctx.describe}` };
@@ -128,6 +132,8 @@ function checkReceive(who: string, task: Task, test: TestSpec, obs: TestObservat
     return { result: 'failed', feedback: `sent no datagram within ${s.waitedMs} ms` };
   }
   if (expect === null) return null;
+  const split = splitRequestVerdict(task.protocol, expect, s, obs.unclaimedDatagrams);
+  if (split) return split;
   const f = task.protocol.checkRequest(expect, Buffer.from(s.datagram.hex, 'hex'));
   return f ? fromFinding(f) : null;
 }

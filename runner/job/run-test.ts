@@ -46,7 +46,10 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
     const lastSendOn = new Map<Mailbox, number>();
     const claimExtras = (box: Mailbox) => {
       const obs = steps[lastSendOn.get(box) ?? -1];
-      if (obs?.kind === 'send') obs.replies.push(...box.drain());
+      if (obs?.kind !== 'send') return;
+      obs.replies.push(...box.drain());
+      const strays = box.drainStrays();
+      if (strays.length) obs.strays = [...(obs.strays ?? []), ...strays];
     };
     // Once the program fails to answer, the rest of the test cannot pass: do
     // not make a broken submission wait out every later step's timeout too.
@@ -75,10 +78,12 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
         const cpuAfter = program.cpuMs();
         const runnableAfter = program.runnableMs();
         silent = reply === null;
+        const strays = box.drainStrays();
         steps.push({
           kind: 'send',
           outcome: reply ? 'replied' : program.running ? 'no-reply' : 'program-exited',
           replies: reply ? [reply] : [],
+          ...(strays.length ? { strays } : {}),
           cpuMsWhileWaiting: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
           // A process that ended meanwhile takes its count with it: never below 0.
           runnableMsWhileWaiting: runnableBefore !== null && runnableAfter !== null ? Math.max(0, runnableAfter - runnableBefore) : null,
