@@ -10,6 +10,8 @@ import { showPath, type FsPath } from '../runner/names.js';
 import { prepareSubmission, type Scratch } from '../runner/submission.js';
 import type { BuildObservation, JobEvent, JobPlan, SandboxKind, TestObservation } from '../runner/types.js';
 import { jobDeadlineMs, planJob } from './plan.js';
+import { applyControls, withControls } from './controls.js';
+import { causesOf } from './causes.js';
 import { REPORT_SCHEMA, type Report, type TestReport } from './report/model.js';
 import { computeScore, overallResult } from './score.js';
 import type { Task } from './task/load.js';
@@ -86,7 +88,7 @@ function tooLargeReport(task: Task, base: ReportBase, message: string, ms: numbe
   };
 }
 
-type ReportBase = Pick<Report, 'schema' | 'task' | 'submission' | 'seed' | 'sandbox'>;
+type ReportBase = Pick<Report, 'schema' | 'task' | 'submission' | 'seed' | 'sandbox' | 'causes'>;
 
 /** Grades `submission` (a path; bytes when its name is not UTF-8). */
 /**
@@ -120,6 +122,7 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     submission: showPath(submission),
     seed: opts.seed,
     sandbox: opts.sandbox,
+    causes: [],
   };
   let scratch: Scratch;
   try {
@@ -129,7 +132,8 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     throw err;
   }
   try {
-    const planned = planJob(task, scratch.workDir, opts);
+    // A selection (--test) runs the controls its negative tests need too; only the selection is reported.
+    const planned = planJob(task, scratch.workDir, opts.testIds ? { ...opts, testIds: withControls(task.tests, opts.testIds) } : opts);
 
     // A submission that cannot run at all gets one message saying what to do, not the same failure in every test.
     if (!planned.buildRule) {
@@ -141,11 +145,13 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
 
     const tests: TestReport[] = [];
     const observed = new Map<string, TestObservation>();
+    const causeOf = new Map<string, string>();
     const onEvent = (e: JobEvent) => {
       if (e.type !== 'test') return;
       observed.set(e.test.id, e.test);
       const spec = task.tests.find((t) => t.id === e.test.id)!;
       const verdict = decideVerdict(task, spec, e.test, planned.contexts.get(spec.id) ?? []);
+      if (verdict.cause) causeOf.set(spec.id, verdict.cause);
       const report = testReport(task, spec.id, verdict, e.test.durationMs);
       const p = e.test.process;
       report.usage = { cpu_ms: p.cpuMs, wall_ms: Math.round(p.wallMs), max_rss_kb: p.maxRssKb };
@@ -173,6 +179,7 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     }
     const order = new Map(planned.plan.tests.map((t, i) => [t.id, i]));
     tests.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
+    const judged = applyControls(task, tests).filter((t) => !opts.testIds || opts.testIds.includes(t.id));
 
     const setupMs = ready?.type === 'ready' ? ready.setupMs : 0;
     const buildMs = build?.durationMs ?? 0;
@@ -181,18 +188,19 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     if (cannotStart && observed.size === planned.plan.tests.length) {
       return cannotRunReport(base, cannotStart, started, notRunEntries(task, planned.plan), { setup_ms: setupMs, build_ms: buildMs, tests_ms: Math.round(testsMs) }, planned.buildRule?.run.join(' '));
     }
-    const result = overallResult(tests, buildOk);
+    const result = overallResult(judged, buildOk);
     const notRun = buildOk ? [] : notRunEntries(task, planned.plan);
     return {
       ...base,
       result,
-      score: buildOk ? computeScore(tests) : 0,
+      score: buildOk ? computeScore(judged) : 0,
       build: {
         ok: buildOk,
         output: build ? buildOutput(build) : '',
         ...(planned.buildRule ? { command: planned.buildRule.run.join(' ') } : {}),
       },
-      tests,
+      tests: judged,
+      causes: causesOf(judged, causeOf),
       duration_ms: Math.round(performance.now() - started),
       timing: { setup_ms: setupMs, build_ms: buildMs, tests_ms: Math.round(testsMs) },
       ...(notRun.length ? { not_run: notRun } : {}),

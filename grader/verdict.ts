@@ -17,6 +17,8 @@ export interface TestVerdict {
   feedback: string;
   /** Inputs and bytes behind the feedback; reports show them for visible tests only. */
   details?: string;
+  /** The diagnosed mistake behind the failure (a Finding's cause), shared by every test it explains (grader/causes.ts). */
+  cause?: string;
 }
 
 const SIGNALS: Record<string, string> = {
@@ -110,7 +112,7 @@ function printed(test: TestSpec, p: ProcessObservation, ...notes: string[]): str
 }
 
 function fromFinding(f: Finding): TestVerdict {
-  return { result: 'failed', feedback: f.feedback, ...(f.details ? { details: f.details } : {}) };
+  return { result: 'failed', feedback: f.feedback, ...(f.details ? { details: f.details } : {}), ...(f.cause ? { cause: f.cause } : {}) };
 }
 
 export function checkSteps(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict | null {

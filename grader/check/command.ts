@@ -10,6 +10,7 @@ import { countOption, outFileOption, parse, tasksDir, UsageError } from '../cli.
 import { isCorrectFixture, listFixtures } from '../fixtures.js';
 import { useColour } from '../report/text.js';
 import { listTaskIds, resolveTaskDir, type Task } from '../task/load.js';
+import { controlsCheck } from './controls.js';
 import { coverageCheck } from './coverage.js';
 import { fixtureFoldersWithoutTask, inspectFixtures, type InspectedFixture } from './fixture-files.js';
 import { fixtureOutcomeCheck } from './fixture-outcome.js';
@@ -110,6 +111,7 @@ function taskSuite(t: TaskUnderCheck, graded: Graded[], fixturesDir: string, som
     checks.push(outcome);
   }
 
+  if (task) checks.push(controlsCheck(task));
   if (!task) {
     checks.push(check('coverage', 'skip', 'not checked: the task is not well formed'));
     return { name: loaded.id, checks };

@@ -35,8 +35,9 @@ function u32hex(n: number | bigint): string {
   return Number(n).toString(16).padStart(8, '0').replace(/(..)(?!$)/g, '$1 ');
 }
 
-function finding(feedback: string, details: string): Finding {
-  return { feedback, details };
+/** `cause`: the mistake's id when several tests can fail of it (grader/causes.ts says it once for all). */
+function finding(feedback: string, details: string, cause?: string): Finding {
+  return { feedback, details, ...(cause ? { cause } : {}) };
 }
 
 const OPCODE_HINT = 'read the opcode as (header >> 1) & 7';
@@ -98,7 +99,7 @@ function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null
 
   if (!res.success) {
     if (calc.unusedBits(req.header) !== 0) {
-      return finding(`answered S=0 to a valid request whose unused header bits were set: ignore the four high bits and ${OPCODE_HINT}`, details);
+      return finding(`answered S=0 to a valid request whose unused header bits were set: ignore the four high bits and ${OPCODE_HINT}`, details, 'unused-bits');
     }
     return finding(`answered S=0 (error) to a valid request: set S=1 (0x80 in the header) on success`, details);
   }
@@ -118,20 +119,21 @@ function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null
       return finding(
         `the result arrived byte-swapped (${BYTE_ORDER}): convert it with htonl() before sending, and the received integers with ntohl()`,
         details,
+        'byte-order',
       );
     }
     if (other !== null && got === other) {
-      return finding(`answered with the ${calc.opcodeOf(req.header) === 0 ? 'product' : 'sum'} instead of the ${calc.opcodeOf(req.header) === 0 ? 'sum' : 'product'}: ${OPCODE_HINT}`, details);
+      return finding(`answered with the ${calc.opcodeOf(req.header) === 0 ? 'product' : 'sum'} instead of the ${calc.opcodeOf(req.header) === 0 ? 'sum' : 'product'}: ${OPCODE_HINT}`, details, 'opcode');
     }
     if (unconvertedResults(req).includes(got)) {
-      return finding(`the result was computed on the integers in network ${BYTE_ORDER}: convert each with ntohl() before computing, and an integer result with htonl() before sending`, details);
+      return finding(`the result was computed on the integers in network ${BYTE_ORDER}: convert each with ntohl() before computing, and an integer result with htonl() before sending`, details, 'byte-order');
     }
     return finding('wrong result (arithmetic is on unsigned 32-bit integers, modulo 2^32)', details);
   }
 
   const str = payload.toString('latin1');
   if (payload.length > 0 && payload[payload.length - 1] === 0) {
-    return finding('the text answer ends with a NUL byte (\\0): send only the digits, the datagram length delimits them', details);
+    return finding('the text answer ends with a NUL byte (\\0): send only the digits, the datagram length delimits them', details, 'text-nul');
   }
   if (/[\r\n]$/.test(str)) return finding('the text answer ends with a newline: send only the digits', details);
   if (payload.length === 4 && !/^\d+$/.test(str) && BigInt(payload.readUInt32BE(0)) === expected) {
@@ -146,13 +148,13 @@ function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null
   const got = BigInt(str);
   if (got === expected) return null;
   if (got === BigInt(calc.byteSwap32(Number(expected)))) {
-    return finding(`the result is byte-swapped (${BYTE_ORDER}): convert the received integers with ntohl() before computing`, details);
+    return finding(`the result is byte-swapped (${BYTE_ORDER}): convert the received integers with ntohl() before computing`, details, 'byte-order');
   }
   if (other !== null && got === other) {
-    return finding(`answered with the ${calc.opcodeOf(req.header) === 0 ? 'product' : 'sum'} instead of the ${calc.opcodeOf(req.header) === 0 ? 'sum' : 'product'}: ${OPCODE_HINT}`, details);
+    return finding(`answered with the ${calc.opcodeOf(req.header) === 0 ? 'product' : 'sum'} instead of the ${calc.opcodeOf(req.header) === 0 ? 'sum' : 'product'}: ${OPCODE_HINT}`, details, 'opcode');
   }
   if (unconvertedResults(req).includes(got)) {
-    return finding(`the result was computed on the integers in network ${BYTE_ORDER}: convert each with ntohl() before computing`, details);
+    return finding(`the result was computed on the integers in network ${BYTE_ORDER}: convert each with ntohl() before computing`, details, 'byte-order');
   }
   return finding('wrong result (arithmetic is on unsigned 32-bit integers, modulo 2^32)', details);
 }
@@ -186,7 +188,7 @@ function checkRequest(expect: RequestExpect, got: Buffer): Finding | null {
   const ints = req.ints ?? [];
   if (ints.every((v, i) => v === expect.ints[i])) return null;
   if (ints.every((v, i) => v === calc.byteSwap32(expect.ints[i]!))) {
-    return finding(`the integers arrived byte-swapped (${BYTE_ORDER}): convert each with htonl() before sending`, details);
+    return finding(`the integers arrived byte-swapped (${BYTE_ORDER}): convert each with htonl() before sending`, details, 'byte-order');
   }
   return finding('the integers in the request are not the ones given on the command line', details);
 }

@@ -33,8 +33,9 @@ interface Sent {
 
 const BYTE_ORDER = 'byte order';
 
-function finding(feedback: string, details: string): Finding {
-  return { feedback, details };
+/** `cause`: the mistake's id when several tests can fail of it (grader/causes.ts says it once for all). */
+function finding(feedback: string, details: string, cause?: string): Finding {
+  return { feedback, details, ...(cause ? { cause } : {}) };
 }
 
 /** The sums a program gets when it forgets a conversion: inputs not converted (then the sum converted or not). */
@@ -55,10 +56,10 @@ function checkIntReply(want: number, sent: Sent, reply: Buffer, details: string)
   const got = reply.readUInt32BE(0);
   if (got === want) return null;
   if (got === ints.byteSwap32(want)) {
-    return finding(`the sum arrived byte-swapped (${BYTE_ORDER}): convert it with htonl() before sending`, details);
+    return finding(`the sum arrived byte-swapped (${BYTE_ORDER}): convert it with htonl() before sending`, details, 'byte-order');
   }
   if (sent.rawLength === undefined && unconvertedSums(sent.ints).includes(got)) {
-    return finding(`the received integers were added in network ${BYTE_ORDER}: convert each with ntohl() before adding, and the sum with htonl() before sending`, details);
+    return finding(`the received integers were added in network ${BYTE_ORDER}: convert each with ntohl() before adding, and the sum with htonl() before sending`, details, 'byte-order');
   }
   return finding('wrong sum: add every integer of the datagram (its length / 4 of them)', details);
 }
@@ -69,14 +70,14 @@ function checkTextReply(want: number, sent: Sent, reply: Buffer, details: string
     return finding('answered with a 4-byte integer: this task wants the sum as decimal text (sprintf)', details);
   }
   if (reply.includes(0)) {
-    return finding('the text answer carries a NUL byte (\\0): send only the digits (strlen() of them, not strlen() + 1 or the buffer size); the datagram length delimits them', details);
+    return finding('the text answer carries a NUL byte (\\0): send only the digits (strlen() of them, not strlen() + 1 or the buffer size); the datagram length delimits them', details, 'text-nul');
   }
   if (/[\r\n]$/.test(str)) return finding('the text answer ends with a newline: send only the digits', details);
   if (!/^\d+$/.test(str)) return finding('the text answer must be decimal digits only (no sign, spaces or terminator)', details);
   const got = Number(str);
   if (got === want) return null;
   if (sent.rawLength === undefined && unconvertedSums(sent.ints).includes(got)) {
-    return finding(`the received integers were added in network ${BYTE_ORDER}: convert each with ntohl() before adding`, details);
+    return finding(`the received integers were added in network ${BYTE_ORDER}: convert each with ntohl() before adding`, details, 'byte-order');
   }
   return finding('wrong sum: add every integer of the datagram (its length / 4 of them)', details);
 }
@@ -99,7 +100,7 @@ function checkRequest(expect: RequestExpect, got: Buffer): Finding | null {
   if (got.length === want.length) {
     const values = ints.decodeIntegers(got)!;
     if (values.every((v, i) => v === ints.byteSwap32(expect.ints[i]!))) {
-      return finding(`the integers arrived byte-swapped (${BYTE_ORDER}): convert each with htonl() before sending`, details);
+      return finding(`the integers arrived byte-swapped (${BYTE_ORDER}): convert each with htonl() before sending`, details, 'byte-order');
     }
     return finding('the datagram has the right length but not the right integers, in the right order', details);
   }

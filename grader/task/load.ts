@@ -10,6 +10,7 @@ import { protocolNamed, protocolNames } from '../protocols/index.js';
 import type { Protocol } from '../protocols/protocol.js';
 import { afterSchema, stepSchema, taskSchema, testSchema, testsFileSchema, type TaskYaml } from './schema.js';
 import { TaskError, YamlFile, type Problem } from './yaml-file.js';
+import { controlProblems } from '../controls.js';
 
 export type Visibility = 'visible' | 'feedback' | 'hidden' | 'after_due_date';
 
@@ -47,6 +48,8 @@ export interface TestSpec {
   after: AfterSpec;
   /** Socket calls made to fail during this test. */
   fail?: FaultPlan[];
+  /** Negative tests: the positive tests, one of which must pass for this one to count (grader/controls.ts). */
+  control?: string[];
   /** Where the test is defined, for messages about it. */
   source: string;
   /** The same as data: its tests file (as shown to users) and the line its entry starts on. */
@@ -219,6 +222,7 @@ function loadTests(file: YamlFile, task: TaskYaml, protocol: Protocol, defaults:
       steps,
       after,
       ...(fail.length ? { fail } : {}),
+      ...(t.control !== undefined ? { control: typeof t.control === 'string' ? [t.control] : t.control } : {}),
       source: `${file.shownPath}:${pos.line}`,
       file: file.shownPath,
       line: pos.line,
@@ -271,6 +275,7 @@ export function loadTask(dir: string): Task {
       } else if (!first) seen.set(t.id, t.source);
     }
   }
+  problems.push(...controlProblems(tests));
   problems.unshift(...taskFile.problems);
   if (problems.length || !y || !protocol) throw new TaskError(problems);
   return {
