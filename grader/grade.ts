@@ -83,12 +83,13 @@ function tooLargeReport(task: Task, base: ReportBase, message: string, ms: numbe
     score: 0,
     build: { ok: false, output: `${message}; the task gives each submission ${task.scratchMb} MiB of scratch space (limits.disk_mb) and keeps half of it for the build` },
     tests: [],
+    causes: [],
     duration_ms: Math.round(ms),
     timing: { setup_ms: 0, build_ms: 0, tests_ms: 0 },
   };
 }
 
-type ReportBase = Pick<Report, 'schema' | 'task' | 'submission' | 'seed' | 'sandbox' | 'causes'>;
+type ReportBase = Pick<Report, 'schema' | 'task' | 'submission' | 'seed' | 'sandbox'>;
 
 /** Grades `submission` (a path; bytes when its name is not UTF-8). */
 /**
@@ -108,6 +109,7 @@ function cannotRunReport(base: ReportBase, message: string, started: number, not
     score: 0,
     build: { ok: false, output: message, ...(command ? { command } : {}) },
     tests: [],
+    causes: [],
     not_run: notRun,
     duration_ms: Math.round(performance.now() - started),
     timing,
@@ -122,7 +124,6 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     submission: showPath(submission),
     seed: opts.seed,
     sandbox: opts.sandbox,
-    causes: [],
   };
   let scratch: Scratch;
   try {
@@ -179,7 +180,7 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     }
     const order = new Map(planned.plan.tests.map((t, i) => [t.id, i]));
     tests.sort((a, b) => order.get(a.id)! - order.get(b.id)!);
-    const judged = applyControls(task, tests).filter((t) => !opts.testIds || opts.testIds.includes(t.id));
+    const judged = applyControls(task, tests, causeOf).filter((t) => !opts.testIds || opts.testIds.includes(t.id));
 
     const setupMs = ready?.type === 'ready' ? ready.setupMs : 0;
     const buildMs = build?.durationMs ?? 0;
