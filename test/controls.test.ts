@@ -52,6 +52,13 @@ describe('no credit without a control', () => {
     expect(passed.score).toBe(100);
   });
 
+  it('a control failed only of a diagnosed byte-order mistake still counts: the error handling is not charged twice', async () => {
+    const r = await grade('calculator-client', fixture('calculator-client', 'host-byte-order'), ['cli-no-int']);
+    expect(r.tests.map((t) => [t.id, t.result])).toEqual([['cli-no-int', 'success']]);
+    const wrongF = await grade('calculator-client', fixture('calculator-client', 'wrong-f-bit'), ['cli-no-int']);
+    expect(wrongF.tests[0]!.feedback).toBe('error handling is credited once your client completes a valid exchange: see tests sum-int or sum-text');
+  });
+
   it('a control that is not a test of the task is a task error naming the file, the line and the known tests', () => {
     const dir = editedTask('calculator-server', (y) => y.replace('control: [sum-int, sum-text, one-int]', 'control: sum-it'));
     let message = '';
