@@ -15,6 +15,8 @@ import { computeScore, overallResult } from './score.js';
 import type { Task } from './model/task.js';
 import { writeTrace, type TraceOptions } from './trace/files.js';
 import { decideVerdict } from './verdict/decide.js';
+import { applyControls, withControls } from './verdict/controls.js';
+import { causesOf } from './report/causes.js';
 import { missingVerdict, type TestVerdict } from './verdict/primitives.js';
 
 export interface GradeOptions {
@@ -82,6 +84,7 @@ function tooLargeReport(task: Task, base: ReportBase, message: string, ms: numbe
     score: 0,
     build: { ok: false, output: `${message}; the task gives each submission ${task.scratchMb} MiB of scratch space (limits.disk_mb) and keeps half of it for the build` },
     tests: [],
+    causes: [],
     duration_ms: Math.round(ms),
     timing: { setup_ms: 0, build_ms: 0, tests_ms: 0 },
   };
@@ -106,6 +109,7 @@ function cannotRunReport(base: ReportBase, message: string, started: number, not
     score: 0,
     build: { ok: false, output: message, ...(command ? { command } : {}) },
     tests: [],
+    causes: [],
     not_run: notRun,
     duration_ms: Math.round(performance.now() - started),
     timing,
@@ -127,17 +131,21 @@ interface JobOutcome {
   events: JobEvent[];
   tests: TestReport[];
   observed: Map<string, TestObservation>;
+  /** The diagnosed mistake behind each failed test, when one was named (grader/report/causes.ts). */
+  causeOf: Map<string, string>;
 }
 
 /** Runs the job; each observed test gets its verdict (and trace) at once, for progress output. */
 async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions): Promise<JobOutcome> {
   const tests: TestReport[] = [];
   const observed = new Map<string, TestObservation>();
+  const causeOf = new Map<string, string>();
   const onEvent = (e: JobEvent) => {
     if (e.type !== 'test') return;
     observed.set(e.test.id, e.test);
     const spec = task.tests.find((t) => t.id === e.test.id)!;
     const verdict = decideVerdict(task, spec, e.test, planned.contexts.get(spec.id) ?? []);
+    if (verdict.cause) causeOf.set(spec.id, verdict.cause);
     const report = testReport(task, spec.id, verdict, e.test.durationMs);
     const p = e.test.process;
     report.usage = { cpu_ms: p.cpuMs, wall_ms: Math.round(p.wallMs), max_rss_kb: p.maxRssKb };
@@ -147,7 +155,7 @@ async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions):
     opts.onTest?.(report);
   };
   const events = await runJob(planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) });
-  return { events, tests, observed };
+  return { events, tests, observed, causeOf };
 }
 
 /** Tests the job never reported (it died or was stopped): the grader's fault, never the student's. Then all in plan order. */
@@ -166,13 +174,14 @@ function completeTests(task: Task, planned: PlannedJob, run: JobOutcome, fatal: 
 }
 
 /** The report of a job that ran: its build, every test, the score and where the time went. */
-function jobReport(task: Task, base: ReportBase, planned: PlannedJob, run: JobOutcome, started: number): Report {
+/** `selected`: the tests asked for (--test); the controls planned with them are judged, not reported. */
+function jobReport(task: Task, base: ReportBase, planned: PlannedJob, run: JobOutcome, started: number, selected?: string[]): Report {
   const ready = run.events.find((e) => e.type === 'ready');
   const buildEvent = run.events.find((e) => e.type === 'build');
   const fatal = run.events.find((e) => e.type === 'fatal');
   const build = buildEvent?.type === 'build' ? buildEvent.build : null;
   const buildOk = build ? build.ok : true;
-  const tests = completeTests(task, planned, run, fatal, buildOk);
+  const tests = applyControls(task, completeTests(task, planned, run, fatal, buildOk), run.causeOf).filter((t) => !selected || selected.includes(t.id));
 
   const timing = {
     setup_ms: ready?.type === 'ready' ? ready.setupMs : 0,
@@ -195,6 +204,7 @@ function jobReport(task: Task, base: ReportBase, planned: PlannedJob, run: JobOu
       ...(planned.buildRule ? { command: planned.buildRule.run.join(' ') } : {}),
     },
     tests,
+    causes: causesOf(tests, run.causeOf),
     duration_ms: Math.round(performance.now() - started),
     timing,
     ...(notRun.length ? { not_run: notRun } : {}),
@@ -214,11 +224,12 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     throw err;
   }
   try {
-    const planned = planJob(task, scratch.workDir, opts);
+    // A selection (--test) runs the controls its negative tests need too; only the selection is reported.
+    const planned = planJob(task, scratch.workDir, opts.testIds ? { ...opts, testIds: withControls(task.tests, opts.testIds) } : opts);
     const problem = cannotRunBeforeJob(task, scratch.workDir, planned);
     if (problem) return cannotRunReport(base, problem, started, notRunEntries(task, planned.plan));
     const run = await runAndJudge(task, planned, opts);
-    return jobReport(task, base, planned, run, started);
+    return jobReport(task, base, planned, run, started, opts.testIds);
   } finally {
     scratch.cleanup();
   }

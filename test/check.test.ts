@@ -71,6 +71,7 @@ describe('sockgrade check', () => {
       'fixture correct',
       'fixture host-byte-order',
       'fixture text-with-nul',
+      'controls',
       'coverage',
       'margins correct',
     ]);

@@ -15,6 +15,7 @@ import { keyLine } from './key-line.js';
 import { halveLimits, marginCheck } from './margins.js';
 import { at, check, type CheckOutcome, type SuiteOutcome } from './model.js';
 import { checkTaskFolder, foldersWithoutTask, shown, type LoadedTask } from './well-formed.js';
+import { controlsCheck } from './controls.js';
 
 // Results that mean "ran into a limit": such fixtures take the longest to grade.
 const SLOW_RESULTS = new Set(['timeout', 'killed', 'overflow']);
@@ -93,6 +94,7 @@ function taskSuite(t: TaskUnderCheck, graded: Graded[], fixturesDir: string, som
   const fixtureOutcomes = fixtureChecks(t, runsOf);
   const checks: CheckOutcome[] = [loaded.check, ...fixtureOutcomes];
   const task = loaded.task;
+  if (task) checks.push(controlsCheck(task));
   if (!task) {
     checks.push(check('coverage', 'skip', 'not checked: the task is not well formed'));
     return { name: loaded.id, checks };

@@ -42,6 +42,8 @@ export interface TestSpec {
   after: AfterSpec;
   /** Socket calls made to fail during this test. */
   fail?: FaultPlan[];
+  /** Negative tests: the positive tests, one of which must pass for this one to count (grader/verdict/controls.ts). */
+  control?: string[];
   /** Where the test is defined, for messages about it. */
   source: string;
   /** The same as data: its tests file (as shown to users) and the line its entry starts on. */

@@ -9,6 +9,8 @@ export interface Finding {
   feedback: string;
   /** Inputs, expected and actual bytes: shown only for visible tests. */
   details?: string;
+  /** The mistake diagnosed, as a stable id (grader/report/causes.ts), when the feedback names one. */
+  cause?: string;
 }
 
 export interface BuiltRequest {

@@ -68,6 +68,8 @@ function testOutput(t: TestReport): string {
 function summary(r: Report, score: number, total: number): string {
   const passed = r.tests.filter((t) => t.passed).length;
   const lines = [`${r.task}: ${passed}/${total} tests passed, score ${score}/100 (${r.result})`, gradedIn(r)];
+  // Gradescope shows each test on its own, so each keeps its full feedback; the causes are said once at the top.
+  for (const c of r.causes ?? []) lines.push('', `One mistake explains ${c.tests.length} failed tests (${c.tests.join(', ')}):`, c.message);
   if (!r.build.ok) lines.push('', 'The build failed, so no test ran. The compiler said:', r.build.output);
   if (r.error) lines.push('', `The grader failed, not your submission: ${r.error}`);
   return visibleText(lines.join('\n'));

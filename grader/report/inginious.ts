@@ -33,6 +33,8 @@ function header(r: Report): string {
     const output = rstLiteral(r.build.output, 0);
     if (output) parts.push(output);
   }
+  // Each test's message keeps its full feedback (a course may show them apart); the causes are said once here.
+  for (const c of r.causes ?? []) parts.push(`**One mistake explains ${c.tests.length} failed tests** (${c.tests.map((id) => `\`\`${id}\`\``).join(', ')}): ${rstInline(c.message)}\n`);
   if (r.error) parts.push(`.. error::\n\n${rstLines(`The grader failed, not your submission: ${r.error}`, 3)}\n`);
   parts.push(`${gradedIn(r)}\n`);
   return parts.join('\n') + '\n';

@@ -66,6 +66,8 @@ export function formatJunit(r: Report): string {
   lines.push('    <properties>');
   const props = { score: r.score, result: r.result, seed: r.seed, sandbox: r.sandbox, submission: r.submission };
   for (const [name, value] of Object.entries(props)) lines.push(`      <property${attrs({ name, value })}/>`);
+  // CI reporters show tests one by one: each keeps its full feedback; the causes are said once more here.
+  for (const c of r.causes ?? []) lines.push(`      <property${attrs({ name: `cause:${c.id}`, value: `${c.message} (tests: ${c.tests.join(', ')})` })}/>`);
   lines.push('    </properties>');
   for (const c of list) {
     const where: Record<string, string | number> = c.file !== undefined && c.line !== undefined ? { file: c.file, line: c.line } : {};

@@ -27,6 +27,15 @@ export interface TestReport {
   line?: number;
 }
 
+/** One diagnosed mistake that explains several failed tests (grader/report/causes.ts). */
+export interface Cause {
+  /** Stable: 'byte-order', 'opcode', 'text-nul', 'unused-bits'. */
+  id: string;
+  message: string;
+  /** The failed tests it explains, in report order. */
+  tests: string[];
+}
+
 export interface TestUsage {
   cpu_ms: number | null;
   wall_ms: number;
@@ -41,6 +50,8 @@ export interface Report {
   score: number;
   build: { ok: boolean; output: string; command?: string };
   tests: TestReport[];
+  /** Mistakes that explain two failed tests or more, each said once; every test keeps its own feedback. */
+  causes?: Cause[];
   duration_ms: number;
   seed: number;
   /** Where the student's programs ran: bwrap, inginious (run_student), user (separate user, no namespaces), none. */

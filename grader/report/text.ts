@@ -4,6 +4,7 @@
 // Every text from the report goes through neutralise.ts: a student's escape
 // sequence is shown as \x1b, never obeyed, and their lines stay indented, away
 // from the left margin where the report's own lines are.
+import { seeCause } from './causes.js';
 import type { Report } from './model.js';
 import { terminalBlock, visibleLine } from './neutralise.js';
 
@@ -42,13 +43,21 @@ export function formatText(r: Report, colour = false): string {
     if (!r.build.ok && r.build.output) lines.push(terminalBlock(r.build.output, '  '));
     else if (r.build.output) lines.push(dim(`  (${r.build.output.split('\n').length} line(s) of compiler output; see --format json)`));
   }
+  // One cause, one message: said here once; each test it explains points to it.
+  const causes = r.causes ?? [];
+  const causeOf = new Map(causes.flatMap((c) => c.tests.map((id) => [id, c.id] as const)));
+  for (const c of causes) {
+    lines.push(`${red('cause')}: ${terminalBlock(c.message, '  ').trimStart()}`);
+    lines.push(dim(`  explains ${c.tests.length} failed tests: ${c.tests.map(line).join(', ')}`));
+  }
   const ids = r.tests.map((t) => line(t.id));
   const width = Math.max(0, ...ids.map((id) => id.length));
   r.tests.forEach((t, i) => {
     const mark = t.passed ? green('PASS') : red('FAIL');
     const verdict = t.passed || t.result === 'failed' ? '' : ` [${t.result}]`;
     lines.push(`  ${mark}  ${ids[i]!.padEnd(width)}  ${line(t.name)}${red(verdict)}`);
-    if (!t.passed && t.feedback) lines.push(terminalBlock(t.feedback, '        '));
+    const cause = causeOf.get(t.id);
+    if (!t.passed && t.feedback) lines.push(terminalBlock(cause ? seeCause(cause) : t.feedback, '        '));
     if (!t.passed && t.details) lines.push(dim(terminalBlock(t.details, '        ')));
     if (!t.passed && t.trace) lines.push(dim(`        datagrams: ${line(t.trace)} (open with Wireshark, or: tshark -r FILE -x)`));
   });

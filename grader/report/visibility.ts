@@ -1,5 +1,6 @@
 // What each audience may see of a test. Students get the mistake, never a
 // hidden test's inputs; staff (--show-all) see everything.
+import { visibleCauses } from './causes.js';
 import type { Report, TestReport } from './model.js';
 
 export interface ViewOptions {
@@ -25,7 +26,8 @@ export function viewTest(t: TestReport, opts: ViewOptions): TestReport {
 }
 
 export function viewReport(r: Report, opts: ViewOptions): Report {
-  return { ...r, tests: r.tests.map((t) => viewTest(t, opts)) };
+  const tests = r.tests.map((t) => viewTest(t, opts));
+  return { ...r, tests, causes: visibleCauses(r.causes ?? [], tests) };
 }
 
 /**

@@ -11,6 +11,7 @@ import type { TaskKind } from '../kinds/kind.js';
 import { kindNamed } from '../kinds/index.js';
 import { DEFAULT_LIMITS, type MessageSpec, type StepSpec, type Task, type TestSpec, type Visibility } from '../model/task.js';
 import { protocolNamed, protocolNames } from '../protocols/registry.js';
+import { controlProblems } from '../verdict/controls.js';
 import type { Protocol } from '../protocols/protocol.js';
 import { readFaults } from './faults.js';
 import { stepSchema, taskSchema, testSchema, testsFileSchema, type TaskYaml } from './schema.js';
@@ -148,6 +149,7 @@ function readTest(c: TestsContext, raw: unknown, at: PropertyKey[]): TestSpec | 
     steps,
     after,
     ...(fail.length ? { fail } : {}),
+    ...(t.control !== undefined ? { control: typeof t.control === 'string' ? [t.control] : t.control } : {}),
     source: `${file.shownPath}:${pos.line}`,
     file: file.shownPath,
     line: pos.line,
@@ -235,6 +237,7 @@ export function loadTask(dir: string): Task {
     checkTaskFile(taskFile, y, dir);
     tests = readTestFiles(taskFile, y, dir, kind, protocol, problems);
     problems.push(...duplicatesAcrossFiles(tests));
+    problems.push(...controlProblems(tests));
   }
   problems.unshift(...taskFile.problems);
   if (problems.length || !y || !protocol || !part) throw new TaskError(problems);

@@ -118,9 +118,11 @@ export const afterSchema = z
   .refine((a) => (a.running === undefined) !== (a.exit === undefined), { message: 'give exactly one of running or exit' })
   .refine((a) => a.result === undefined || a.exit !== undefined, { message: 'result goes with exit: it is read once the program has ended' });
 
+const testId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes');
+
 export const testSchema = z
   .object({
-    id: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    id: testId,
     name: z.string().min(1),
     weight: z.number().positive().default(1),
     tags: z.array(z.enum(TAGS)).default([]),
@@ -136,6 +138,8 @@ export const testSchema = z
     after: z.unknown().optional(),
     /** Socket calls made to fail (grader/task/faults.ts). */
     fail: z.unknown().optional(),
+    /** Negative tests: the positive test(s) that must pass for this one to earn credit (grader/verdict/controls.ts). */
+    control: z.union([testId, z.array(testId).min(1)]).optional(),
   })
   .strict();
 

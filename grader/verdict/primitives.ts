@@ -19,6 +19,8 @@ export interface TestVerdict {
   feedback: string;
   /** Inputs and bytes behind the feedback; reports show them for visible tests only. */
   details?: string;
+  /** The diagnosed mistake behind the failure (a Finding's cause), shared by every test it explains (grader/report/causes.ts). */
+  cause?: string;
 }
 
 const SIGNALS: Record<string, string> = {
@@ -95,7 +97,7 @@ export function printed(test: TestSpec, p: ProcessObservation, ...notes: string[
 }
 
 function fromFinding(f: Finding): TestVerdict {
-  return { result: 'failed', feedback: f.feedback, ...(f.details ? { details: f.details } : {}) };
+  return { result: 'failed', feedback: f.feedback, ...(f.details ? { details: f.details } : {}), ...(f.cause ? { cause: f.cause } : {}) };
 }
 
 type SendStep = Extract<TestObservation['steps'][number], { kind: 'send' }>;
