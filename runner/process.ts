@@ -19,6 +19,14 @@ const CLOCK_TICKS_PER_MS = 100 / 1000; // USER_HZ is 100 on Linux
 
 type StopReason = NonNullable<ProcessObservation['stoppedBy']>;
 
+interface LauncherMeta {
+  exit?: number;
+  signal?: number;
+  cpu_ms?: number;
+  maxrss_kb?: number;
+  exec_error?: string;
+}
+
 function signalName(n: number): string {
   const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
   return entry ? entry[0] : `signal ${n}`;
@@ -179,7 +187,13 @@ export class ProgramRun {
       const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
       if (m) this.sandboxInit = Number(m[1]);
     });
-    this.exited = new Promise((resolve) => {
+    this.exited = this.watchExit();
+    this.wallMs = plan.limits.wallSeconds * 1000;
+    if (!this.gate) this.startWallTimer();
+  }
+
+  private watchExit(): Promise<void> {
+    return new Promise((resolve) => {
       this.child.on('error', () => {
         this.exitInfo ??= { code: null, signal: null };
         resolve();
@@ -190,8 +204,6 @@ export class ProgramRun {
         resolve();
       });
     });
-    this.wallMs = plan.limits.wallSeconds * 1000;
-    if (!this.gate) this.startWallTimer();
   }
 
   private startWallTimer(): void {
@@ -304,24 +316,8 @@ export class ProgramRun {
     if (init !== null) {
       leftover = !(await waitUntil(() => processGone(init), deadline(2000)));
     }
-    const metaText = this.remote ? ((await withDeadline(this.meta, deadline(2000))) ?? '') : await this.meta;
-    // The launcher's record: a "started" line before the program runs, then one line when it ends.
-    let meta: { exit?: number; signal?: number; cpu_ms?: number; maxrss_kb?: number; exec_error?: string } = {};
-    const metaLines = metaText.trim().split('\n');
-    const launched = metaLines[0] === '{"started":1}';
-    try {
-      meta = metaLines.length > 1 ? JSON.parse(metaLines[metaLines.length - 1]!) : {};
-    } catch {
-      meta = {};
-    }
-    const killedByUs = this.stopReason !== null;
-    let exitCode: number | null = null;
-    let signal: string | null = null;
-    if (meta.signal !== undefined) signal = signalName(meta.signal);
-    else if (meta.exit !== undefined) exitCode = meta.exit;
-    else if (killedByUs) signal = 'SIGKILL';
-    else if (this.exitInfo?.signal) signal = this.exitInfo.signal;
-    else exitCode = this.exitInfo?.code ?? null;
+    const { meta, launched } = await this.readMeta();
+    const { exitCode, signal } = this.exitStatus(meta);
     return {
       exitCode,
       signal,
@@ -341,5 +337,26 @@ export class ProgramRun {
       ...(this.reportChannel ? { report: this.reportChannel.observation() } : {}),
       ...(this.remote ? remoteOutcome(meta, launched, this.exitInfo?.code ?? null) : {}),
     };
+  }
+
+  /** The launcher's record: a "started" line before the program runs, then one line when it ends. */
+  private async readMeta(): Promise<{ meta: LauncherMeta; launched: boolean }> {
+    const metaText = this.remote ? ((await withDeadline(this.meta, deadline(2000))) ?? '') : await this.meta;
+    const metaLines = metaText.trim().split('\n');
+    const launched = metaLines[0] === '{"started":1}';
+    try {
+      return { meta: metaLines.length > 1 ? JSON.parse(metaLines[metaLines.length - 1]!) : {}, launched };
+    } catch {
+      return { meta: {}, launched };
+    }
+  }
+
+  /** The launcher's word first; without it, our own kill, then what the spawned process's exit said. */
+  private exitStatus(meta: LauncherMeta): { exitCode: number | null; signal: string | null } {
+    if (meta.signal !== undefined) return { exitCode: null, signal: signalName(meta.signal) };
+    if (meta.exit !== undefined) return { exitCode: meta.exit, signal: null };
+    if (this.stopReason !== null) return { exitCode: null, signal: 'SIGKILL' };
+    if (this.exitInfo?.signal) return { exitCode: null, signal: this.exitInfo.signal };
+    return { exitCode: this.exitInfo?.code ?? null, signal: null };
   }
 }
