@@ -7,10 +7,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { procStat } from './proc-stat.js';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
 import { needsReportChannel, ReportChannel } from './harness/channel.js';
-import { INFO_FD, META_FD, sandboxedCommand, type SandboxContext } from './sandbox/command.js';
+import { GATE_FD, INFO_FD, META_FD, sandboxedCommand, type SandboxContext } from './sandbox/command.js';
 import { RemoteControl, remoteOutcome } from './sandbox/remote-control.js';
 import { OUTPUT_STOP_BYTES, type CommandPlan, type ProcessObservation } from './types.js';
 import { deadline, waitUntil, withDeadline } from './wait.js';
@@ -18,6 +18,14 @@ import { deadline, waitUntil, withDeadline } from './wait.js';
 const CLOCK_TICKS_PER_MS = 100 / 1000; // USER_HZ is 100 on Linux
 
 type StopReason = NonNullable<ProcessObservation['stoppedBy']>;
+
+interface LauncherMeta {
+  exit?: number;
+  signal?: number;
+  cpu_ms?: number;
+  maxrss_kb?: number;
+  exec_error?: string;
+}
 
 function signalName(n: number): string {
   const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
@@ -109,8 +117,8 @@ const KERNEL_COUNTS_RUNNABLE = existsSync('/proc/self/schedstat');
 
 export class ProgramRun {
   private readonly child: ChildProcess;
-  private readonly startedAt = performance.now();
-  private readonly testStart: number;
+  private startedAt = performance.now();
+  private testStart: number;
   private readonly output: CapturedOutput;
   private stopReason: StopReason | null = null;
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | null = null;
@@ -123,7 +131,10 @@ export class ProgramRun {
   private runnableMsAtStop: number | null = null;
   /** Likewise its peak memory: a server killed at the end of a test has no meta record either. */
   private rssKbAtStop: number | null = null;
-  private readonly wallTimer: NodeJS.Timeout;
+  private wallTimer: NodeJS.Timeout | undefined;
+  private readonly wallMs: number;
+  /** A pre-started program's gate (bwrap's --block-fd): its sandbox is set up, the program runs once go() writes here. */
+  private gate: Writable | null;
   private readonly meta: Promise<string>;
   private readonly info: Promise<string>;
   /** Resolves when the program's process is gone. */
@@ -134,15 +145,29 @@ export class ProgramRun {
   /** Set when the program runs under sg-remote (inginious and user backends): its control socket (remote-control.ts). */
   private readonly remote: RemoteControl | null;
 
-  constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number) {
+  /** Only bwrap can hold a started sandbox back until go(): elsewhere a program starts at once. */
+  static canPrestart(ctx: SandboxContext): boolean {
+    return ctx.kind === 'bwrap';
+  }
+
+  /**
+   * `gated`: set the sandbox up now but start the program only at go(), so
+   * that a job sets the next test's sandbox up while the current test runs.
+   * The program's clocks (wall limit, wall time, exit time) start at go().
+   */
+  constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number, opts: { gated?: boolean } = {}) {
     this.testStart = testStart;
-    const spec = sandboxedCommand(ctx, plan);
+    const gated = opts.gated === true && ProgramRun.canPrestart(ctx);
+    const spec = sandboxedCommand(ctx, plan, { gated });
+    const report = needsReportChannel(plan) ? (['pipe', 'pipe', 'pipe'] as const) : gated ? (['ignore', 'ignore', 'ignore'] as const) : [];
     this.child = spawn(spec.file, spec.args, {
       cwd: spec.cwd,
       env: spec.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...(needsReportChannel(plan) ? (['pipe', 'pipe', 'pipe'] as const) : [])],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...report, ...(gated ? (['pipe'] as const) : [])],
       detached: true, // its own process group: stop() reaches everything in --sandbox none
     });
+    this.gate = gated ? ((this.child.stdio as unknown as (Writable | null)[])[GATE_FD] ?? null) : null;
+    this.gate?.on('error', () => {}); // bwrap died before go(): its exit says why
     // Debug output is normal: all of it is read, output_kb of it kept for the report. Only
     // output that would hurt the machine (a print in an endless loop) stops the program.
     this.output = new CapturedOutput(plan.limits.outputKb * 1024);
@@ -162,7 +187,13 @@ export class ProgramRun {
       const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
       if (m) this.sandboxInit = Number(m[1]);
     });
-    this.exited = new Promise((resolve) => {
+    this.exited = this.watchExit();
+    this.wallMs = plan.limits.wallSeconds * 1000;
+    if (!this.gate) this.startWallTimer();
+  }
+
+  private watchExit(): Promise<void> {
+    return new Promise((resolve) => {
       this.child.on('error', () => {
         this.exitInfo ??= { code: null, signal: null };
         resolve();
@@ -173,8 +204,21 @@ export class ProgramRun {
         resolve();
       });
     });
-    this.wallTimer = setTimeout(() => this.stop('wall-time'), plan.limits.wallSeconds * 1000);
+  }
+
+  private startWallTimer(): void {
+    this.wallTimer = setTimeout(() => this.stop('wall-time'), this.wallMs);
     this.wallTimer.unref();
+  }
+
+  /** Lets a pre-started program run: from here on it is timed as if started now. */
+  go(testStart: number): void {
+    if (!this.gate) return;
+    this.testStart = testStart;
+    this.startedAt = performance.now();
+    this.gate.end('g');
+    this.gate = null;
+    this.startWallTimer();
   }
 
   get pid(): number | undefined {
@@ -272,24 +316,8 @@ export class ProgramRun {
     if (init !== null) {
       leftover = !(await waitUntil(() => processGone(init), deadline(2000)));
     }
-    const metaText = this.remote ? ((await withDeadline(this.meta, deadline(2000))) ?? '') : await this.meta;
-    // The launcher's record: a "started" line before the program runs, then one line when it ends.
-    let meta: { exit?: number; signal?: number; cpu_ms?: number; maxrss_kb?: number; exec_error?: string } = {};
-    const metaLines = metaText.trim().split('\n');
-    const launched = metaLines[0] === '{"started":1}';
-    try {
-      meta = metaLines.length > 1 ? JSON.parse(metaLines[metaLines.length - 1]!) : {};
-    } catch {
-      meta = {};
-    }
-    const killedByUs = this.stopReason !== null;
-    let exitCode: number | null = null;
-    let signal: string | null = null;
-    if (meta.signal !== undefined) signal = signalName(meta.signal);
-    else if (meta.exit !== undefined) exitCode = meta.exit;
-    else if (killedByUs) signal = 'SIGKILL';
-    else if (this.exitInfo?.signal) signal = this.exitInfo.signal;
-    else exitCode = this.exitInfo?.code ?? null;
+    const { meta, launched } = await this.readMeta();
+    const { exitCode, signal } = this.exitStatus(meta);
     return {
       exitCode,
       signal,
@@ -309,5 +337,26 @@ export class ProgramRun {
       ...(this.reportChannel ? { report: this.reportChannel.observation() } : {}),
       ...(this.remote ? remoteOutcome(meta, launched, this.exitInfo?.code ?? null) : {}),
     };
+  }
+
+  /** The launcher's record: a "started" line before the program runs, then one line when it ends. */
+  private async readMeta(): Promise<{ meta: LauncherMeta; launched: boolean }> {
+    const metaText = this.remote ? ((await withDeadline(this.meta, deadline(2000))) ?? '') : await this.meta;
+    const metaLines = metaText.trim().split('\n');
+    const launched = metaLines[0] === '{"started":1}';
+    try {
+      return { meta: metaLines.length > 1 ? JSON.parse(metaLines[metaLines.length - 1]!) : {}, launched };
+    } catch {
+      return { meta: {}, launched };
+    }
+  }
+
+  /** The launcher's word first; without it, our own kill, then what the spawned process's exit said. */
+  private exitStatus(meta: LauncherMeta): { exitCode: number | null; signal: string | null } {
+    if (meta.signal !== undefined) return { exitCode: null, signal: signalName(meta.signal) };
+    if (meta.exit !== undefined) return { exitCode: meta.exit, signal: null };
+    if (this.stopReason !== null) return { exitCode: null, signal: 'SIGKILL' };
+    if (this.exitInfo?.signal) return { exitCode: null, signal: this.exitInfo.signal };
+    return { exitCode: this.exitInfo?.code ?? null, signal: null };
   }
 }

@@ -8,9 +8,9 @@ import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
 import type { SandboxContext, SandboxEtcFiles } from '../sandbox/command.js';
 import { platformFailure } from '../sandbox/run-student.js';
-import type { JobEvent, JobPlan, Limits, ProcessObservation } from '../types.js';
+import type { JobEvent, JobPlan, Limits, ProcessObservation, TestPlan } from '../types.js';
 import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
-import { runTest } from './run-test.js';
+import { runTest, type Prestarted } from './run-test.js';
 
 export interface JobSpec {
   plan: JobPlan;
@@ -52,26 +52,25 @@ function sandboxFailed(p: ProcessObservation, limits: Limits): boolean {
   return true;
 }
 
-async function main(): Promise<void> {
-  const t0 = performance.now();
-  const spec = JSON.parse(readFileSync(0, 'utf8')) as JobSpec;
+/** Step 1: the job's own /proc, network and scratch tmpfs; null (after a fatal event) when one cannot be made. */
+function setUpJob(spec: JobSpec): SandboxContext | null {
   const { plan } = spec;
-  // The grading process died before the job's death signal was in place: nothing would stop this job later.
-  if (parentIsGone(spec.parent)) process.exit(1);
+  const fail = (what: string, err: unknown) => {
+    emit({ type: 'fatal', message: `sandbox-unavailable: ${what}: ${(err as Error).message}` });
+    return null;
+  };
   if (spec.parent.hops > 0) {
     try {
       mountOwnProc();
     } catch (err) {
-      emit({ type: 'fatal', message: `sandbox-unavailable: cannot mount /proc in the job's pid namespace: ${(err as Error).message}` });
-      return;
+      return fail("cannot mount /proc in the job's pid namespace", err);
     }
   }
   if (spec.privateNetwork) {
     try {
       setUpJobNetwork();
     } catch (err) {
-      emit({ type: 'fatal', message: `sandbox-unavailable: cannot set up the job's network namespace: ${(err as Error).message}` });
-      return;
+      return fail("cannot set up the job's network namespace", err);
     }
   }
   let workDir = plan.workDir;
@@ -79,11 +78,10 @@ async function main(): Promise<void> {
     try {
       workDir = scratchOnTmpfs(plan.workDir, plan.scratchMb, spec.dropToUid);
     } catch (err) {
-      emit({ type: 'fatal', message: `sandbox-unavailable: cannot mount the scratch tmpfs in the job's mount namespace: ${(err as Error).message}` });
-      return;
+      return fail("cannot mount the scratch tmpfs in the job's mount namespace", err);
     }
   }
-  const ctx: SandboxContext = {
+  return {
     kind: plan.sandbox,
     workDir,
     launcher: spec.launcher,
@@ -93,26 +91,65 @@ async function main(): Promise<void> {
     remote: spec.remote ?? null,
     ...(spec.etcFiles ? { etcFiles: spec.etcFiles } : {}),
   };
+}
 
-  emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });
+/**
+ * A test's program with its sandbox set up ahead, held at the gate until the
+ * test starts it (ProgramRun's `gated`): setting a sandbox up costs about as
+ * much as a short test, and overlaps the build or the test before. The
+ * program itself starts exactly where it would without this.
+ */
+function prestart(ctx: SandboxContext, test: TestPlan | undefined): Prestarted {
+  if (!test || !ProgramRun.canPrestart(ctx)) return null;
+  return new ProgramRun(ctx, test.program, performance.now(), { gated: true });
+}
 
-  if (plan.build) {
-    const started = performance.now();
-    const proc = await new ProgramRun(ctx, plan.build, started).finish(null);
-    if (sandboxFailed(proc, plan.build.limits)) return;
-    const ok = proc.exitCode === 0;
-    emit({ type: 'build', build: { ok, process: proc, durationMs: Math.round(performance.now() - started) } });
-    if (!ok) {
-      emit({ type: 'done' });
-      return;
+/** Step 2: the build, when the plan has one; false when the job must end here. */
+async function build(ctx: SandboxContext, plan: JobPlan): Promise<boolean> {
+  if (!plan.build) return true;
+  const started = performance.now();
+  const proc = await new ProgramRun(ctx, plan.build, started).finish(null);
+  if (sandboxFailed(proc, plan.build.limits)) return false;
+  const ok = proc.exitCode === 0;
+  emit({ type: 'build', build: { ok, process: proc, durationMs: Math.round(performance.now() - started) } });
+  if (!ok) emit({ type: 'done' });
+  return ok;
+}
+
+/** Step 3: the tests, one after the other, each next one's sandbox set up while the one before runs. */
+async function runTests(ctx: SandboxContext, tests: TestPlan[], first: Prestarted): Promise<void> {
+  let next = first;
+  try {
+    for (let i = 0; i < tests.length; i++) {
+      const test = tests[i]!;
+      const current = next;
+      next = prestart(ctx, tests[i + 1]);
+      const obs = await runTest(ctx, test, current);
+      if (sandboxFailed(obs.process, test.program.limits)) return;
+      emit({ type: 'test', test: obs });
     }
+    emit({ type: 'done' });
+  } finally {
+    await next?.finish('end-of-test');
   }
-  for (const test of plan.tests) {
-    const obs = await runTest(ctx, test);
-    if (sandboxFailed(obs.process, test.program.limits)) return;
-    emit({ type: 'test', test: obs });
+}
+
+async function main(): Promise<void> {
+  const t0 = performance.now();
+  const spec = JSON.parse(readFileSync(0, 'utf8')) as JobSpec;
+  // The grading process died before the job's death signal was in place: nothing would stop this job later.
+  if (parentIsGone(spec.parent)) process.exit(1);
+  const ctx = setUpJob(spec);
+  if (!ctx) return;
+  emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });
+  const first = prestart(ctx, spec.plan.tests[0]);
+  let built = false;
+  try {
+    built = await build(ctx, spec.plan);
+  } finally {
+    if (!built) await first?.finish('end-of-test');
   }
-  emit({ type: 'done' });
+  if (built) await runTests(ctx, spec.plan.tests, first);
 }
 
 main().then(

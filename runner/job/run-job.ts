@@ -1,7 +1,7 @@
 // The host side of a grading job: compile the launcher, hand the scratch
 // folder to the sandbox user, start the job in a fresh network namespace and
 // stream its events back. A job that hangs is killed at its deadline.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { distRunnerDir } from '../paths.js';
@@ -78,10 +78,12 @@ export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEve
   return startJob(plan, opts, null);
 }
 
-async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Awaited<ReturnType<typeof directBackend>>): Promise<JobEvent[]> {
+type Direct = Awaited<ReturnType<typeof directBackend>>;
+
+/** Step 1, on the host: the spec the job reads on stdin, with every trusted native part built and reachable. */
+async function prepareSpec(plan: JobPlan, direct: Direct): Promise<JobSpec | JobEvent> {
   const launcher = await compileLauncher();
-  const root = isRoot();
-  const dropToUid = direct ? direct.dropToUid : plan.sandbox === 'bwrap' && root ? ROOT_SANDBOX_UID : null;
+  const dropToUid = direct ? direct.dropToUid : plan.sandbox === 'bwrap' && isRoot() ? ROOT_SANDBOX_UID : null;
   if (dropToUid !== null) chownTree(plan.workDir, dropToUid);
   if (dropToUid !== null) plan = await withReachableFiles(plan, dropToUid);
   const etcFiles = dropToUid !== null ? await reachableEtcFiles(dropToUid) : undefined;
@@ -91,33 +93,46 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Awaited<Retu
   try {
     harness = plan.harness ? await compileHarness(plan.harness) : null;
   } catch (err) {
-    if (err instanceof HarnessBuildError) return [{ type: 'fatal', message: err.message }];
+    if (err instanceof HarnessBuildError) return { type: 'fatal', message: err.message };
     throw err;
   }
   const faultsShim = plan.tests.some((t) => t.program.calls) ? await compileFaultsShim() : null;
-
   const isolated = plan.sandbox === 'bwrap';
-  const spec: JobSpec = {
+  return {
     plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null,
     parent: { pid: process.pid, hops: isolated ? 2 : 0 },
     ...(etcFiles ? { etcFiles } : {}),
   };
+}
+
+/** Step 2: the job's command line, in a fresh network, mount and pid namespace when isolated. */
+async function jobCommand(spec: JobSpec): Promise<string[]> {
   const entry = path.join(distRunnerDir, 'job', 'main.js');
   // The job dies with this process, however it dies (see parent.ts): setpriv's
   // death signal for unshare, --kill-child for the reaper, pid 1 of the job's
   // own pid namespace, whose end takes everything in the namespace with it.
-  const job = isolated
-    ? ['unshare', ...(root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
+  const job = spec.privateNetwork
+    ? ['unshare', ...(isRoot() ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
         await compileReaper(), process.execPath, entry]
     : [process.execPath, entry];
+  return ['--pdeathsig', 'KILL', '--', ...job];
+}
 
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', ...job], { stdio: ['pipe', 'pipe', 'pipe'] });
+async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Direct): Promise<JobEvent[]> {
+  const spec = await prepareSpec(plan, direct);
+  if ('type' in spec) return [spec];
+  const child = spawn('setpriv', await jobCommand(spec), { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin.end(JSON.stringify(spec));
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 16_384) stderr += d.toString('utf8');
   });
+  const { events, code } = await collectEvents(child, opts);
+  return withFailures(events, code, stderr);
+}
 
+/** Step 3: every event the job writes, until it ends or is stopped (its deadline, or the caller's abort). */
+async function collectEvents(child: ChildProcessWithoutNullStreams, opts: RunJobOptions): Promise<{ events: JobEvent[]; code: number | null }> {
   const events: JobEvent[] = [];
   const timer = setTimeout(() => {
     events.push({ type: 'fatal', message: `the job did not finish within ${opts.deadlineMs} ms and was stopped` });
@@ -126,8 +141,7 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Awaited<Retu
   const stop = () => child.kill('SIGKILL');
   if (opts.signal?.aborted) stop();
   else opts.signal?.addEventListener('abort', stop, { once: true });
-  const lines = createInterface({ input: child.stdout });
-  for await (const line of lines) {
+  for await (const line of createInterface({ input: child.stdout })) {
     if (!line.trim()) continue;
     let event: JobEvent;
     try {
@@ -144,7 +158,11 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Awaited<Retu
   });
   clearTimeout(timer);
   opts.signal?.removeEventListener('abort', stop);
+  return { events, code };
+}
 
+/** Step 4: a job that could not start is the machine's fault (thrown); one that died mid-way ends in a fatal event. */
+function withFailures(events: JobEvent[], code: number | null, stderr: string): JobEvent[] {
   const fatal = events.find((e) => e.type === 'fatal');
   if (fatal?.type === 'fatal' && fatal.message.startsWith('sandbox-unavailable')) {
     throw explainSandboxFailure(fatal.message);

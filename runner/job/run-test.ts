@@ -5,153 +5,203 @@ import { Peer, type Mailbox } from '../peer.js';
 import { ProgramRun } from '../process.js';
 import { udp4PortBound, udp6PortBound } from '../readiness.js';
 import type { SandboxContext } from '../sandbox/command.js';
-import type { StepObservation, TestObservation, TestPlan } from '../types.js';
+import type { ProcessObservation, StepObservation, StepPlan, TestObservation, TestPlan } from '../types.js';
 import { deadline, waitUntil, withDeadline } from '../wait.js';
 
 /** How long INGInious may take to start a student container. */
 const REMOTE_START_MS = 60_000;
 
-export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<TestObservation> {
-  const t0 = performance.now();
-  const startedAt = Date.now();
-  const clock = () => Math.round((performance.now() - t0) * 10) / 10;
-  const peer = new Peer(clock);
-  const steps: StepObservation[] = [];
-  const stepStarts: number[] = [];
-  let run: ProgramRun | null = null;
+/** A program set up ahead for its test (ProgramRun's `gated`), or null to start it when the test starts. */
+export type Prestarted = ProgramRun | null;
+
+/** Runs one test: its peer sockets, the program, the steps, the end; never throws. */
+export async function runTest(ctx: SandboxContext, test: TestPlan, prestarted: Prestarted = null): Promise<TestObservation> {
+  const run = new TestRun(ctx, test);
   try {
-    for (const port of test.occupy) await peer.occupy(port);
-    if (test.listen) await peer.listen(test.port);
-
-    run = new ProgramRun(ctx, test.program, t0);
-    const program = run;
-    const gone = program.exited;
-
-    // A student container takes a while to start: the program's time to get ready counts from then.
-    if (program.remoteStarted) await withDeadline(Promise.race([program.remoteStarted, gone]), deadline(REMOTE_START_MS));
-    let ready: TestObservation['ready'] = 'not-required';
-    if (test.ready === 'port') {
-      const bound = await waitUntil(() => udp6PortBound(test.port), deadline(test.readyTimeoutMs), {
-        stop: () => !program.running,
-      });
-      if (bound) ready = 'ready';
-      else if (!program.running) ready = 'exited';
-      else ready = udp4PortBound(test.port) ? 'ipv4-only' : 'not-ready';
-    }
-    const readyMs = clock();
-
-    // Per peer socket, the last step that sent from it: any datagram that
-    // socket receives later, and that no step waited for, belongs to that step
-    // (a second answer to one request, or the answer to a fire-and-forget send).
-    const lastSendOn = new Map<Mailbox, number>();
-    const claimExtras = (box: Mailbox) => {
-      const obs = steps[lastSendOn.get(box) ?? -1];
-      if (obs?.kind !== 'send') return;
-      obs.replies.push(...box.drain());
-      const strays = box.drainStrays();
-      if (strays.length) obs.strays = [...(obs.strays ?? []), ...strays];
-    };
-    // Once the program fails to answer, the rest of the test cannot pass: do
-    // not make a broken submission wait out every later step's timeout too.
-    let silent = false;
-    for (const step of test.steps) {
-      stepStarts.push(clock());
-      // A program that already exited may still have left datagrams for a receive step.
-      const skip = silent || (ready !== 'ready' && ready !== 'not-required') || (!program.running && step.kind !== 'receive');
-      if (skip) {
-        steps.push(notRun(step.kind));
-        continue;
-      }
-      const started = performance.now();
-      const waited = () => Math.round(performance.now() - started);
-      if (step.kind === 'send') {
-        claimExtras(await peer.socket(step.socket));
-        const box = await peer.send(step.socket, step.datagram, test.port);
-        lastSendOn.set(box, steps.length);
-        if (step.await === 'none') {
-          steps.push({ kind: 'send', outcome: 'sent', replies: [], cpuMsWhileWaiting: null, runnableMsWhileWaiting: null, waitedMs: 0 });
-          continue;
-        }
-        const cpuBefore = program.cpuMs();
-        const runnableBefore = program.runnableMs();
-        const reply = await box.next(deadline(step.timeoutMs), gone);
-        const cpuAfter = program.cpuMs();
-        const runnableAfter = program.runnableMs();
-        silent = reply === null;
-        const strays = box.drainStrays();
-        steps.push({
-          kind: 'send',
-          outcome: reply ? 'replied' : program.running ? 'no-reply' : 'program-exited',
-          replies: reply ? [reply] : [],
-          ...(strays.length ? { strays } : {}),
-          cpuMsWhileWaiting: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
-          // A process that ended meanwhile takes its count with it: never below 0.
-          runnableMsWhileWaiting: runnableBefore !== null && runnableAfter !== null ? Math.max(0, runnableAfter - runnableBefore) : null,
-          waitedMs: waited(),
-        });
-      } else if (step.kind === 'receive') {
-        const box = peer.listening;
-        const got = box ? await box.next(deadline(step.timeoutMs), gone) : null;
-        if (got && step.reply !== null) await peer.reply(got, step.reply);
-        silent = got === null;
-        steps.push({
-          kind: 'receive',
-          outcome: got ? 'received' : program.running ? 'nothing' : 'program-exited',
-          datagram: got,
-          waitedMs: waited(),
-        });
-      } else {
-        await withDeadline(gone, deadline(step.timeoutMs));
-        steps.push({ kind: 'wait-exit', outcome: program.running ? 'still-running' : 'exited', waitedMs: waited() });
-      }
-    }
+    await run.openPeer();
+    const program = run.startProgram(prestarted);
+    const ready = await run.awaitReady(program);
+    const readyMs = run.clock();
+    await run.playSteps(program, ready);
     const aliveAfterSteps = program.running;
+    const proc = await run.endProgram(program);
+    return run.observation({ ready, readyMs, aliveAfterSteps, proc });
+  } catch (err) {
+    if (!run.program) await prestarted?.finish('end-of-test'); // set up, never started: no process to report
+    return run.failure(err);
+  } finally {
+    run.peer.close();
+  }
+}
 
+/** The state of one test while it runs; each method is one step of runTest. */
+class TestRun {
+  private readonly t0 = performance.now();
+  private readonly startedAt = Date.now();
+  readonly clock = () => Math.round((performance.now() - this.t0) * 10) / 10;
+  readonly peer = new Peer(this.clock);
+  private readonly steps: StepObservation[] = [];
+  private readonly stepStarts: number[] = [];
+  /**
+   * Per peer socket, the last step that sent from it: any datagram that
+   * socket receives later, and that no step waited for, belongs to that step
+   * (a second answer to one request, or the answer to a fire-and-forget send).
+   */
+  private readonly lastSendOn = new Map<Mailbox, number>();
+  /** Once the program fails to answer, the rest of the test cannot pass: later steps are not run. */
+  private silent = false;
+  program: ProgramRun | null = null;
+
+  constructor(
+    private readonly ctx: SandboxContext,
+    private readonly test: TestPlan,
+  ) {}
+
+  /** The peer's sockets that must exist before the program starts: taken ports, the client's listener. */
+  async openPeer(): Promise<void> {
+    for (const port of this.test.occupy) await this.peer.occupy(port);
+    if (this.test.listen) await this.peer.listen(this.test.port);
+  }
+
+  startProgram(prestarted: Prestarted): ProgramRun {
+    const program = prestarted ?? new ProgramRun(this.ctx, this.test.program, this.t0);
+    program.go(this.t0);
+    this.program = program;
+    return program;
+  }
+
+  async awaitReady(program: ProgramRun): Promise<TestObservation['ready']> {
+    const { test } = this;
+    // A student container takes a while to start: the program's time to get ready counts from then.
+    if (program.remoteStarted) await withDeadline(Promise.race([program.remoteStarted, program.exited]), deadline(REMOTE_START_MS));
+    if (test.ready !== 'port') return 'not-required';
+    const bound = await waitUntil(() => udp6PortBound(test.port), deadline(test.readyTimeoutMs), {
+      stop: () => !program.running,
+    });
+    if (bound) return 'ready';
+    if (!program.running) return 'exited';
+    return udp4PortBound(test.port) ? 'ipv4-only' : 'not-ready';
+  }
+
+  private claimExtras(box: Mailbox): void {
+    const obs = this.steps[this.lastSendOn.get(box) ?? -1];
+    if (obs?.kind !== 'send') return;
+    obs.replies.push(...box.drain());
+    const strays = box.drainStrays();
+    if (strays.length) obs.strays = [...(obs.strays ?? []), ...strays];
+  }
+
+  async playSteps(program: ProgramRun, ready: TestObservation['ready']): Promise<void> {
+    for (const step of this.test.steps) {
+      this.stepStarts.push(this.clock());
+      // A program that already exited may still have left datagrams for a receive step.
+      const skip = this.silent || (ready !== 'ready' && ready !== 'not-required') || (!program.running && step.kind !== 'receive');
+      if (skip) this.steps.push(notRun(step.kind));
+      else if (step.kind === 'send') this.steps.push(await this.playSend(program, step));
+      else if (step.kind === 'receive') this.steps.push(await this.playReceive(program, step));
+      else this.steps.push(await playWaitExit(program, step));
+    }
+  }
+
+  private async playSend(program: ProgramRun, step: Extract<StepPlan, { kind: 'send' }>): Promise<StepObservation> {
+    const started = performance.now();
+    this.claimExtras(await this.peer.socket(step.socket));
+    const box = await this.peer.send(step.socket, step.datagram, this.test.port);
+    this.lastSendOn.set(box, this.steps.length);
+    if (step.await === 'none') {
+      return { kind: 'send', outcome: 'sent', replies: [], cpuMsWhileWaiting: null, runnableMsWhileWaiting: null, waitedMs: 0 };
+    }
+    const cpuBefore = program.cpuMs();
+    const runnableBefore = program.runnableMs();
+    const reply = await box.next(deadline(step.timeoutMs), program.exited);
+    const cpuAfter = program.cpuMs();
+    const runnableAfter = program.runnableMs();
+    this.silent = reply === null;
+    const strays = box.drainStrays();
+    return {
+      kind: 'send',
+      outcome: reply ? 'replied' : program.running ? 'no-reply' : 'program-exited',
+      replies: reply ? [reply] : [],
+      ...(strays.length ? { strays } : {}),
+      cpuMsWhileWaiting: cpuBefore !== null && cpuAfter !== null ? cpuAfter - cpuBefore : null,
+      // A process that ended meanwhile takes its count with it: never below 0.
+      runnableMsWhileWaiting: runnableBefore !== null && runnableAfter !== null ? Math.max(0, runnableAfter - runnableBefore) : null,
+      waitedMs: Math.round(performance.now() - started),
+    };
+  }
+
+  private async playReceive(program: ProgramRun, step: Extract<StepPlan, { kind: 'receive' }>): Promise<StepObservation> {
+    const started = performance.now();
+    const box = this.peer.listening;
+    const got = box ? await box.next(deadline(step.timeoutMs), program.exited) : null;
+    if (got && step.reply !== null) await this.peer.reply(got, step.reply);
+    this.silent = got === null;
+    return {
+      kind: 'receive',
+      outcome: got ? 'received' : program.running ? 'nothing' : 'program-exited',
+      datagram: got,
+      waitedMs: Math.round(performance.now() - started),
+    };
+  }
+
+  /** Lets the program finish ('exit') or stops it ('kill'), then collects what reached the peer meanwhile. */
+  async endProgram(program: ProgramRun): Promise<ProcessObservation> {
+    const { test } = this;
     if (test.end === 'exit') {
       // A program that must send nothing has failed as soon as it sends: no use waiting for its exit.
-      const sent = test.stopOnDatagram && peer.listening ? peer.listening.pending() : null;
-      await withDeadline(sent ? Promise.race([gone, sent]) : gone, deadline(test.exitTimeoutMs));
+      const sent = test.stopOnDatagram && this.peer.listening ? this.peer.listening.pending() : null;
+      await withDeadline(sent ? Promise.race([program.exited, sent]) : program.exited, deadline(test.exitTimeoutMs));
     }
     const proc = await program.finish('end-of-test');
-
     // Whatever reached the peer's sockets by now: replies to fire-and-forget
     // sends, answers read after the program's end was seen, extra answers.
-    for (const box of lastSendOn.keys()) claimExtras(box);
+    for (const box of this.lastSendOn.keys()) this.claimExtras(box);
+    return proc;
+  }
+
+  observation(r: { ready: TestObservation['ready']; readyMs: number; aliveAfterSteps: boolean; proc: ProcessObservation }): TestObservation {
     let exitedDuringStep: number | null = null;
-    if (proc.exitedAtMs !== null && !aliveAfterSteps) {
-      for (let i = 0; i < stepStarts.length; i++) if (stepStarts[i]! <= proc.exitedAtMs) exitedDuringStep = i;
+    if (r.proc.exitedAtMs !== null && !r.aliveAfterSteps) {
+      for (let i = 0; i < this.stepStarts.length; i++) if (this.stepStarts[i]! <= r.proc.exitedAtMs) exitedDuringStep = i;
     }
     return {
-      id: test.id,
-      ready,
-      readyMs,
-      steps,
+      id: this.test.id,
+      ready: r.ready,
+      readyMs: r.readyMs,
+      steps: this.steps,
       exitedDuringStep,
-      aliveAfterSteps,
-      unclaimedDatagrams: peer.listening?.drain() ?? [],
-      process: proc,
-      durationMs: clock(),
-      startedAt,
-      traffic: peer.traffic,
+      aliveAfterSteps: r.aliveAfterSteps,
+      unclaimedDatagrams: this.peer.listening?.drain() ?? [],
+      process: r.proc,
+      durationMs: this.clock(),
+      startedAt: this.startedAt,
+      traffic: this.peer.traffic,
       internalError: null,
     };
-  } catch (err) {
-    const proc = run ? await run.finish('end-of-test') : null;
+  }
+
+  /** The runner itself failed mid-test: say so, with whatever the program did. */
+  async failure(err: unknown): Promise<TestObservation> {
+    const proc = this.program ? await this.program.finish('end-of-test') : null;
     return {
-      id: test.id,
+      id: this.test.id,
       ready: 'not-ready',
       readyMs: 0,
-      steps,
+      steps: this.steps,
       exitedDuringStep: null,
       aliveAfterSteps: false,
       unclaimedDatagrams: [],
       process: proc ?? emptyProcess(),
-      durationMs: clock(),
+      durationMs: this.clock(),
       internalError: err instanceof Error ? err.message : String(err),
     };
-  } finally {
-    peer.close();
   }
+}
+
+async function playWaitExit(program: ProgramRun, step: Extract<StepPlan, { kind: 'wait-exit' }>): Promise<StepObservation> {
+  const started = performance.now();
+  await withDeadline(program.exited, deadline(step.timeoutMs));
+  return { kind: 'wait-exit', outcome: program.running ? 'still-running' : 'exited', waitedMs: Math.round(performance.now() - started) };
 }
 
 function notRun(kind: TestPlan['steps'][number]['kind']): StepObservation {

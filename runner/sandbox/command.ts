@@ -16,6 +16,8 @@ const LAUNCHER_IN_SANDBOX = '/run/sockgrade/launch';
 /** File descriptors the launcher and bwrap report on (see process.ts). */
 export const META_FD = 3;
 export const INFO_FD = 4;
+/** bwrap blocks on this fd, sandbox set up, until the runner writes to it (runner/process.ts: a pre-started program). */
+export const GATE_FD = 8;
 
 /** uid/gid the student runs as, inside its user namespace. */
 const SANDBOX_UID = 1000;
@@ -127,7 +129,7 @@ function hostEtcView(): string[] {
   return out;
 }
 
-export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnSpec {
+export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan, opts: { gated?: boolean } = {}): SpawnSpec {
   const env: Record<string, string> = { ...BASE_ENV, ...plan.env };
   const argv = plan.viaHarness ? [nativePart(ctx.harness, 'harness'), ...plan.argv] : plan.argv;
   const preload = [...(plan.preload ?? []), ...(plan.calls ? [nativePart(ctx.faultsShim, 'faults shim')] : [])];
@@ -171,6 +173,7 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan): SpawnS
   // Everything but /tmp and the scratch folder read-only, the root's own tmpfs included.
   bwrap.push('--remount-ro', '/');
   for (const [k, v] of Object.entries({ ...env, HOME: SANDBOX_HOME })) bwrap.push('--setenv', k, v);
+  if (opts.gated) bwrap.push('--block-fd', String(GATE_FD));
   bwrap.push('--info-fd', String(INFO_FD), '--', LAUNCHER_IN_SANDBOX, String(META_FD), ...limitArgs(plan), '--', ...argv);
 
   if (ctx.dropToUid !== null) {
