@@ -28,6 +28,7 @@ const F = 'grader/kinds/function/verdict.ts';
 const CALC = 'grader/protocols/calculator/diagnoses.ts';
 const INT = 'grader/protocols/integers/diagnoses.ts';
 const BUSY = 'grader/verdict/busy.ts';
+const DISC = 'grader/kinds/function/discipline.ts';
 
 export const RULES: Rule[] = [
   { name: 'success-server', file: V, result: 'success', feedback: /^$/, kind: 'server' },
@@ -53,8 +54,8 @@ export const RULES: Rule[] = [
   // Steps
   { name: 'several-replies', file: PRIM, feedback: /answered one request with \d+ datagrams/ },
   { name: 'busy-awaiting-reply', file: `${V}, ${BUSY}`, result: 'timeout', feedback: /^no answer within \d+ ms while .* kept the CPU busy/ },
-  { name: 'crashed-without-datagram', file: PRIM, result: 'crash', feedback: /^the (server|client) was killed by .* without sending its datagram/ },
-  { name: 'exited-without-datagram', file: PRIM, feedback: /^the (server|client) exited with .* without sending its datagram/ },
+  { name: 'crashed-without-datagram', file: PRIM, result: 'crash', feedback: /^the (server|client|function) was killed by .* without sending its datagram/ },
+  { name: 'exited-without-datagram', file: PRIM, feedback: /^the (server|client|function) exited with .* without sending its datagram/ },
   { name: 'no-datagram-sent', file: PRIM, feedback: /^sent no datagram within \d+ ms/ },
   { name: 'wait-exit-still-running', file: V, feedback: /did not exit within \d+ ms$/, details: false },
   // after.datagrams
@@ -79,7 +80,7 @@ export const RULES: Rule[] = [
   { name: 'printed-result-wrong', file: C, feedback: /^wrong printed result/ },
   { name: 'exit-zero-where-nonzero-due', file: V, feedback: /must end in a non-zero status/ },
   { name: 'exit-status-wrong', file: V, feedback: /exited with .*, expected -?\d+$/ },
-  { name: 'stderr-wrong', file: V, feedback: /^expected .* on stderr; stderr was/ },
+  { name: 'stderr-wrong', file: V, feedback: /^expected .* on stderr.*; stderr was/ },
   { name: 'stdout-wrong', file: V, feedback: /^stdout does not have the expected form/ },
   { name: 'result-not-printed', file: C, feedback: /^printed no result line/ },
   // Calculator protocol: replies of a server
@@ -123,14 +124,18 @@ export const RULES: Rule[] = [
   { name: 'int-text-nul', file: INT, protocol: 'integers', feedback: /the text answer carries a NUL byte/ },
   { name: 'int-text-newline', file: INT, protocol: 'integers', feedback: /the text answer ends with a newline/ },
   { name: 'int-text-not-digits', file: INT, protocol: 'integers', feedback: /the text answer must be decimal digits only/ },
-  { name: 'int-no-answer-to-sender', file: INT, protocol: 'integers', feedback: /no answer came back to the address the integers came from/ },
-  { name: 'int-empty-answer', file: INT, protocol: 'integers', feedback: /answered with an empty datagram$|answered with an empty datagram \(/ },
+  { name: 'int-no-answer-to-sender', file: 'grader/protocols/integers/checks.ts', protocol: 'integers', feedback: /no answer came back to the address the integers came from/ },
+  { name: 'int-empty-answer', file: 'grader/protocols/integers/checks.ts', protocol: 'integers', feedback: /answered with an empty datagram$|answered with an empty datagram \(/ },
   { name: 'int-request-byte-swapped', file: INT, protocol: 'integers', feedback: /the integers arrived byte-swapped/ },
   { name: 'int-request-wrong-ints', file: INT, protocol: 'integers', feedback: /the datagram has the right length but not the right integers/ },
   { name: 'int-request-8-byte-ints', file: INT, protocol: 'integers', feedback: /each integer took 8 bytes: send 4-byte ints/ },
   { name: 'int-request-1-byte-ints', file: INT, protocol: 'integers', feedback: /each integer took 1 byte/ },
   { name: 'int-request-as-text', file: INT, protocol: 'integers', feedback: /sent the integers as text/ },
   { name: 'int-request-length', file: INT, protocol: 'integers', feedback: /the datagram must be exactly \d+ bytes \(\d+ integers/ },
+  // Function tasks: discipline (said over the symptom's verdict)
+  { name: 'fn-went-on-after-failure', file: DISC, feedback: /^when a socket call fails, \S+ must .* at once: \S+\(\) failed and the function went on to call/ },
+  { name: 'fn-leaks-descriptor', file: DISC, feedback: /leaks a descriptor: .* still open when the function returns/ },
+  { name: 'fn-address-cut', file: DISC, feedback: /was given room for \d+ bytes of address, but/ },
   // Function tasks
   { name: 'fn-load-error', file: F, feedback: /^your compiled file could not be loaded/ },
   { name: 'fn-missing', file: F, feedback: /^your file does not define/ },
