@@ -3,7 +3,7 @@
 // file, line and column. What differs between kinds of task (their YAML part,
 // their build rule, the defaults of a test's `after:` and `ready:`) the
 // task's kind reads (grader/kinds/).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Limits } from '../../runner/types.js';
@@ -41,22 +41,8 @@ function toLimits(y: z.infer<typeof taskSchema>['limits'], base: Limits): Limits
   };
 }
 
-/** Folder names under tasks/ that hold a task.yaml. */
-export function listTaskIds(tasksDir: string): string[] {
-  if (!existsSync(tasksDir)) return [];
-  return readdirSync(tasksDir)
-    .filter((name) => existsSync(path.join(tasksDir, name, 'task.yaml')))
-    .sort();
-}
-
-/** A task id (folder under tasksDir) or a path to a task folder. */
-export function resolveTaskDir(task: string, tasksDir: string): string | null {
-  const candidates = [path.resolve(task), path.join(tasksDir, task)];
-  for (const dir of candidates) {
-    if (existsSync(path.join(dir, 'task.yaml')) && statSync(dir).isDirectory()) return dir;
-  }
-  return null;
-}
+// Finding tasks needs no YAML: it lives in find.ts (re-exported for the callers of load.ts).
+export { listTaskIds, resolveTaskDir } from './find.js';
 
 const HEX = /^[0-9a-fA-F\s]*$/;
 
