@@ -154,7 +154,11 @@ function writeEntry(cacheDir: string, entry: Entry): void {
     writeFileSync(tmp, toJson(entry), { mode: 0o600 });
     renameSync(tmp, file);
   } catch {
-    rmSync(tmp, { force: true });
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      // Nothing was written there either.
+    }
   }
 }
 
