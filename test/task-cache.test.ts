@@ -47,9 +47,10 @@ describe('task cache', () => {
     expect(second).toEqual(first);
     const modules = readFileSync(loaded, 'utf8');
     expect(modules).toMatch(/grader\/task\/cache\.js/);
-    // A hit: neither the YAML parser nor the loader were imported.
-    expect(modules).not.toMatch(/node_modules\/yaml\//);
-    expect(modules).not.toMatch(/grader\/task\/(load|yaml-file|issues|faults)\.js/);
+    // A hit: neither the YAML parser, zod, the loader nor any schema was imported.
+    expect(modules).not.toMatch(/node_modules\/(yaml|zod)\//);
+    expect(modules).not.toMatch(/grader\/task\/(load|yaml-file|issues|faults|schema)\.js/);
+    expect(modules).not.toMatch(/grader\/(kinds|protocols)\/.*(schema|read)/);
 
     // The same task folder, a test renamed in its tests file: the grade shows the new name.
     const tests = path.join(dir, 'tests.yaml');
@@ -57,7 +58,7 @@ describe('task cache', () => {
     const third = await gradeWith(dir, cache, moduleLog(loaded + '.3'));
     expect(third.tests.map((t) => t.name)).toContain('Sum of integers, renamed in the copy');
     expect(first.tests.map((t) => t.name)).not.toContain('Sum of integers, renamed in the copy');
-    expect(readFileSync(loaded + '.3', 'utf8')).toMatch(/node_modules\/yaml\//);
+    expect(readFileSync(loaded + '.3', 'utf8')).toMatch(/node_modules\/yaml\/[^]*node_modules\/zod\/|node_modules\/zod\/[^]*node_modules\/yaml\//);
     expect(entries(cache)).toHaveLength(1);
     expect(readFileSync(path.join(cache, entries(cache)[0]!), 'utf8')).toContain('Sum of integers, renamed in the copy');
   });

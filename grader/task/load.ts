@@ -7,11 +7,13 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Limits } from '../../runner/types.js';
-import type { TaskKind } from '../kinds/kind.js';
+import type { KindReader, TaskKind } from '../kinds/kind.js';
 import { kindNamed } from '../kinds/index.js';
+import { kindReaderNamed } from '../kinds/readers.js';
 import { DEFAULT_LIMITS, type MessageSpec, type StepSpec, type Task, type TestSpec, type Visibility } from '../model/task.js';
 import { protocolNamed, protocolNames } from '../protocols/registry.js';
-import type { Protocol } from '../protocols/protocol.js';
+import type { Protocol, ProtocolSchemas } from '../protocols/protocol.js';
+import { protocolSchemas } from '../protocols/schemas.js';
 import { readFaults } from './faults.js';
 import { stepSchema, taskSchema, testSchema, testsFileSchema, type TaskYaml } from './schema.js';
 import { TaskError, YamlFile, type Problem } from './yaml-file.js';
@@ -44,6 +46,11 @@ function toLimits(y: z.infer<typeof taskSchema>['limits'], base: Limits): Limits
 // Finding tasks needs no YAML: it lives in find.ts (re-exported for the callers of load.ts).
 export { listTaskIds, resolveTaskDir } from './find.js';
 
+/** A protocol with the schemas its YAML messages are checked against (apart: grading needs no zod). */
+type ReadingProtocol = Protocol & ProtocolSchemas;
+/** A kind with what it reads from the YAML (likewise apart). */
+type ReadingKind = TaskKind & KindReader;
+
 const HEX = /^[0-9a-fA-F\s]*$/;
 
 function message(file: YamlFile, value: unknown, at: PropertyKey[], schema: z.ZodType): MessageSpec | null {
@@ -65,7 +72,7 @@ function message(file: YamlFile, value: unknown, at: PropertyKey[], schema: z.Zo
 }
 
 /** A send step: the request, and the reply it expects (which must fit the request). */
-function readSend(file: YamlFile, s: z.infer<typeof stepSchema>, sat: PropertyKey[], protocol: Protocol): StepSpec | null {
+function readSend(file: YamlFile, s: z.infer<typeof stepSchema>, sat: PropertyKey[], protocol: ReadingProtocol): StepSpec | null {
   const msg = message(file, s.send, [...sat, 'send'], protocol.requestSchema);
   const expect = s.expect === undefined ? undefined : file.validate(protocol.replyExpectSchema, s.expect, [...sat, 'expect']);
   if (!msg || expect === null) return null;
@@ -78,7 +85,7 @@ function readSend(file: YamlFile, s: z.infer<typeof stepSchema>, sat: PropertyKe
 }
 
 /** A test's steps, each repeated `repeat` times; an invalid step is left out (its problems recorded). */
-function readSteps(file: YamlFile, rawSteps: unknown, at: PropertyKey[], protocol: Protocol): StepSpec[] {
+function readSteps(file: YamlFile, rawSteps: unknown, at: PropertyKey[], protocol: ReadingProtocol): StepSpec[] {
   const steps: StepSpec[] = [];
   (Array.isArray(rawSteps) ? rawSteps : []).forEach((rawStep: unknown, si: number) => {
     const sat = [...at, 'steps', si];
@@ -103,8 +110,8 @@ function readSteps(file: YamlFile, rawSteps: unknown, at: PropertyKey[], protoco
 interface TestsContext {
   file: YamlFile;
   task: TaskYaml;
-  kind: TaskKind;
-  protocol: Protocol;
+  kind: ReadingKind;
+  protocol: ReadingProtocol;
   defaults: Visibility;
 }
 
@@ -175,7 +182,7 @@ function checkTaskFile(taskFile: YamlFile, y: TaskYaml, dir: string): void {
 }
 
 /** Every tests file the task names, in order; problems of the files themselves go to `problems`. */
-function readTestFiles(taskFile: YamlFile, y: TaskYaml, dir: string, kind: TaskKind, protocol: Protocol | undefined, problems: Problem[]): TestSpec[] {
+function readTestFiles(taskFile: YamlFile, y: TaskYaml, dir: string, kind: ReadingKind, protocol: Protocol | undefined, problems: Problem[]): TestSpec[] {
   let tests: TestSpec[] = [];
   const files = typeof y.tests === 'string' ? [y.tests] : y.tests;
   for (const [i, name] of files.entries()) {
@@ -186,7 +193,8 @@ function readTestFiles(taskFile: YamlFile, y: TaskYaml, dir: string, kind: TaskK
     }
     if (!protocol) continue;
     const file = YamlFile.read(testPath);
-    if (file.ok) tests = tests.concat(loadTests({ file, task: y, kind, protocol, defaults: y.visibility }));
+    const reading: ReadingProtocol = { ...protocol, ...protocolSchemas(protocol.name)! };
+    if (file.ok) tests = tests.concat(loadTests({ file, task: y, kind, protocol: reading, defaults: y.visibility }));
     problems.push(...file.problems);
   }
   return tests;
@@ -212,9 +220,9 @@ export function loadTask(dir: string): Task {
   const y = taskFile.ok ? taskFile.validate(taskSchema, taskFile.data()) : null;
   let protocol: Protocol | undefined;
   let tests: TestSpec[] = [];
-  let part: ReturnType<TaskKind['readTask']> = null;
+  let part: ReturnType<KindReader['readTask']> = null;
   if (y) {
-    const kind = kindNamed(y.kind);
+    const kind: ReadingKind = { ...kindNamed(y.kind), ...kindReaderNamed(y.kind) };
     part = kind.readTask(taskFile, y, dir);
     protocol = protocolNamed(y.protocol);
     if (!protocol) taskFile.problem(['protocol'], `unknown protocol '${y.protocol}'; known: ${protocolNames().join(', ')}`);
