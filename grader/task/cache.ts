@@ -60,19 +60,28 @@ let codeStampMemo: string | undefined;
 
 /**
  * What the loaded Task depends on besides the task's files: sockgrade's
- * version, the entry format, and the loader's code (size and time of every
- * file of grader/task, kinds, protocols and model: a changed default or
- * check must not be answered from an old entry).
+ * version, the entry format, the installed yaml and zod, and the loader's
+ * code (size and time of every file of grader/task, kinds, protocols and
+ * model: a changed default or check must not be answered from an old entry).
  */
 function codeStamp(): string {
   if (codeStampMemo !== undefined) return codeStampMemo;
   const grader = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
   const h = createHash('sha256').update(`format ${FORMAT}\n`);
+  const root = path.dirname(path.basename(path.dirname(grader)) === 'dist' ? path.dirname(grader) : grader);
   try {
-    const root = path.dirname(path.basename(path.dirname(grader)) === 'dist' ? path.dirname(grader) : grader);
     h.update(readFileSync(path.join(root, 'package.json')));
   } catch {
     h.update('no package.json');
+  }
+  // The parser and schema library read the YAML too: another version may read it otherwise.
+  for (const dep of ['yaml', 'zod']) {
+    try {
+      const st = statSync(path.join(root, 'node_modules', dep, 'package.json'));
+      h.update(`${dep} ${st.size} ${st.mtimeMs}\n`);
+    } catch {
+      h.update(`${dep} elsewhere\n`);
+    }
   }
   for (const sub of ['task', 'kinds', 'protocols', 'model']) {
     const base = path.join(grader, sub);
