@@ -85,9 +85,11 @@ function codeStamp(): string {
   }
   for (const sub of ['task', 'kinds', 'protocols', 'model']) {
     const base = path.join(grader, sub);
-    for (const name of (readdirSync(base, { recursive: true }) as string[]).sort()) {
+    // The code itself (compiled .js, or the .ts sources under a test runner), not its maps and declarations.
+    const code = (readdirSync(base, { recursive: true }) as string[]).filter((n) => n.endsWith('.js') || (n.endsWith('.ts') && !n.endsWith('.d.ts')));
+    for (const name of code.sort()) {
       const st = statSync(path.join(base, name));
-      if (st.isFile()) h.update(`${sub}/${name} ${st.size} ${st.mtimeMs}\n`);
+      h.update(`${sub}/${name} ${st.size} ${st.mtimeMs}\n`);
     }
   }
   codeStampMemo = h.digest('hex');

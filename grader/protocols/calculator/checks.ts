@@ -1,6 +1,6 @@
 // What a right calculator datagram looks like: the expectations a task writes
 // (`expect:` of a send step, `receive:` of a client's request) and the checks
-// against them, step by step. The mistake behind a wrong datagram is named by
+// against them, step by step (their schemas: ./schemas.ts). The mistake behind a wrong datagram is named by
 // ./diagnoses.ts; feedback never quotes the test's inputs, `details` carries
 // inputs and bytes, shown for visible tests only.
 import { hexBytes, u32Hex } from '../bytes.js';

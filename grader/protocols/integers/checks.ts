@@ -1,5 +1,5 @@
 // What a right datagram of bare integers looks like (tasks 1-3): the
-// expectations a task writes and the checks against them. The mistake behind
+// expectations a task writes (their schemas: ./schemas.ts) and the checks against them. The mistake behind
 // a wrong datagram is named by ./diagnoses.ts; feedback never quotes the
 // test's inputs, `details` carries inputs and bytes.
 import { hexBytes } from '../bytes.js';
