@@ -46,7 +46,7 @@ async function once(): Promise<void> {
   const { runJob } = await import('../runner/job/run-job.js');
   const { submissionBudgetBytes } = await import('../grader/grade.js');
   lap('module load (the CLI\'s import graph)');
-  const task = cli.openTask('calculator-server');
+  const task = await cli.openTask('calculator-server');
   lap('task load (task.yaml + tests.yaml, schema)');
   assertSandboxTools('bwrap');
   await compileLauncher();

@@ -13,7 +13,7 @@ import { jobDeadlineMs, planJob, type PlannedJob } from './plan.js';
 import { REPORT_SCHEMA, type Report, type TestReport } from './report/model.js';
 import { computeScore, overallResult } from './score.js';
 import type { Task } from './model/task.js';
-import { writeTrace, type TraceOptions } from './trace/files.js';
+import type { TraceOptions } from './trace/files.js';
 import { decideVerdict } from './verdict/decide.js';
 import { applyControls, withControls } from './verdict/controls.js';
 import { causesOf } from './report/causes.js';
@@ -140,6 +140,8 @@ async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions):
   const tests: TestReport[] = [];
   const observed = new Map<string, TestObservation>();
   const causeOf = new Map<string, string>();
+  // The trace writer (pcapng, the logger) is loaded only when a trace is asked for.
+  const writeTrace = opts.trace ? (await import('./trace/files.js')).writeTrace : null;
   const onEvent = (e: JobEvent) => {
     if (e.type !== 'test') return;
     observed.set(e.test.id, e.test);
@@ -149,7 +151,7 @@ async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions):
     const report = testReport(task, spec.id, verdict, e.test.durationMs);
     const p = e.test.process;
     report.usage = { cpu_ms: p.cpuMs, wall_ms: Math.round(p.wallMs), max_rss_kb: p.maxRssKb };
-    const trace = opts.trace ? writeTrace(opts.trace, task.id, report, e.test) : null;
+    const trace = opts.trace && writeTrace ? writeTrace(opts.trace, task.id, report, e.test) : null;
     if (trace) report.trace = trace;
     tests.push(report);
     opts.onTest?.(report);

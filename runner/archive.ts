@@ -10,8 +10,9 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { Parser, type ReadEntry } from 'tar';
-import yauzl from 'yauzl';
+// tar and yauzl are imported when an archive is unpacked: most submissions are plain files.
+import type { ReadEntry } from 'tar';
+import type yauzl from 'yauzl';
 import { SubmissionError } from './errors.js';
 import { escapeName, type FsPath } from './names.js';
 import { checkFits, mib as mibOf, openRegular, PAGE_BYTES, pageRounded, plural } from './tree.js';
@@ -232,6 +233,7 @@ const S_IFLNK = 0o120000;
 
 async function unpackZip(fd: number, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error, fits: Fits): Promise<void> {
   // decodeStrings off: we decode and check names ourselves, with our own messages.
+  const { default: yauzl } = await import('yauzl');
   let zip: yauzl.ZipFile;
   try {
     zip = await yauzl.fromFdPromise(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true });
@@ -315,6 +317,7 @@ async function* chunksOf(fd: number): AsyncGenerator<Buffer> {
  * at the end of the disk. An error thrown by `onEntry` ends the walk.
  */
 async function walkTar(fd: number, maxStreamBytes: number, reject: (why: string) => Error, onEntry: (e: ReadEntry) => void): Promise<void> {
+  const { Parser } = await import('tar');
   const parser = new Parser({ strict: true });
   // From the start each time (two walks), on the fd the caller opened and closes.
   const source = Readable.from(chunksOf(fd));

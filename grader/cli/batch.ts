@@ -14,7 +14,7 @@ import { countOption, openTask, outDirOption, seedOption } from './values.js';
 export async function run({ values, positionals }: ParsedArgs): Promise<number> {
   const jobs = countOption('--jobs', values.jobs, os.availableParallelism());
   const seed = seedOption(values.seed);
-  const task = openTask(positionals[0]!);
+  const task = await openTask(positionals[0]!);
   const dir = positionals[1]!;
   // Next to the submissions by default, never inside them. Checked before any
   // grading (the default only when the submissions are there: else that is the error to show).

@@ -11,7 +11,7 @@ import { checkTasks, inspectTasks, unknownFixtures } from '../check/run.js';
 import { formatCheckText } from '../check/text.js';
 import { shown } from '../check/well-formed.js';
 import { useColour } from '../report/text.js';
-import { listTaskIds } from '../task/load.js';
+import { listTaskIds } from '../task/find.js';
 import { EXIT, UsageError } from './exit.js';
 import type { ParsedArgs } from './options.js';
 import { countOption, outFileOption, taskDirOption, tasksDir } from './values.js';

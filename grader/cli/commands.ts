@@ -15,6 +15,7 @@ export interface Command extends CommandSpec {
   load: () => Promise<CommandModule>;
 }
 
+const ENV_TASK_CACHE = 'SOCKGRADE_TASK_CACHE=DIR  where loaded tasks are kept (default: tasks/ of the user cache; off: none)';
 const ENV_LOG = 'SOCKGRADE_LOG=LEVEL    log level on stderr: silent, fatal, error, warn, info, debug, trace';
 const ENV_TASKS = 'SOCKGRADE_TASKS=DIR    the folder holding the task folders (default: tasks/ of sockgrade)';
 const ENV_COLOUR = ['NO_COLOR=1  no colour (also TERM=dumb, --no-color)', 'FORCE_COLOR=1  colour even when not on a terminal'];
@@ -45,6 +46,7 @@ export const COMMANDS: Record<string, Command> = {
     },
     env: [
       ENV_TASKS,
+      ENV_TASK_CACHE,
       'SOCKGRADE_SANDBOX=KIND  default of --sandbox',
       'SOCKGRADE_DUE_DATE=DATE  default of --due-date',
       'SOCKGRADE_AFTER_DUE_DATE=1  same as --after-due-date',
@@ -70,7 +72,7 @@ export const COMMANDS: Record<string, Command> = {
       seed: { type: 'string', value: 'N', help: 'seed of the random integers some tests draw (default 1)' },
       'show-all': { type: 'boolean', help: 'reports show every test in full (staff view)' },
     },
-    env: [ENV_TASKS, ENV_LOG, ...ENV_COLOUR],
+    env: [ENV_TASKS, ENV_TASK_CACHE, ENV_LOG, ...ENV_COLOUR],
     examples: [
       'sockgrade batch calculator-server ./submissions --out ./grades --jobs 2',
       'sockgrade batch calculator-server ./submissions --out ./grades   # after Ctrl-C: resumes',
@@ -113,7 +115,7 @@ export const COMMANDS: Record<string, Command> = {
     count: [0, 0],
     summary: 'list the tasks that can be graded',
     options: {},
-    env: [ENV_TASKS, ENV_LOG],
+    env: [ENV_TASKS, ENV_TASK_CACHE, ENV_LOG],
     examples: ['sockgrade tasks', 'SOCKGRADE_TASKS=./my-tasks sockgrade tasks'],
   },
   demo: {

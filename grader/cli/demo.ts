@@ -9,7 +9,7 @@ import type { ParsedArgs } from './options.js';
 import { openTask } from './values.js';
 
 export async function run(_args: ParsedArgs): Promise<number> {
-  const task = openTask('calculator-server');
+  const task = await openTask('calculator-server');
   for (const name of ['correct-c-makefile', 'host-byte-order']) {
     const submission = path.relative(process.cwd(), path.join(packageRoot, 'fixtures', 'calculator-server', name, 'submission'));
     const report = await gradeSubmission(task, submission, { seed: 1, sandbox: sandboxOption(undefined) });

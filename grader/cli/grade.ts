@@ -73,11 +73,11 @@ interface GradeRequest {
   trace: TraceOptions | null;
 }
 
-function gradeRequest({ values, positionals }: ParsedArgs): GradeRequest {
+async function gradeRequest({ values, positionals }: ParsedArgs): Promise<GradeRequest> {
   const format = formatOption(values.format);
   const seed = seedOption(values.seed);
   const sandbox = sandboxOption(values.sandbox);
-  const task = openTask(positionals[0]!);
+  const task = await openTask(positionals[0]!);
   const testIds = values.test as string[] | undefined;
   for (const id of testIds ?? []) {
     if (!task.tests.some((t) => t.id === id)) throw new UsageError(`task ${task.id} has no test '${id}'`);
@@ -106,7 +106,7 @@ function watch(r: GradeRequest): Promise<number> {
 }
 
 export async function run(args: ParsedArgs): Promise<number> {
-  const r = gradeRequest(args);
+  const r = await gradeRequest(args);
   if (args.values.watch) return watch(r);
   const { format, dueDate, out, view } = r;
   const report = await gradeOnce(r);

@@ -6,7 +6,8 @@ import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs'
 import path from 'node:path';
 import { packageRoot } from '../../runner/paths.js';
 import type { Task } from '../model/task.js';
-import { listTaskIds, loadTask, resolveTaskDir } from '../task/load.js';
+import { loadTaskCached } from '../task/cache.js';
+import { listTaskIds, resolveTaskDir } from '../task/find.js';
 import { UsageError } from './exit.js';
 
 /** SOCKGRADE_TASKS, else the tasks/ of sockgrade. */
@@ -24,9 +25,9 @@ export function taskDirOption(name: string, tasksRoot: string): string {
   return dir;
 }
 
-/** Task `name`, loaded (a TaskError when it does not load). */
-export function openTask(name: string): Task {
-  return loadTask(taskDirOption(name, tasksDir()));
+/** Task `name`, loaded (from the task cache when it still matches; a TaskError when it does not load). */
+export function openTask(name: string): Promise<Task> {
+  return loadTaskCached(taskDirOption(name, tasksDir()));
 }
 
 /** A --jobs/--repeat style option: a whole number of at least 1, or the fallback when absent. */

@@ -20,11 +20,7 @@ export interface TaskKind {
   /** Its name in task.yaml (`kind:`). */
   readonly name: TaskYaml['kind'];
 
-  // Loading (grader/task/load.ts). Problems are recorded on the file, with positions.
-  /** The kind's part of task.yaml, checked against the task folder; null when it is not valid. */
-  readTask(file: YamlFile, y: TaskYaml, dir: string): KindPart | null;
-  /** A test's `after:` (`value`, undefined when absent) with the kind's defaults; null when it is not valid. */
-  readAfter(file: YamlFile, value: unknown, at: PropertyKey[], y: TaskYaml, steps: StepSpec[]): AfterSpec | null;
+  // Loading (grader/task/load.ts): what the kind reads from the YAML is its KindReader (below).
   /** When a test says nothing (`ready:`), whether a server test waits for its port before the steps. */
   waitsForPort(steps: StepSpec[], fail: FaultPlan[]): boolean;
 
@@ -41,4 +37,17 @@ export interface TaskKind {
   who(task: Task): string;
   /** The verdict of one test the runner ran and reported (internal errors are judged before). */
   decideVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict;
+}
+
+/**
+ * What a kind reads from the YAML (grader/kinds/readers.ts), apart from the
+ * kind itself because it checks with zod schemas: grading a loaded task (from
+ * the task cache, grader/task/cache.ts) needs neither. Problems are recorded
+ * on the file, with positions.
+ */
+export interface KindReader {
+  /** The kind's part of task.yaml, checked against the task folder; null when it is not valid. */
+  readTask(file: YamlFile, y: TaskYaml, dir: string): KindPart | null;
+  /** A test's `after:` (`value`, undefined when absent) with the kind's defaults; null when it is not valid. */
+  readAfter(file: YamlFile, value: unknown, at: PropertyKey[], y: TaskYaml, steps: StepSpec[]): AfterSpec | null;
 }

@@ -1,7 +1,9 @@
 // What the grader needs from a protocol: how to turn a task's YAML messages
-// into datagrams (through the protocol's codec) and how to judge what came back.
-// A new protocol is one folder beside this file implementing it, plus one line
-// in ./registry.ts (docs/architecture.md, "Adding a protocol").
+// into datagrams (through the protocol's codec) and how to judge what came back;
+// and, apart, the schemas its YAML messages are checked against when a task is
+// loaded (ProtocolSchemas), so that grading a loaded task needs no zod.
+// A new protocol is one folder beside this file implementing both, plus one
+// line in ./registry.ts and one in ./schemas.ts (docs/architecture.md, "Adding a protocol").
 import type { z } from 'zod';
 
 export interface Finding {
@@ -20,8 +22,8 @@ export interface BuiltRequest {
   describe: string;
 }
 
-export interface Protocol {
-  name: string;
+/** A protocol's YAML messages, as task.yaml's loader checks them (grader/protocols/<name>/schemas.ts). */
+export interface ProtocolSchemas {
   /** A message the peer sends to a server (the `send:` of a step). */
   requestSchema: z.ZodType;
   /** A message the peer answers a client with (the `answer:` of a step). */
@@ -30,6 +32,10 @@ export interface Protocol {
   replyExpectSchema: z.ZodType;
   /** What the program must send (the `receive:` of a step). */
   requestExpectSchema: z.ZodType;
+}
+
+export interface Protocol {
+  name: string;
   buildRequest(spec: unknown, random: () => number): BuiltRequest;
   /** Raw bytes given by a task, read as a request as far as possible. */
   requestFromRaw(datagram: Buffer): { resolved: unknown; describe: string };

@@ -3,16 +3,18 @@
 // file, line and column. What differs between kinds of task (their YAML part,
 // their build rule, the defaults of a test's `after:` and `ready:`) the
 // task's kind reads (grader/kinds/).
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
 import type { Limits } from '../../runner/types.js';
-import type { TaskKind } from '../kinds/kind.js';
+import type { KindReader, TaskKind } from '../kinds/kind.js';
 import { kindNamed } from '../kinds/index.js';
+import { kindReaderNamed } from '../kinds/readers.js';
 import { DEFAULT_LIMITS, type MessageSpec, type StepSpec, type Task, type TestSpec, type Visibility } from '../model/task.js';
 import { protocolNamed, protocolNames } from '../protocols/registry.js';
 import { controlProblems } from '../verdict/controls.js';
-import type { Protocol } from '../protocols/protocol.js';
+import type { Protocol, ProtocolSchemas } from '../protocols/protocol.js';
+import { protocolSchemas } from '../protocols/schemas.js';
 import { readFaults } from './faults.js';
 import { stepSchema, taskSchema, testSchema, testsFileSchema, type TaskYaml } from './schema.js';
 import { TaskError, YamlFile, type Problem } from './yaml-file.js';
@@ -42,22 +44,13 @@ function toLimits(y: z.infer<typeof taskSchema>['limits'], base: Limits): Limits
   };
 }
 
-/** Folder names under tasks/ that hold a task.yaml. */
-export function listTaskIds(tasksDir: string): string[] {
-  if (!existsSync(tasksDir)) return [];
-  return readdirSync(tasksDir)
-    .filter((name) => existsSync(path.join(tasksDir, name, 'task.yaml')))
-    .sort();
-}
+// Finding tasks needs no YAML: it lives in find.ts (re-exported for the callers of load.ts).
+export { listTaskIds, resolveTaskDir } from './find.js';
 
-/** A task id (folder under tasksDir) or a path to a task folder. */
-export function resolveTaskDir(task: string, tasksDir: string): string | null {
-  const candidates = [path.resolve(task), path.join(tasksDir, task)];
-  for (const dir of candidates) {
-    if (existsSync(path.join(dir, 'task.yaml')) && statSync(dir).isDirectory()) return dir;
-  }
-  return null;
-}
+/** A protocol with the schemas its YAML messages are checked against (apart: grading needs no zod). */
+type ReadingProtocol = Protocol & ProtocolSchemas;
+/** A kind with what it reads from the YAML (likewise apart). */
+type ReadingKind = TaskKind & KindReader;
 
 const HEX = /^[0-9a-fA-F\s]*$/;
 
@@ -80,7 +73,7 @@ function message(file: YamlFile, value: unknown, at: PropertyKey[], schema: z.Zo
 }
 
 /** A send step: the request, and the reply it expects (which must fit the request). */
-function readSend(file: YamlFile, s: z.infer<typeof stepSchema>, sat: PropertyKey[], protocol: Protocol): StepSpec | null {
+function readSend(file: YamlFile, s: z.infer<typeof stepSchema>, sat: PropertyKey[], protocol: ReadingProtocol): StepSpec | null {
   const msg = message(file, s.send, [...sat, 'send'], protocol.requestSchema);
   const expect = s.expect === undefined ? undefined : file.validate(protocol.replyExpectSchema, s.expect, [...sat, 'expect']);
   if (!msg || expect === null) return null;
@@ -93,7 +86,7 @@ function readSend(file: YamlFile, s: z.infer<typeof stepSchema>, sat: PropertyKe
 }
 
 /** A test's steps, each repeated `repeat` times; an invalid step is left out (its problems recorded). */
-function readSteps(file: YamlFile, rawSteps: unknown, at: PropertyKey[], protocol: Protocol): StepSpec[] {
+function readSteps(file: YamlFile, rawSteps: unknown, at: PropertyKey[], protocol: ReadingProtocol): StepSpec[] {
   const steps: StepSpec[] = [];
   (Array.isArray(rawSteps) ? rawSteps : []).forEach((rawStep: unknown, si: number) => {
     const sat = [...at, 'steps', si];
@@ -118,8 +111,8 @@ function readSteps(file: YamlFile, rawSteps: unknown, at: PropertyKey[], protoco
 interface TestsContext {
   file: YamlFile;
   task: TaskYaml;
-  kind: TaskKind;
-  protocol: Protocol;
+  kind: ReadingKind;
+  protocol: ReadingProtocol;
   defaults: Visibility;
 }
 
@@ -191,7 +184,7 @@ function checkTaskFile(taskFile: YamlFile, y: TaskYaml, dir: string): void {
 }
 
 /** Every tests file the task names, in order; problems of the files themselves go to `problems`. */
-function readTestFiles(taskFile: YamlFile, y: TaskYaml, dir: string, kind: TaskKind, protocol: Protocol | undefined, problems: Problem[]): TestSpec[] {
+function readTestFiles(taskFile: YamlFile, y: TaskYaml, dir: string, kind: ReadingKind, protocol: Protocol | undefined, problems: Problem[]): TestSpec[] {
   let tests: TestSpec[] = [];
   const files = typeof y.tests === 'string' ? [y.tests] : y.tests;
   for (const [i, name] of files.entries()) {
@@ -202,7 +195,8 @@ function readTestFiles(taskFile: YamlFile, y: TaskYaml, dir: string, kind: TaskK
     }
     if (!protocol) continue;
     const file = YamlFile.read(testPath);
-    if (file.ok) tests = tests.concat(loadTests({ file, task: y, kind, protocol, defaults: y.visibility }));
+    const reading: ReadingProtocol = { ...protocol, ...protocolSchemas(protocol.name)! };
+    if (file.ok) tests = tests.concat(loadTests({ file, task: y, kind, protocol: reading, defaults: y.visibility }));
     problems.push(...file.problems);
   }
   return tests;
@@ -228,9 +222,9 @@ export function loadTask(dir: string): Task {
   const y = taskFile.ok ? taskFile.validate(taskSchema, taskFile.data()) : null;
   let protocol: Protocol | undefined;
   let tests: TestSpec[] = [];
-  let part: ReturnType<TaskKind['readTask']> = null;
+  let part: ReturnType<KindReader['readTask']> = null;
   if (y) {
-    const kind = kindNamed(y.kind);
+    const kind: ReadingKind = { ...kindNamed(y.kind), ...kindReaderNamed(y.kind) };
     part = kind.readTask(taskFile, y, dir);
     protocol = protocolNamed(y.protocol);
     if (!protocol) taskFile.problem(['protocol'], `unknown protocol '${y.protocol}'; known: ${protocolNames().join(', ')}`);

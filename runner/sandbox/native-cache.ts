@@ -108,7 +108,7 @@ export function whyNotWritable(d: HelperDir, sandboxUid: number | null): string 
 }
 
 /** The per-user cache: one the grading user owns and, as root, the sandbox's uid can pass through. */
-function userCacheDir(): string {
+export function userCacheDir(): string {
   if (myUid() === 0) return '/var/cache/sockgrade';
   const xdg = process.env.XDG_CACHE_HOME;
   const base = xdg && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), '.cache');

@@ -5,27 +5,28 @@ import { describe, expect, it } from 'vitest';
 import { parseHex } from '../../grader/protocols/bytes.js';
 import { calculatorProtocol as calculator } from '../../grader/protocols/calculator/index.js';
 import * as calc from '../../grader/protocols/calculator/codec.js';
+import * as schemas from '../../grader/protocols/calculator/schemas.js';
 import { seededRandom } from '../../grader/protocols/random.js';
 
 const bytes = parseHex;
 
 /** The feedback for `reply` (hex, or null for no answer) to a request built from `spec`. */
 function replyFeedback(spec: object, expectation: unknown, reply: string | null): string | null {
-  const req = calculator.buildRequest(calculator.requestSchema.parse(spec), () => 0).resolved;
-  const expect = calculator.replyExpectSchema.parse(expectation);
+  const req = calculator.buildRequest(schemas.requestSchema.parse(spec), () => 0).resolved;
+  const expect = schemas.replyExpectSchema.parse(expectation);
   return calculator.checkReply(expect, req, reply === null ? null : bytes(reply))?.feedback ?? null;
 }
 
 /** The feedback for a client's request `got` (hex) when it was asked for `expectation`. */
 function requestFeedback(expectation: object, got: string): string | null {
-  return calculator.checkRequest(calculator.requestExpectSchema.parse(expectation), bytes(got))?.feedback ?? null;
+  return calculator.checkRequest(schemas.requestExpectSchema.parse(expectation), bytes(got))?.feedback ?? null;
 }
 
 const OK = { status: 'ok' };
 
 describe('calculator codec', () => {
   it('builds a request as header [unused:4 | opcode:3 | F:1] and big-endian integers, and reads it back', () => {
-    const req = calc.resolveRequest(calc.requestSchema.parse({ op: 'product', format: 'text', unused: 5, ints: [1, 0xffffffff] }), () => 0);
+    const req = calc.resolveRequest(schemas.requestSchema.parse({ op: 'product', format: 'text', unused: 5, ints: [1, 0xffffffff] }), () => 0);
     const datagram = calc.encodeRequest(req);
     expect(datagram).toEqual(bytes('53 00 00 00 01 ff ff ff ff'));
     expect(calc.decodeRequest(datagram)).toEqual({ header: 0x53, opcode: 1, text: true, unused: 5, ints: [1, 0xffffffff], payloadLength: 8 });
@@ -40,7 +41,7 @@ describe('calculator codec', () => {
   });
 
   it('builds responses: S bit, unused bits, an integer, digits or raw payload', () => {
-    const res = (spec: object) => calc.encodeResponse(calc.responseSchema.parse(spec));
+    const res = (spec: object) => calc.encodeResponse(schemas.responseSchema.parse(spec));
     expect(res({ status: 'ok', int: 25 })).toEqual(bytes('80 00 00 00 19'));
     expect(res({ status: 'ok', text: '25' })).toEqual(bytes('80 32 35'));
     expect(res({ status: 'error', unused: 1, payload: 'de ad' })).toEqual(bytes('01 de ad'));
@@ -64,7 +65,7 @@ describe('calculator codec', () => {
   });
 
   it('draws random integers from the seeded generator, the same for the same seed', () => {
-    const spec = calculator.requestSchema.parse({ op: 'sum', random_ints: 3 });
+    const spec = schemas.requestSchema.parse({ op: 'sum', random_ints: 3 });
     const a = calculator.buildRequest(spec, seededRandom(7));
     expect(a.datagram).toHaveLength(13);
     expect(calculator.buildRequest(spec, seededRandom(7)).datagram).toEqual(a.datagram);
@@ -157,8 +158,8 @@ describe('calculator: what a server answered', () => {
   });
 
   it('details (visible tests only) carry the request, the expected result and the bytes', () => {
-    const req = calc.resolveRequest(calc.requestSchema.parse({ op: 'sum', ints: [12, 13] }), () => 0);
-    const f = calculator.checkReply(calculator.replyExpectSchema.parse(OK), req, bytes('80 19 00 00 00'));
+    const req = calc.resolveRequest(schemas.requestSchema.parse({ op: 'sum', ints: [12, 13] }), () => 0);
+    const f = calculator.checkReply(schemas.replyExpectSchema.parse(OK), req, bytes('80 19 00 00 00'));
     expect(f?.details).toBe('request: sum of 2 integers, integer answer (header 0x00); expected S=1 and 25 (00 00 00 19); got: 80 19 00 00 00');
     expect(f?.feedback).not.toContain('25');
   });
@@ -193,11 +194,11 @@ describe('calculator: what a client sent', () => {
 describe('calculator: a task author\'s mistakes', () => {
   it('refuses status ok for raw bytes without a result, or for what the reference answers S=0', () => {
     const raw = calc.requestFromRaw(bytes('00 00 00 00 01'));
-    expect(calculator.expectationProblem(calculator.replyExpectSchema.parse(OK), raw)).toBe('give the expected int or text: the request is raw bytes');
-    const unknown = calc.resolveRequest(calc.requestSchema.parse({ op: 3, ints: [1] }), () => 0);
-    expect(calculator.expectationProblem(calculator.replyExpectSchema.parse(OK), unknown)).toBe(
+    expect(calculator.expectationProblem(schemas.replyExpectSchema.parse(OK), raw)).toBe('give the expected int or text: the request is raw bytes');
+    const unknown = calc.resolveRequest(schemas.requestSchema.parse({ op: 3, ints: [1] }), () => 0);
+    expect(calculator.expectationProblem(schemas.replyExpectSchema.parse(OK), unknown)).toBe(
       'status ok, but the reference calculator answers S=0 to this request',
     );
-    expect(calculator.expectationProblem(calculator.replyExpectSchema.parse({ status: 'ok', int: 1 }), raw)).toBeNull();
+    expect(calculator.expectationProblem(schemas.replyExpectSchema.parse({ status: 'ok', int: 1 }), raw)).toBeNull();
   });
 });

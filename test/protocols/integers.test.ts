@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseHex } from '../../grader/protocols/bytes.js';
 import * as ints from '../../grader/protocols/integers/codec.js';
+import * as schemas from '../../grader/protocols/integers/schemas.js';
 import { integersProtocol as integers } from '../../grader/protocols/integers/index.js';
 
 const bytes = parseHex;
@@ -11,13 +12,13 @@ const digits = (text: string) => Buffer.from(text, 'latin1').toString('hex');
 
 /** The feedback for `reply` (hex, or null for no answer) to the integers `sent`. */
 function replyFeedback(sent: number[], expectation: object, reply: string | null): string | null {
-  const built = integers.buildRequest(integers.requestSchema.parse({ ints: sent }), () => 0);
-  return integers.checkReply(integers.replyExpectSchema.parse(expectation), built.resolved, reply === null ? null : bytes(reply))?.feedback ?? null;
+  const built = integers.buildRequest(schemas.integersSchema.parse({ ints: sent }), () => 0);
+  return integers.checkReply(schemas.replyExpectSchema.parse(expectation), built.resolved, reply === null ? null : bytes(reply))?.feedback ?? null;
 }
 
 /** The feedback for a program's datagram `got` (hex) when it must send `want`. */
 function requestFeedback(want: number[], got: string): string | null {
-  return integers.checkRequest(integers.requestExpectSchema.parse({ ints: want }), bytes(got))?.feedback ?? null;
+  return integers.checkRequest(schemas.requestExpectSchema.parse({ ints: want }), bytes(got))?.feedback ?? null;
 }
 
 describe('integers codec', () => {
@@ -32,7 +33,7 @@ describe('integers codec', () => {
   it('sums modulo 2^32 and draws random integers below the bound given', () => {
     expect(ints.sum([0xffffffff, 2])).toBe(1);
     let n = 0;
-    const drawn = ints.resolveIntegers(ints.integersSchema.parse({ random_ints: 4, below: 10 }), () => 0xfffffff0 + n++);
+    const drawn = ints.resolveIntegers(schemas.integersSchema.parse({ random_ints: 4, below: 10 }), () => 0xfffffff0 + n++);
     expect(drawn).toEqual([0xfffffff0 % 10, 0xfffffff1 % 10, 0xfffffff2 % 10, 0xfffffff3 % 10]);
   });
 

@@ -1,12 +1,11 @@
 // The function kind of task (`kind: function`): the student hands in one C
 // function; sockgrade compiles it alone into a library and the task's hidden
 // harness calls it (docs/function-tasks.md). Its YAML part and `after:` are
-// read by schema.ts, its build and run planned by plan.ts, its verdict
-// decided by verdict.ts.
+// read by read.ts (with schema.ts), its build and run planned by plan.ts, its
+// verdict decided by verdict.ts.
 import type { FunctionSpec, Task } from '../../model/task.js';
 import type { TaskKind } from '../kind.js';
-import { functionBuildFiles, functionBuildRule, harnessCommand } from './plan.js';
-import { readFunctionAfter, readFunctionTask } from './schema.js';
+import { functionBuildFiles, harnessCommand } from './plan.js';
 import { decideFunctionVerdict } from './verdict.js';
 
 /** The function of a task of this kind (kinds/index.ts hands it only those). */
@@ -16,12 +15,6 @@ function spec(task: Task): FunctionSpec {
 
 export const functionKind: TaskKind = {
   name: 'function',
-  readTask(file, y, dir) {
-    const fn = readFunctionTask(file, y, dir);
-    return fn ? { build: [functionBuildRule(fn, y.program)], function: fn } : null;
-  },
-  // `after:` may be left out: the function must then return 0.
-  readAfter: (file, value, at) => readFunctionAfter(file, value, at),
   // With nothing to send, a function may return before it binds: no use waiting for the port.
   waitsForPort: (steps) => steps.length > 0,
   buildFiles: (task) => functionBuildFiles(spec(task)),

@@ -1,17 +1,11 @@
 // The program kind of task (`kind: program`, the default): a server or client
-// sockgrade starts and talks to with datagrams. Its `after:` is read by
-// after.ts, its verdict decided by verdict.ts (with client-checks.ts).
+// sockgrade starts and talks to with datagrams. Its YAML is read by ./read.ts
+// (its `after:` by after.ts), its verdict decided by verdict.ts (with client-checks.ts).
 import type { TaskKind } from '../kind.js';
-import { readProgramAfter } from './after.js';
 import { decideProgramVerdict, programNoun } from './verdict.js';
 
 export const programKind: TaskKind = {
   name: 'program',
-  readTask(file, y) {
-    if (y.function) file.problem(['function'], "function: goes with kind: function (a task where the student hands in one C function)");
-    return { build: y.build };
-  },
-  readAfter: readProgramAfter,
   // A server test that makes a call fail and sends nothing may end before it binds: no use waiting for the port.
   waitsForPort: (steps, fail) => steps.length > 0 || fail.length === 0,
   buildFiles: () => ({}),

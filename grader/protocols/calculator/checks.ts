@@ -1,39 +1,17 @@
 // What a right calculator datagram looks like: the expectations a task writes
 // (`expect:` of a send step, `receive:` of a client's request) and the checks
-// against them, step by step. The mistake behind a wrong datagram is named by
+// against them, step by step (their schemas: ./schemas.ts). The mistake behind a wrong datagram is named by
 // ./diagnoses.ts; feedback never quotes the test's inputs, `details` carries
 // inputs and bytes, shown for visible tests only.
-import { z } from 'zod';
 import { hexBytes, u32Hex } from '../bytes.js';
 import type { Finding } from '../protocol.js';
 import * as calc from './codec.js';
 import * as why from './diagnoses.js';
+import type { ReplyExpect, RequestExpect } from './schemas.js';
 
-const u32 = z.number().int().min(0).max(0xffffffff);
-
-export const replyExpectSchema = z.union([
-  z.literal('silence'),
-  z
-    .object({
-      status: z.enum(['ok', 'error']),
-      int: u32.optional(),
-      text: z.string().regex(/^\d+$/, 'a text result is decimal digits').optional(),
-      /** The reply may also be missing (malformed requests: S=0 or silence). */
-      optional: z.boolean().default(false),
-    })
-    .strict(),
-]);
-export type ReplyExpect = z.infer<typeof replyExpectSchema>;
+/** The shapes a task writes (./schemas.ts), as types: no zod when grading. */
+export type { ReplyExpect, RequestExpect };
 type AnswerExpect = Exclude<ReplyExpect, 'silence'>;
-
-export const requestExpectSchema = z
-  .object({
-    op: z.enum(['sum', 'product']),
-    format: z.enum(['int', 'text']),
-    ints: z.array(u32).min(1).max(calc.MAX_INTS),
-  })
-  .strict();
-export type RequestExpect = z.infer<typeof requestExpectSchema>;
 
 function finding(feedback: string, details: string): Finding {
   return { feedback, details };

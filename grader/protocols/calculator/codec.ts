@@ -3,31 +3,16 @@
 //
 // Request:  header byte [unused:4 | opcode:3 | F:1], then 1..64 u32 big-endian.
 // Response: header byte [S:1 | unused:7], then a u32 (F=0) or decimal digits (F=1).
-import { z } from 'zod';
 import { parseHex, readU32s, spacedHex, writeU32s } from '../bytes.js';
+import type { RequestSpec, ResponseSpec } from './schemas.js';
 
 export const MAX_INTS = 64;
-const u32 = z.number().int().min(0).max(0xffffffff);
 
 export const OPS = { sum: 0, product: 1 } as const;
 export type OpName = keyof typeof OPS;
 
-/** A request as a task writes it. `header` overrides op/format/unused. */
-export const requestSchema = z
-  .object({
-    op: z.union([z.enum(['sum', 'product']), z.number().int().min(0).max(7)]).default('sum'),
-    format: z.enum(['int', 'text']).default('int'),
-    unused: z.number().int().min(0).max(15).default(0),
-    header: z.number().int().min(0).max(255).optional(),
-    ints: z.array(u32).max(256).optional(),
-    /** Draw this many integers from the seeded generator instead of listing them. */
-    random_ints: z.number().int().min(1).max(256).optional(),
-  })
-  .strict()
-  .refine((r) => (r.ints === undefined) !== (r.random_ints === undefined), {
-    message: 'give exactly one of ints or random_ints',
-  });
-export type RequestSpec = z.infer<typeof requestSchema>;
+/** The shapes a task writes (./schemas.ts), as types: no zod when grading. */
+export type { RequestSpec, ResponseSpec };
 
 /** A request with every field resolved. */
 export interface Request {
@@ -43,19 +28,6 @@ export function requestFromRaw(buf: Buffer): Request {
   return { header: decoded?.header ?? 0, ints: decoded?.ints ?? [], rawLength: buf.length };
 }
 
-/** A response as a task writes it (for client tasks, the server's answer). */
-export const responseSchema = z
-  .object({
-    status: z.enum(['ok', 'error']),
-    int: u32.optional(),
-    text: z.string().optional(),
-    /** Extra bits to set in the response header's 7 unused bits. */
-    unused: z.number().int().min(0).max(127).default(0),
-    /** Raw payload after the header, hex (e.g. a meaningless payload after S=0). */
-    payload: z.string().regex(/^[0-9a-fA-F\s]*$/).optional(),
-  })
-  .strict();
-export type ResponseSpec = z.infer<typeof responseSchema>;
 
 export function opcodeOf(header: number): number {
   return (header >> 1) & 7;

@@ -2,16 +2,12 @@
 // codec (./codec.ts), the checks of what a program sent (./checks.ts) and the
 // mistakes a wrong datagram or printed result reveals (./diagnoses.ts).
 import type { Protocol } from '../protocol.js';
-import { checkReply, checkRequest, expectationProblem, replyExpectSchema, requestExpectSchema, type ReplyExpect, type RequestExpect } from './checks.js';
+import { checkReply, checkRequest, expectationProblem, type ReplyExpect, type RequestExpect } from './checks.js';
 import * as calc from './codec.js';
 import { explainResult } from './diagnoses.js';
 
 export const calculatorProtocol: Protocol = {
   name: 'calculator',
-  requestSchema: calc.requestSchema,
-  responseSchema: calc.responseSchema,
-  replyExpectSchema,
-  requestExpectSchema,
   buildRequest(spec, random) {
     const req = calc.resolveRequest(spec as calc.RequestSpec, random);
     return { datagram: calc.encodeRequest(req), resolved: req, describe: calc.describeRequest(req) };

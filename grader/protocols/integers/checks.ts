@@ -1,32 +1,15 @@
 // What a right datagram of bare integers looks like (tasks 1-3): the
-// expectations a task writes and the checks against them. The mistake behind
+// expectations a task writes (their schemas: ./schemas.ts) and the checks against them. The mistake behind
 // a wrong datagram is named by ./diagnoses.ts; feedback never quotes the
 // test's inputs, `details` carries inputs and bytes.
-import { z } from 'zod';
 import { hexBytes } from '../bytes.js';
 import type { Finding } from '../protocol.js';
 import * as ints from './codec.js';
 import { intReplyMistake, requestMistake, textReplyMistake } from './diagnoses.js';
+import type { ReplyExpect, RequestExpect } from './schemas.js';
 
-const u32 = z.number().int().min(0).max(0xffffffff);
-
-/** What the program must answer to a list of integers. */
-export const replyExpectSchema = z
-  .object({
-    /** Exactly this one integer, 4 bytes. */
-    int: u32.optional(),
-    /** Exactly these digits, nothing else. */
-    text: z.string().regex(/^\d+$/, 'decimal digits').optional(),
-    /** The sum of the integers sent, as one integer or as text. */
-    sum: z.enum(['int', 'text']).optional(),
-  })
-  .strict()
-  .refine((e) => [e.int, e.text, e.sum].filter((v) => v !== undefined).length === 1, { message: 'give exactly one of int, text or sum' });
-export type ReplyExpect = z.infer<typeof replyExpectSchema>;
-
-/** What the program must send: these integers, and nothing else. */
-export const requestExpectSchema = z.object({ ints: z.array(u32).min(1).max(1024) }).strict();
-export type RequestExpect = z.infer<typeof requestExpectSchema>;
+/** The shapes a task writes (./schemas.ts), as types: no zod when grading. */
+export type { ReplyExpect, RequestExpect };
 
 function finding(feedback: string, details: string): Finding {
   return { feedback, details };

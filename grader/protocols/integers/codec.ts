@@ -1,23 +1,11 @@
 // Datagrams of bare integers (docs/exercises.md, tasks 1-3): unsigned
 // 32-bit integers, most significant byte first, nothing else; the answer is
 // their sum, as one such integer or as decimal text. Pure functions, no I/O.
-import { z } from 'zod';
 import { readU32s, writeU32s } from '../bytes.js';
+import type { IntegersSpec } from './schemas.js';
 
-const u32 = z.number().int().min(0).max(0xffffffff);
-
-/** A list of integers as a task writes it: given, or drawn from the seeded generator. */
-export const integersSchema = z
-  .object({
-    ints: z.array(u32).max(1024).optional(),
-    random_ints: z.number().int().min(1).max(1024).optional(),
-    /** Drawn integers are below this bound (keeps a text sum short, or a sum below 2^31). */
-    below: z.number().int().min(2).max(0x100000000).optional(),
-  })
-  .strict()
-  .refine((r) => (r.ints === undefined) !== (r.random_ints === undefined), { message: 'give exactly one of ints or random_ints' })
-  .refine((r) => r.below === undefined || r.random_ints !== undefined, { message: 'below goes with random_ints' });
-export type IntegersSpec = z.infer<typeof integersSchema>;
+/** The shapes a task writes (./schemas.ts), as types: no zod when grading. */
+export type { IntegersSpec };
 
 /** The integers a test sent, with the length of raw bytes when it sent those instead. */
 export interface Sent {

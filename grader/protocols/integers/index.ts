@@ -2,15 +2,11 @@
 // (./codec.ts), the checks of what a program sent (./checks.ts) and the
 // mistakes a wrong datagram reveals (./diagnoses.ts).
 import type { Protocol } from '../protocol.js';
-import { checkReply, checkRequest, expectationProblem, replyExpectSchema, requestExpectSchema, type ReplyExpect, type RequestExpect } from './checks.js';
+import { checkReply, checkRequest, expectationProblem, type ReplyExpect, type RequestExpect } from './checks.js';
 import * as ints from './codec.js';
 
 export const integersProtocol: Protocol = {
   name: 'integers',
-  requestSchema: ints.integersSchema,
-  responseSchema: ints.integersSchema,
-  replyExpectSchema,
-  requestExpectSchema,
   buildRequest(spec, random) {
     const list = ints.resolveIntegers(spec as ints.IntegersSpec, random);
     return { datagram: ints.encodeIntegers(list), resolved: { ints: list } satisfies ints.Sent, describe: ints.describeIntegers(list) };
