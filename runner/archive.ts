@@ -289,6 +289,7 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
+/** Lists the zip's directory, plans the entries, then streams each file out of the zip. */
 async function unpackZip(fd: number, into: string, checks: ArchiveChecks): Promise<void> {
   const zip = await openZip(fd);
   try {
@@ -444,6 +445,7 @@ const TAR_KINDS: Partial<Record<string, Kind>> = {
   Link: 'hardlink',
 };
 
+/** Two walks over the stream, one to list and one to write: a tar.gz has no index to seek in. */
 async function unpackTarGz(fd: number, into: string, checks: ArchiveChecks): Promise<void> {
   // Headers, padding and PAX records on top of the file bytes.
   const maxStreamBytes = checks.limits.maxTotalBytes + (checks.limits.maxEntries + 2) * 3 * 512 + 10240;

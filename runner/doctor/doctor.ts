@@ -151,6 +151,7 @@ function observe(lines: (JobEvent | DoctorJobLine)[], hostConnections: number, s
   };
 }
 
+/** Each property decided on what was observed; a fix only for those that fail. */
 function decideProperties(observation: DoctorObservation, setup: DoctorSetup): DoctorCheck[] {
   return PROPERTIES.map((p): DoctorCheck => {
     const v = p.decide(observation, setup);
