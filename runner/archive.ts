@@ -73,6 +73,15 @@ class Rejected extends SubmissionError {}
 /** Throws SubmissionTooLargeError when the planned entries do not fit the scratch space. */
 type Fits = (planned: PlannedEntry[]) => void;
 
+/** What every check on one archive needs, zip or tar.gz alike. */
+interface ArchiveChecks {
+  limits: ArchiveLimits;
+  /** Size of the archive file, for the expansion ratio. */
+  packedBytes: number;
+  reject: (why: string) => Error;
+  fits: Fits;
+}
+
 /**
  * Unpacks `file` into `into` (created here; it must not exist) within
  * `limits`, and only when the unpacked entries fit in `maxBytes` of scratch
@@ -87,12 +96,13 @@ export async function unpackArchive(file: FsPath, into: string, limits: ArchiveL
   const { fd, st } = openRegular(file, true);
   let closeFd = true;
   const fits = (planned: PlannedEntry[]) => checkFits(scratchBytes(planned), `its ${plural(planned.length, 'entry', 'entries')} (${mibOf(planned.reduce((n, e) => n + e.size, 0))} unpacked)`, maxBytes);
+  const checks: ArchiveChecks = { limits, packedBytes: st.size, reject, fits };
   try {
     if (/\.zip$/i.test(shown)) {
       closeFd = false; // yauzl closes it with the zip
-      await unpackZip(fd, into, limits, st.size, reject, fits);
+      await unpackZip(fd, into, checks);
     } else {
-      await unpackTarGz(fd, into, limits, st.size, reject, fits);
+      await unpackTarGz(fd, into, checks);
     }
   } catch (err) {
     if (err instanceof SubmissionError) throw err;
@@ -120,28 +130,61 @@ function components(name: string, reject: (why: string) => Error, what = `entry 
   return parts;
 }
 
+/** A listed entry with its name split into components. */
+interface SplitEntry {
+  e: ListedEntry;
+  parts: string[];
+}
+
 /** From the listed entries to what will be written, with every check that needs the whole list. */
-function planEntries(listed: ListedEntry[], limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error, fits: Fits): PlannedEntry[] {
+function planEntries(listed: ListedEntry[], { limits, packedBytes, reject, fits }: ArchiveChecks): PlannedEntry[] {
+  const total = checkListedSizes(listed, limits, packedBytes, reject);
+  const split = studentEntries(listed, reject);
+  const strip = singleFolderUnwrapped(split);
+  const { planned, byPath } = placeEntries(split, strip, limits, reject);
+  for (const entry of planned) checkPlace(entry, byPath, reject);
+  const copies = planned.filter((e) => e.kind === 'hardlink').reduce((sum, e) => sum + e.size, 0);
+  if (total + copies > limits.maxTotalBytes) throw reject(`unpacks to ${mb(total + copies)}, more than the ${mb(limits.maxTotalBytes)} allowed`);
+  // Inside every cap, and still too big once each file takes whole pages: too large, not hostile.
+  fits(planned);
+  return planned;
+}
+
+/** Entry count, total size and expansion of the whole archive; returns the files' total size. */
+function checkListedSizes(listed: ListedEntry[], limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error): number {
   if (listed.length > limits.maxEntries) throw reject(`more than ${limits.maxEntries} entries`);
   const total = listed.filter((e) => e.kind === 'file').reduce((sum, e) => sum + e.size, 0);
   if (total > limits.maxTotalBytes) throw reject(`unpacks to ${mb(total)}, more than the ${mb(limits.maxTotalBytes)} allowed`);
   if (total > RATIO_FLOOR_BYTES && total / Math.max(1, packedBytes) > limits.maxRatio) {
     throw reject(`expands ${Math.round(total / Math.max(1, packedBytes))} times (${mb(packedBytes)} to ${mb(total)}): an archive bomb?`);
   }
+  return total;
+}
 
-  // macOS adds resource forks under __MACOSX/: not the student's work.
-  const split = listed
+/** Every name checked and split; macOS adds resource forks under __MACOSX/: not the student's work. */
+function studentEntries(listed: ListedEntry[], reject: (why: string) => Error): SplitEntry[] {
+  return listed
     .map((e) => ({ e, parts: components(e.name, reject) }))
     .filter(({ parts }) => parts.length > 0 && parts[0] !== '__MACOSX');
+}
 
-  // One folder holding everything: unwrap it.
+/** One folder holding everything is unwrapped: returns what strips it from a name's components. */
+function singleFolderUnwrapped(split: SplitEntry[]): (parts: string[]) => string[] {
   const tops = new Set(split.map(({ parts }) => parts[0]));
   const unwrap =
     tops.size === 1 &&
     split.some(({ parts }) => parts.length > 1) &&
     split.every(({ e, parts }) => parts.length > 1 || e.kind === 'dir');
-  const strip = (parts: string[]) => (unwrap ? parts.slice(1) : parts);
+  return (parts: string[]) => (unwrap ? parts.slice(1) : parts);
+}
 
+/** Each entry at its path in the unpacked folder: depth capped, no path twice, hard links resolved. */
+function placeEntries(
+  split: SplitEntry[],
+  strip: (parts: string[]) => string[],
+  limits: ArchiveLimits,
+  reject: (why: string) => Error,
+): { planned: PlannedEntry[]; byPath: Map<string, PlannedEntry> } {
   const byPath = new Map<string, PlannedEntry>();
   const planned: PlannedEntry[] = [];
   for (const { e, parts } of split) {
@@ -155,32 +198,31 @@ function planEntries(listed: ListedEntry[], limits: ArchiveLimits, packedBytes: 
       throw reject(`entry '${e.name}' appears twice`);
     }
     const entry: PlannedEntry = { ...e, path: p };
-    if (e.kind === 'hardlink') {
-      const target = strip(components(e.link ?? '', reject, `hard link '${e.name}' -> '${e.link}'`)).join('/');
-      const file = byPath.get(target);
-      if (!file || file.kind !== 'file') throw reject(`hard link '${e.name}' does not name a file stored before it in the archive`);
-      entry.linkedFile = target;
-      entry.size = file.size;
-    }
+    if (e.kind === 'hardlink') resolveHardLink(entry, strip, byPath, reject);
     byPath.set(p, entry);
     planned.push(entry);
   }
+  return { planned, byPath };
+}
 
-  for (const entry of planned) {
-    // Nothing may be written through a link, or below a file.
-    const parts = entry.path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const parent = byPath.get(parts.slice(0, i).join('/'));
-      if (parent?.kind === 'symlink') throw reject(`entry '${entry.name}' lies inside the link '${parent.name}'`);
-      if (parent && parent.kind !== 'dir') throw reject(`entry '${entry.name}' lies inside the file '${parent.name}'`);
-    }
-    if (entry.kind === 'symlink') checkLink(entry, byPath, reject);
+/** A hard link becomes a copy of a file placed before it: it takes that file's path and size. */
+function resolveHardLink(entry: PlannedEntry, strip: (parts: string[]) => string[], byPath: Map<string, PlannedEntry>, reject: (why: string) => Error): void {
+  const target = strip(components(entry.link ?? '', reject, `hard link '${entry.name}' -> '${entry.link}'`)).join('/');
+  const file = byPath.get(target);
+  if (!file || file.kind !== 'file') throw reject(`hard link '${entry.name}' does not name a file stored before it in the archive`);
+  entry.linkedFile = target;
+  entry.size = file.size;
+}
+
+/** Nothing may be written through a link, or below a file; a symbolic link must stay inside. */
+function checkPlace(entry: PlannedEntry, byPath: Map<string, PlannedEntry>, reject: (why: string) => Error): void {
+  const parts = entry.path.split('/');
+  for (let i = 1; i < parts.length; i++) {
+    const parent = byPath.get(parts.slice(0, i).join('/'));
+    if (parent?.kind === 'symlink') throw reject(`entry '${entry.name}' lies inside the link '${parent.name}'`);
+    if (parent && parent.kind !== 'dir') throw reject(`entry '${entry.name}' lies inside the file '${parent.name}'`);
   }
-  const copies = planned.filter((e) => e.kind === 'hardlink').reduce((sum, e) => sum + e.size, 0);
-  if (total + copies > limits.maxTotalBytes) throw reject(`unpacks to ${mb(total + copies)}, more than the ${mb(limits.maxTotalBytes)} allowed`);
-  // Inside every cap, and still too big once each file takes whole pages: too large, not hostile.
-  fits(planned);
-  return planned;
+  if (entry.kind === 'symlink') checkLink(entry, byPath, reject);
 }
 
 /**
@@ -206,15 +248,15 @@ function checkLink(entry: PlannedEntry, byPath: Map<string, PlannedEntry>, rejec
   }
 }
 
-/** Writes the planned entries: folders, then files (by `writeFiles`), then links. */
-async function writeEntries(into: string, planned: PlannedEntry[], writeFiles: (dest: (e: PlannedEntry) => string) => Promise<void>): Promise<void> {
+/** Writes the planned entries: folders, then files (by `writeFiles`, the format's own reading), then links. */
+async function writeEntries(into: string, planned: PlannedEntry[], writeFiles: (files: PlannedEntry[], dest: (e: PlannedEntry) => string) => Promise<void>): Promise<void> {
   mkdirSync(into); // fails if it exists: nothing of ours is ever written into someone else's folder
   const dest = (e: PlannedEntry) => path.join(into, ...e.path.split('/'));
   for (const e of planned) {
     if (e.kind === 'dir') mkdirSync(dest(e), { recursive: true });
     else mkdirSync(path.dirname(dest(e)), { recursive: true });
   }
-  await writeFiles(dest);
+  await writeFiles(planned.filter((e) => e.kind === 'file'), dest);
   for (const e of planned) {
     if (e.kind === 'hardlink') copyFileSync(path.join(into, ...e.linkedFile!.split('/')), dest(e));
   }
@@ -224,6 +266,23 @@ async function writeEntries(into: string, planned: PlannedEntry[], writeFiles: (
 
 const fileMode = (e: ListedEntry) => (e.executable ? 0o755 : 0o644);
 
+/**
+ * Caps the running total of the files' sizes as each entry is listed: the
+ * sizes are the declared ones, so a bomb is refused before a body is inflated.
+ */
+function fileBytesCounter({ limits, reject }: ArchiveChecks): (size: number) => void {
+  let total = 0;
+  return (size) => {
+    total += size;
+    if (total > limits.maxTotalBytes) throw reject(`unpacks to more than the ${mb(limits.maxTotalBytes)} allowed`);
+  };
+}
+
+/** One listed entry; only a file has a size of its own (a hard link's is its file's, set when planned). */
+function listedEntry(index: number, name: string, kind: Kind, size: number, mode: number, link: string | undefined): ListedEntry {
+  return { index, name, kind, size: kind === 'file' ? size : 0, executable: (mode & 0o111) !== 0, ...(link !== undefined ? { link } : {}) };
+}
+
 // ---- zip ----
 
 const S_IFMT = 0o170000;
@@ -231,59 +290,85 @@ const S_IFREG = 0o100000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
 
-async function unpackZip(fd: number, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error, fits: Fits): Promise<void> {
-  // decodeStrings off: we decode and check names ourselves, with our own messages.
-  const { default: yauzl } = await import('yauzl');
-  let zip: yauzl.ZipFile;
+/** Lists the zip's directory, plans the entries, then streams each file out of the zip. */
+async function unpackZip(fd: number, into: string, checks: ArchiveChecks): Promise<void> {
+  const zip = await openZip(fd);
   try {
-    zip = await yauzl.fromFdPromise(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true });
-  } catch (err) {
-    closeSync(fd); // not a zip: yauzl never took the fd
-    throw err;
-  }
-  try {
+    const { limits, reject } = checks;
     if (zip.entryCount > limits.maxEntries) throw reject(`${zip.entryCount} entries, more than the ${limits.maxEntries} allowed`);
-    const listed: ListedEntry[] = [];
-    const zipEntries: yauzl.Entry[] = [];
-    let total = 0;
-    for await (const entry of zip.eachEntry()) {
-      const name = yauzl.getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
-      if (entry.isEncrypted()) throw reject(`entry '${name}' is encrypted`);
-      const unixMode = entry.versionMadeBy >> 8 === 3 ? entry.externalFileAttributes >>> 16 : 0;
-      const type = unixMode & S_IFMT;
-      let kind: Kind;
-      if (name.endsWith('/') || type === S_IFDIR) kind = 'dir';
-      else if (type === S_IFLNK) kind = 'symlink';
-      else if (type === 0 || type === S_IFREG) kind = 'file';
-      else throw reject(`entry '${name}' is a special file (device, pipe or socket)`);
-      if (kind === 'file') {
-        total += entry.uncompressedSize;
-        if (total > limits.maxTotalBytes) throw reject(`unpacks to more than the ${mb(limits.maxTotalBytes)} allowed`);
-        const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
-        if (entry.uncompressedSize > RATIO_FLOOR_BYTES && ratio > limits.maxRatio) {
-          throw reject(`entry '${name}' expands ${Math.round(ratio)} times (${mb(entry.compressedSize)} to ${mb(entry.uncompressedSize)}): an archive bomb?`);
-        }
-      }
-      const e: ListedEntry = { index: listed.length, name, kind, size: kind === 'file' ? entry.uncompressedSize : 0, executable: (unixMode & 0o111) !== 0 };
-      if (kind === 'symlink') {
-        if (entry.uncompressedSize > MAX_LINK_TARGET) throw reject(`link '${name}' has an unusable target`);
-        e.link = await readSmall(await zip.openReadStreamPromise(entry));
-      }
-      listed.push(e);
-      zipEntries.push(entry);
-    }
-    const planned = planEntries(listed, limits, packedBytes, reject, fits);
-    await writeEntries(into, planned, async (dest) => {
-      for (const e of planned) {
-        if (e.kind !== 'file') continue;
-        const source = zipEntries[e.index]!;
+    const { listed, zipEntries } = await listZip(zip, checks);
+    await writeEntries(into, planEntries(listed, checks), async (files, dest) => {
+      for (const e of files) {
         // yauzl checks the stream against the declared size, which the caps were checked on.
-        await pipeline(await zip.openReadStreamPromise(source), createWriteStream(dest(e), { flags: 'wx', mode: fileMode(e) }));
+        await pipeline(await zip.openReadStreamPromise(zipEntries[e.index]!), createWriteStream(dest(e), { flags: 'wx', mode: fileMode(e) }));
       }
     });
   } finally {
     zip.close(); // closes fd once its streams are done
   }
+}
+
+/** The zip on `fd`, which it owns from then on; not a zip: the fd is closed here. */
+/** yauzl, loaded only when a zip comes: most grades never unpack one (the module system keeps it once loaded). */
+async function loadYauzl(): Promise<typeof yauzl> {
+  return (await import('yauzl')).default;
+}
+
+async function openZip(fd: number): Promise<yauzl.ZipFile> {
+  const yauzlLib = await loadYauzl();
+  try {
+    // decodeStrings off: we decode and check names ourselves, with our own messages.
+    return await yauzlLib.fromFdPromise(fd, { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true });
+  } catch (err) {
+    closeSync(fd); // not a zip: yauzl never took the fd
+    throw err;
+  }
+}
+
+/** Every entry of the zip's directory, each checked as it comes; `zipEntries[i]` is `listed[i]`'s. */
+async function listZip(zip: yauzl.ZipFile, checks: ArchiveChecks): Promise<{ listed: ListedEntry[]; zipEntries: yauzl.Entry[] }> {
+  const { limits, reject } = checks;
+  const countFile = fileBytesCounter(checks);
+  const listed: ListedEntry[] = [];
+  const zipEntries: yauzl.Entry[] = [];
+  const { getFileNameLowLevel } = await loadYauzl();
+  for await (const entry of zip.eachEntry()) {
+    const name = getFileNameLowLevel(entry.generalPurposeBitFlag, entry.fileNameRaw, entry.extraFields, false);
+    if (entry.isEncrypted()) throw reject(`entry '${name}' is encrypted`);
+    const unixMode = entry.versionMadeBy >> 8 === 3 ? entry.externalFileAttributes >>> 16 : 0;
+    const kind = zipKind(name, unixMode, reject);
+    if (kind === 'file') {
+      countFile(entry.uncompressedSize);
+      checkZipRatio(entry, name, limits, reject);
+    }
+    const link = kind === 'symlink' ? await zipLinkTarget(zip, entry, name, reject) : undefined;
+    listed.push(listedEntry(listed.length, name, kind, entry.uncompressedSize, unixMode, link));
+    zipEntries.push(entry);
+  }
+  return { listed, zipEntries };
+}
+
+/** The kind from the Unix mode bits (zips made on Unix) or the name's trailing slash. */
+function zipKind(name: string, unixMode: number, reject: (why: string) => Error): Kind {
+  const type = unixMode & S_IFMT;
+  if (name.endsWith('/') || type === S_IFDIR) return 'dir';
+  if (type === S_IFLNK) return 'symlink';
+  if (type === 0 || type === S_IFREG) return 'file';
+  throw reject(`entry '${name}' is a special file (device, pipe or socket)`);
+}
+
+/** A big entry that expands far more than source code does is taken for a bomb. */
+function checkZipRatio(entry: yauzl.Entry, name: string, limits: ArchiveLimits, reject: (why: string) => Error): void {
+  const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
+  if (entry.uncompressedSize > RATIO_FLOOR_BYTES && ratio > limits.maxRatio) {
+    throw reject(`entry '${name}' expands ${Math.round(ratio)} times (${mb(entry.compressedSize)} to ${mb(entry.uncompressedSize)}): an archive bomb?`);
+  }
+}
+
+/** A zip stores a link's target as the entry's body: read it, when it is short enough to be one. */
+async function zipLinkTarget(zip: yauzl.ZipFile, entry: yauzl.Entry, name: string, reject: (why: string) => Error): Promise<string> {
+  if (entry.uncompressedSize > MAX_LINK_TARGET) throw reject(`link '${name}' has an unusable target`);
+  return readSmall(await zip.openReadStreamPromise(entry));
 }
 
 async function readSmall(stream: NodeJS.ReadableStream): Promise<string> {
@@ -369,53 +454,56 @@ const TAR_KINDS: Partial<Record<string, Kind>> = {
   Link: 'hardlink',
 };
 
-async function unpackTarGz(file: number, into: string, limits: ArchiveLimits, packedBytes: number, reject: (why: string) => Error, fits: Fits): Promise<void> {
+/** Two walks over the stream, one to list and one to write: a tar.gz has no index to seek in. */
+async function unpackTarGz(fd: number, into: string, checks: ArchiveChecks): Promise<void> {
   // Headers, padding and PAX records on top of the file bytes.
-  const maxStreamBytes = limits.maxTotalBytes + (limits.maxEntries + 2) * 3 * 512 + 10240;
+  const maxStreamBytes = checks.limits.maxTotalBytes + (checks.limits.maxEntries + 2) * 3 * 512 + 10240;
+  const listed = await listTar(fd, maxStreamBytes, checks);
+  await writeEntries(into, planEntries(listed, checks), (files, dest) => writeTarFiles(fd, maxStreamBytes, checks.reject, files, dest));
+}
+
+/** First walk: every entry's header, checked as it comes; the bodies are skipped. */
+async function listTar(fd: number, maxStreamBytes: number, checks: ArchiveChecks): Promise<ListedEntry[]> {
+  const { limits, reject } = checks;
+  const countFile = fileBytesCounter(checks);
   const listed: ListedEntry[] = [];
-  let total = 0;
-  await walkTar(file, maxStreamBytes, reject, (e) => {
+  await walkTar(fd, maxStreamBytes, reject, (e) => {
     const kind = TAR_KINDS[e.type];
     if (!kind) throw reject(`entry '${e.path}' is a ${e.type} entry, which a submission may not hold`);
     if (listed.length >= limits.maxEntries) throw reject(`more than ${limits.maxEntries} entries`);
     // The header gives the size before the body: a bomb is refused before it is inflated.
-    if (kind === 'file') {
-      total += e.size;
-      if (total > limits.maxTotalBytes) throw reject(`unpacks to more than the ${mb(limits.maxTotalBytes)} allowed`);
-    }
-    listed.push({
-      index: listed.length,
-      name: e.path,
-      kind,
-      size: kind === 'file' ? e.size : 0,
-      executable: ((e.mode ?? 0) & 0o111) !== 0,
-      ...(kind === 'symlink' || kind === 'hardlink' ? { link: e.linkpath ?? '' } : {}),
-    });
+    if (kind === 'file') countFile(e.size);
+    const link = kind === 'symlink' || kind === 'hardlink' ? (e.linkpath ?? '') : undefined;
+    listed.push(listedEntry(listed.length, e.path, kind, e.size, e.mode ?? 0, link));
     e.resume();
   });
-  const planned = planEntries(listed, limits, packedBytes, reject, fits);
-  const files = new Map(planned.filter((p) => p.kind === 'file').map((p) => [p.index, p]));
+  return listed;
+}
 
-  await writeEntries(into, planned, async (dest) => {
-    let index = 0;
-    await walkTar(file, maxStreamBytes, reject, (e) => {
-      const entry = files.get(index++);
-      if (!entry) {
-        e.resume();
-        return;
-      }
-      // 'wx': never through something already there. Sizes come from the
-      // header the caps were checked on; the parser reads exactly that many bytes.
-      const fd = openSync(dest(entry), 'wx', fileMode(entry));
-      e.on('data', (chunk: Buffer) => {
-        try {
-          writeSync(fd, chunk);
-        } catch (err) {
-          closeSync(fd);
-          throw err;
-        }
-      });
-      e.on('end', () => closeSync(fd));
-    });
+/** Second walk: each planned file's body written to its place, found by its position in the archive. */
+async function writeTarFiles(fd: number, maxStreamBytes: number, reject: (why: string) => Error, files: PlannedEntry[], dest: (e: PlannedEntry) => string): Promise<void> {
+  const byIndex = new Map(files.map((p) => [p.index, p]));
+  let index = 0;
+  await walkTar(fd, maxStreamBytes, reject, (e) => {
+    const entry = byIndex.get(index++);
+    if (entry) writeBody(e, dest(entry), fileMode(entry));
+    else e.resume();
   });
+}
+
+/**
+ * 'wx': never through something already there. Sizes come from the header
+ * the caps were checked on; the parser reads exactly that many bytes.
+ */
+function writeBody(e: ReadEntry, file: string, mode: number): void {
+  const fd = openSync(file, 'wx', mode);
+  e.on('data', (chunk: Buffer) => {
+    try {
+      writeSync(fd, chunk);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
+    }
+  });
+  e.on('end', () => closeSync(fd));
 }

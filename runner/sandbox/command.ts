@@ -129,27 +129,47 @@ function hostEtcView(): string[] {
   return out;
 }
 
+/** `gated`: bwrap makes the sandbox, then waits for a byte on GATE_FD before it starts the launcher (the next test's sandbox, made ahead). */
 export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan, opts: { gated?: boolean } = {}): SpawnSpec {
-  const env: Record<string, string> = { ...BASE_ENV, ...plan.env };
   const argv = plan.viaHarness ? [nativePart(ctx.harness, 'harness'), ...plan.argv] : plan.argv;
   const preload = [...(plan.preload ?? []), ...(plan.calls ? [nativePart(ctx.faultsShim, 'faults shim')] : [])];
+  const env = programEnv(plan, preload);
+
+  if (ctx.kind === 'inginious') return runStudentCommand(ctx, plan, argv, env);
+  if (ctx.kind === 'user') return separateUserCommand(ctx, plan, argv, env);
+  if (ctx.kind === 'none') return bareCommand(ctx, plan, argv, env);
+
+  const bwrap = [
+    ...namespaceArgs(),
+    ...filesystemArgs(ctx, plan, argv, preload),
+    ...launcherArgs(plan, argv, env, opts.gated ?? false),
+  ];
+  return asUnprivilegedUser(ctx, { file: 'bwrap', args: bwrap, cwd: '/', env: BASE_ENV });
+}
+
+/** The environment the program gets, on top of the base one. */
+function programEnv(plan: CommandPlan, preload: string[]): Record<string, string> {
+  const env: Record<string, string> = { ...BASE_ENV, ...plan.env };
   // sg-launch hands it on as LD_PRELOAD to the program only: a shim must not run inside the launcher.
   if (preload.length) env.SG_LD_PRELOAD = preload.join(':');
   // The launcher keeps fds 5-7 open for the program only when they carry the report channel.
   if (needsReportChannel(plan)) env.SG_REPORT_CHANNEL = '1';
+  return env;
+}
 
-  if (ctx.kind === 'inginious') return runStudentCommand(ctx, plan, argv, env);
-  if (ctx.kind === 'user') return separateUserCommand(ctx, plan, argv, env);
-  if (ctx.kind === 'none') {
-    return {
-      file: ctx.launcher,
-      args: [String(META_FD), ...limitArgs(plan), '--', ...argv],
-      cwd: ctx.workDir,
-      env: { ...env, HOME: ctx.workDir },
-    };
-  }
+/** --sandbox none: the launcher alone, in the scratch folder. */
+function bareCommand(ctx: SandboxContext, plan: CommandPlan, argv: string[], env: Record<string, string>): SpawnSpec {
+  return {
+    file: ctx.launcher,
+    args: [String(META_FD), ...limitArgs(plan), '--', ...argv],
+    cwd: ctx.workDir,
+    env: { ...env, HOME: ctx.workDir },
+  };
+}
 
-  const bwrap = [
+/** New namespaces, the student's ids, no capabilities. */
+function namespaceArgs(): string[] {
+  return [
     '--unshare-user', '--unshare-pid', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
     '--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID), '--hostname', 'sandbox',
     '--die-with-parent', '--new-session', '--cap-drop', 'ALL',
@@ -159,31 +179,52 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan, opts: {
     // launcher exits the namespace goes with everything in it.
     '--as-pid-1',
     '--clearenv',
+  ];
+}
+
+/** What the student sees: the system read-only, the sandbox's /etc, sized tmpfs, the scratch folder writable. */
+function filesystemArgs(ctx: SandboxContext, plan: CommandPlan, argv: string[], preload: string[]): string[] {
+  const args = [
     '--ro-bind', '/usr', '/usr', ...rootLinks(), ...etcView(ctx.etcFiles),
     '--dev', '/dev', '--proc', '/proc',
-    // --dev's own tmpfs has no size: a program could fill the machine's memory through /dev/shm.
-    '--size', String(16 * 1024 * 1024), '--tmpfs', '/dev/shm',
-    '--size', String(64 * 1024 * 1024), '--tmpfs', '/tmp',
+    ...tmpfsLimitArgs(),
     '--dir', '/run/sockgrade',
     '--ro-bind', ctx.launcher, LAUNCHER_IN_SANDBOX,
     '--bind', ctx.workDir, SANDBOX_HOME, '--chdir', SANDBOX_HOME,
   ];
   const shown = [...preload, ...(plan.readOnlyFiles ?? []), ...(plan.viaHarness ? [argv[0]!] : [])];
-  for (const file of shown) bwrap.push('--ro-bind', file, file);
+  for (const file of shown) args.push('--ro-bind', file, file);
   // Everything but /tmp and the scratch folder read-only, the root's own tmpfs included.
-  bwrap.push('--remount-ro', '/');
-  for (const [k, v] of Object.entries({ ...env, HOME: SANDBOX_HOME })) bwrap.push('--setenv', k, v);
-  if (opts.gated) bwrap.push('--block-fd', String(GATE_FD));
-  bwrap.push('--info-fd', String(INFO_FD), '--', LAUNCHER_IN_SANDBOX, String(META_FD), ...limitArgs(plan), '--', ...argv);
+  args.push('--remount-ro', '/');
+  return args;
+}
 
-  if (ctx.dropToUid !== null) {
-    const id = String(ctx.dropToUid);
-    return {
-      file: 'setpriv',
-      args: ['--reuid', id, '--regid', id, '--clear-groups', '--no-new-privs', '--', 'bwrap', ...bwrap],
-      cwd: '/',
-      env: BASE_ENV,
-    };
-  }
-  return { file: 'bwrap', args: bwrap, cwd: '/', env: BASE_ENV };
+/** The writable in-memory folders, each with a size cap. */
+function tmpfsLimitArgs(): string[] {
+  return [
+    // --dev's own tmpfs has no size: a program could fill the machine's memory through /dev/shm.
+    '--size', String(16 * 1024 * 1024), '--tmpfs', '/dev/shm',
+    '--size', String(64 * 1024 * 1024), '--tmpfs', '/tmp',
+  ];
+}
+
+/** The program's environment, then the launcher (pid 1) with the plan's limits and the argv. */
+function launcherArgs(plan: CommandPlan, argv: string[], env: Record<string, string>, gated: boolean): string[] {
+  const args: string[] = [];
+  for (const [k, v] of Object.entries({ ...env, HOME: SANDBOX_HOME })) args.push('--setenv', k, v);
+  if (gated) args.push('--block-fd', String(GATE_FD));
+  args.push('--info-fd', String(INFO_FD), '--', LAUNCHER_IN_SANDBOX, String(META_FD), ...limitArgs(plan), '--', ...argv);
+  return args;
+}
+
+/** As real root, bwrap itself runs as `dropToUid` (see SandboxContext.dropToUid). */
+function asUnprivilegedUser(ctx: SandboxContext, spec: SpawnSpec): SpawnSpec {
+  if (ctx.dropToUid === null) return spec;
+  const id = String(ctx.dropToUid);
+  return {
+    file: 'setpriv',
+    args: ['--reuid', id, '--regid', id, '--clear-groups', '--no-new-privs', '--', spec.file, ...spec.args],
+    cwd: '/',
+    env: BASE_ENV,
+  };
 }
