@@ -13,14 +13,16 @@
 //
 // Pure: from the report and the verdict the test got without these rules.
 import type { CallRecord, RunReport } from '../../../runner/harness/report.js';
+import type { CauseId } from '../../protocols/protocol.js';
 import type { TestVerdict } from '../../verdict/primitives.js';
 
 const AF_INET6 = 10;
 
-/** What a rule found, as a test verdict says it. */
+/** What a rule found, as a test verdict says it, with the cause it names (one per rule). */
 export interface Finding {
   feedback: string;
   details: string;
+  cause: CauseId;
 }
 
 /** The test's expectations these rules need (a TestSpec has them). */
@@ -59,6 +61,7 @@ export function describeWentOn(fn: string, want: number | 'any', r: RunReport, f
   return {
     feedback: `when a socket call fails, ${fn} must ${must} at once: ${found.failed.name}() failed and the function went on to call ${found.next.name}()`,
     details: `calls from the one the test made fail: ${list(r.calls.slice(at))}`,
+    cause: 'went-on-after-failure',
   };
 }
 
@@ -70,6 +73,7 @@ export function describeLeak(fn: string, r: RunReport, leaked: { fd: number; mad
   return {
     feedback: `${fn} leaks a descriptor: ${what} still open when the function returns ${r.returned}; close() it before returning, on the error paths too`,
     details: `open at the return: descriptor${leaked.length > 1 ? 's' : ''} ${leaked.map((l) => l.fd).join(', ')}`,
+    cause: 'leak',
   };
 }
 
@@ -79,6 +83,7 @@ export function describeCutAddress(c: CallRecord): Finding {
   return {
     feedback: `${c.name}() was given room for ${c.addrRoom} bytes of address, but ${sender} ${c.addrLen}: use struct sockaddr_in6 or struct sockaddr_storage${unset}`,
     details: `${c.name}() cut the sender's address to ${c.addrRoom} of its ${c.addrLen} bytes; what is sent back to that address goes astray`,
+    cause: 'cut-address',
   };
 }
 
@@ -92,6 +97,7 @@ export function withDiscipline(fn: string, test: Expected, r: RunReport, verdict
     result: 'failed',
     feedback: f.feedback,
     details: [f.details, symptom, verdict.details].filter(Boolean).join('; '),
+    cause: f.cause,
   });
   if (verdict.result === 'failed') {
     const cut = cutAddress(r);

@@ -37,7 +37,8 @@ function matches(pattern: string, text: string): boolean {
 function notStarted(who: string, task: Task, test: TestSpec, obs: TestObservation): TestVerdict | null {
   const p = obs.process;
   if (obs.ready === 'exited') {
-    return { result: p.signal ? 'crash' : 'failed', feedback: `${who} ${ended(test, p)} before binding UDP port ${test.port}`, details: printed(test, p, `started as: ${test.argv.join(' ')}`) };
+    // The same end in every test is one cause, said once (grader/report/causes.ts).
+    return { result: p.signal ? 'crash' : 'failed', feedback: `${who} ${ended(test, p)} before binding UDP port ${test.port}`, details: printed(test, p, `started as: ${test.argv.join(' ')}`), cause: 'exited-before-binding' };
   }
   if (obs.ready === 'ipv4-only') {
     return { result: 'failed', feedback: `${who} bound port ${test.port} with an IPv4 socket: create it with AF_INET6 (the grader talks to ::1)` };

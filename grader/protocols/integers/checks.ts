@@ -4,7 +4,7 @@
 // test's inputs, `details` carries inputs and bytes.
 import { z } from 'zod';
 import { hexBytes } from '../bytes.js';
-import type { Finding } from '../protocol.js';
+import type { Finding, Mistake } from '../protocol.js';
 import * as ints from './codec.js';
 import { intReplyMistake, requestMistake, textReplyMistake } from './diagnoses.js';
 
@@ -28,8 +28,8 @@ export type ReplyExpect = z.infer<typeof replyExpectSchema>;
 export const requestExpectSchema = z.object({ ints: z.array(u32).min(1).max(1024) }).strict();
 export type RequestExpect = z.infer<typeof requestExpectSchema>;
 
-function finding(feedback: string, details: string): Finding {
-  return { feedback, details };
+function finding(m: Mistake | string, details: string): Finding {
+  return typeof m === 'string' ? { feedback: m, details } : { ...m, details };
 }
 
 /** A program's answer to the integers a test sent. */
