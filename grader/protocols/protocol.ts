@@ -21,7 +21,9 @@ export type CauseId =
   | 'error-s-bit'
   // How a program or a function behaves (no exchange completed, or a rule of every path):
   | 'exited-before-binding'
+  | 'first-client-only'
   | 'cut-address'
+  | 'wrong-destination'
   | 'leak'
   | 'went-on-after-failure';
 

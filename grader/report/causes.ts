@@ -32,7 +32,8 @@ export const CAUSE_MESSAGES: Record<CauseId, CauseText> = {
   'f-bit': {
     label: 'F bit',
     message: 'F bit: the least significant bit of the request header says the form of the result: 0 a 4-byte integer, 1 decimal digits',
-    inTheBytes: true,
+    // The wrong kind of exchange (an integer asked, text expected): it shows no valid exchange worked.
+    inTheBytes: false,
   },
   'text-nul': {
     label: 'NUL byte',
@@ -64,9 +65,19 @@ export const CAUSE_MESSAGES: Record<CauseId, CauseText> = {
     message: 'exited before binding: the program ended before it bound its UDP port, so no test could talk to it; each test says how it ended (its stderr is in the details of a visible test)',
     inTheBytes: false,
   },
+  'first-client-only': {
+    label: 'first client only',
+    message: 'first client only: the server answered a first client, then nothing to requests from other source ports; answer each request to the address recvfrom() filled in (a socket connect()ed to its first client hears no other)',
+    inTheBytes: false,
+  },
   'cut-address': {
     label: "sender's address cut",
     message: "sender's address cut: the receive was given too little room for the sender's address (an IPv6 address takes 28 bytes, a struct sockaddr holds 16), so the answer goes astray; use struct sockaddr_in6 or struct sockaddr_storage, and set the length to its size before the call",
+    inTheBytes: false,
+  },
+  'wrong-destination': {
+    label: 'datagram sent astray',
+    message: 'datagram sent astray: a request must go to the address the function is given, an answer to the address recvfrom() filled in (not the function\'s own)',
     inTheBytes: false,
   },
   leak: {

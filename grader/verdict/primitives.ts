@@ -140,13 +140,18 @@ function checkReceive(who: string, task: Task, test: TestSpec, obs: TestObservat
   return f ? fromFinding(f) : null;
 }
 
+/** The peer socket a send step used, as the plan names it (grader/plan.ts): unnamed, a fresh one per step. */
+function peerSocket(spec: { socket: string }, i: number): string {
+  return spec.socket || `step-${i}`;
+}
+
 /** The send steps before step `i`: what each asked, from which socket, and whether it got an answer (evidence for a diagnosis). */
 function historyBefore(i: number, test: TestSpec, obs: TestObservation, contexts: StepContext[]): StepHistory['earlier'] {
   const earlier: StepHistory['earlier'] = [];
   for (let j = 0; j < i; j++) {
     const s = obs.steps[j];
     const spec = test.steps[j];
-    if (s?.kind === 'send' && spec?.kind === 'send') earlier.push({ request: contexts[j]?.request, socket: spec.socket, answered: s.replies.length > 0 });
+    if (s?.kind === 'send' && spec?.kind === 'send') earlier.push({ request: contexts[j]?.request, socket: peerSocket(spec, j), answered: s.replies.length > 0 });
   }
   return earlier;
 }
@@ -157,7 +162,7 @@ export function checkSteps(who: string, task: Task, test: TestSpec, obs: TestObs
     const s = obs.steps[i]!;
     const spec = test.steps[i]!;
     let verdict: TestVerdict | null | undefined = null;
-    if (s.kind === 'send' && spec.kind === 'send') verdict = checkSend(who, task, s, spec, contexts[i]!, { socket: spec.socket, earlier: historyBefore(i, test, obs, contexts) });
+    if (s.kind === 'send' && spec.kind === 'send') verdict = checkSend(who, task, s, spec, contexts[i]!, { socket: peerSocket(spec, i), earlier: historyBefore(i, test, obs, contexts) });
     else if (s.kind === 'receive' && spec.kind === 'receive') verdict = checkReceive(who, task, test, obs, s, spec.expect);
     else if (s.kind === 'wait-exit' && s.outcome === 'still-running') verdict = { result: 'failed', feedback: `${who} did not exit within ${s.waitedMs} ms` };
     if (verdict === undefined) return null;

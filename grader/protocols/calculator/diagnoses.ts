@@ -62,7 +62,7 @@ function sameWithBitsClear(a: calc.Request, b: calc.Request): boolean {
 export function missingReplyMistake(req: calc.Request, status: 'ok' | 'error', socket = '', earlier: readonly Earlier[] = []): Mistake {
   const answered = earlier.filter((e) => e.answered);
   if (answered.length && answered.every((e) => e.socket !== socket)) {
-    return said('answered an earlier request, but nothing to this one from another client (another source port): answer each request to the address recvfrom() filled in, and do not connect() the socket to its first client');
+    return said('answered an earlier request, but nothing to this one from another client (another source port): answer each request to the address recvfrom() filled in (a socket connect()ed to its first client hears no other)', 'first-client-only');
   }
   if (status === 'error') {
     const unknown = calc.opcodeOf(req.header) > 1;
