@@ -17,9 +17,8 @@
 // Pure: from the report and the verdict the test got without these rules.
 import type { CallRecord, RunReport } from '../../../runner/harness/report.js';
 import type { CauseId } from '../../protocols/protocol.js';
+import { cutAddress as firstCutAddress, describeCutAddress as describeCut } from '../../verdict/cut-address.js';
 import type { TestVerdict } from '../../verdict/primitives.js';
-
-const AF_INET6 = 10;
 
 /** What a rule found, as a test verdict says it, with the cause it names (one per rule). */
 export interface Finding {
@@ -55,7 +54,7 @@ export function leakedSockets(r: RunReport): { fd: number; madeBy: CallRecord | 
 
 /** Rule 3: the first receive whose sender's address did not fit in the room it was given. */
 export function cutAddress(r: RunReport): CallRecord | null {
-  return r.calls.find((c) => c.ret >= 0 && c.addrRoom !== undefined && c.addrLen !== undefined && c.addrLen > c.addrRoom) ?? null;
+  return firstCutAddress(r.calls);
 }
 
 /** Rule 4: where a datagram went that cannot arrive: a request not to the port given, an answer to the function's own bound port. */
@@ -113,13 +112,7 @@ export function describeLeak(fn: string, r: RunReport, leaked: { fd: number; mad
 }
 
 export function describeCutAddress(c: CallRecord): Finding {
-  const sender = c.family === AF_INET6 || c.addrLen === 28 ? "an IPv6 sender's address takes" : "the sender's address takes";
-  const unset = c.addrRoom === 0 ? ' (and set the length to its size before the call)' : '';
-  return {
-    feedback: `${c.name}() was given room for ${c.addrRoom} bytes of address, but ${sender} ${c.addrLen}: use struct sockaddr_in6 or struct sockaddr_storage${unset}`,
-    details: `${c.name}() cut the sender's address to ${c.addrRoom} of its ${c.addrLen} bytes; what is sent back to that address goes astray`,
-    cause: 'cut-address',
-  };
+  return describeCut(c);
 }
 
 /**
