@@ -85,6 +85,7 @@ export const RULES: Rule[] = [
   { name: 'result-not-printed', file: C, feedback: /^printed no result line/ },
   // Calculator protocol: replies of a server
   { name: 'calc-answered-where-silence-due', file: CALC, protocol: 'calculator', feedback: /^answered a datagram that must get no answer/ },
+  { name: 'cut-address', file: 'grader/verdict/cut-address.ts', feedback: /^rec\w*\(\) was given room for \d+ bytes of address/ },
   { name: 'calc-no-answer-from-other-client', file: CALC, protocol: 'calculator', feedback: /^answered an earlier request, but nothing to this one from another client/ },
   { name: 'calc-no-answer-unknown-opcode', file: CALC, protocol: 'calculator', feedback: /^no answer to a request with an unknown opcode/ },
   { name: 'calc-no-answer-error', file: CALC, protocol: 'calculator', feedback: /^no answer to a request with an error/ },
