@@ -29,7 +29,9 @@ function errnoName(n: number): string {
 function describeCall(c: CallRecord): string {
   const args: string[] = [];
   if (c.name === 'socket') args.push(FAMILIES[c.family ?? -1] ?? `family ${c.family}`, TYPES[c.type ?? -1] ?? `type ${c.type}`);
-  else if (c.port !== undefined) args.push(`port ${c.port}`);
+  // sendto()'s port is most often the peer's ephemeral one: left out, so details read the same on every run
+  // (discipline.ts names it when the datagram went astray).
+  else if (c.port !== undefined && c.name !== 'sendto') args.push(`port ${c.port}`);
   if (c.len !== undefined) args.push(`${c.len} bytes`);
   const result = c.injected ? `failed (${errnoName(c.errno)}, injected by the test)` : c.ret < 0 ? `failed (${errnoName(c.errno)})` : `= ${c.ret}`;
   return `${c.name}(${args.join(', ')}) ${result}`;
