@@ -62,7 +62,7 @@ export const CAUSE_MESSAGES: Record<CauseId, CauseText> = {
   },
   'exited-before-binding': {
     label: 'exited before binding',
-    message: 'exited before binding: the program ended before it bound its UDP port, so no test could talk to it; each test says how it ended (its stderr is in the details of a visible test)',
+    message: 'exited before binding: the program ended before it bound its UDP port (IPv6), so no test could talk to it; what it printed on stderr (in the details of a visible test) says why',
     inTheBytes: false,
   },
   'first-client-only': {
