@@ -16,7 +16,8 @@ import type { Task } from './model/task.js';
 import type { TraceOptions } from './trace/files.js';
 import { decideVerdict } from './verdict/decide.js';
 import { applyControls, withControls } from './verdict/controls.js';
-import { causesOf } from './report/causes.js';
+import { causesOf, exchangeCauses } from './report/causes.js';
+import type { CauseId } from './protocols/protocol.js';
 import { missingVerdict, type TestVerdict } from './verdict/primitives.js';
 
 export interface GradeOptions {
@@ -132,14 +133,14 @@ interface JobOutcome {
   tests: TestReport[];
   observed: Map<string, TestObservation>;
   /** The diagnosed mistake behind each failed test, when one was named (grader/report/causes.ts). */
-  causeOf: Map<string, string>;
+  causeOf: Map<string, CauseId>;
 }
 
 /** Runs the job; each observed test gets its verdict (and trace) at once, for progress output. */
 async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions): Promise<JobOutcome> {
   const tests: TestReport[] = [];
   const observed = new Map<string, TestObservation>();
-  const causeOf = new Map<string, string>();
+  const causeOf = new Map<string, CauseId>();
   // The trace writer (pcapng, the logger) is loaded only when a trace is asked for.
   const writeTrace = opts.trace ? (await import('./trace/files.js')).writeTrace : null;
   const onEvent = (e: JobEvent) => {
@@ -183,7 +184,7 @@ function jobReport(task: Task, base: ReportBase, planned: PlannedJob, run: JobOu
   const fatal = run.events.find((e) => e.type === 'fatal');
   const build = buildEvent?.type === 'build' ? buildEvent.build : null;
   const buildOk = build ? build.ok : true;
-  const tests = applyControls(task, completeTests(task, planned, run, fatal, buildOk), run.causeOf).filter((t) => !selected || selected.includes(t.id));
+  const tests = applyControls(task, completeTests(task, planned, run, fatal, buildOk), exchangeCauses(run.causeOf)).filter((t) => !selected || selected.includes(t.id));
 
   const timing = {
     setup_ms: ready?.type === 'ready' ? ready.setupMs : 0,

@@ -61,11 +61,12 @@ function planStep(task: Task, s: StepSpec, i: number, random: () => number, cont
   return { kind: 'wait-exit', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs };
 }
 
-function planTest(task: Task, test: TestSpec, seed: number): { plan: TestPlan; contexts: StepContext[] } {
+function planTest(task: Task, test: TestSpec, seed: number, sandbox: SandboxKind): { plan: TestPlan; contexts: StepContext[] } {
   const random = testRandom(seed, test.id);
   const contexts: StepContext[] = [];
   const steps: StepPlan[] = test.steps.map((s, i) => planStep(task, s, i, random, contexts));
-  const program: CommandPlan = { argv: test.argv, limits: task.limits, ...kindOf(task).planProgram(task, test) };
+  // run_student (inginious) forwards no preload: the shim is for the other backends.
+  const program: CommandPlan = { argv: test.argv, limits: task.limits, ...kindOf(task).planProgram(task, test, sandbox !== 'inginious') };
   return {
     plan: {
       id: test.id,
@@ -97,7 +98,7 @@ export function planJob(task: Task, workDir: string, opts: { seed: number; sandb
   const tests = task.tests
     .filter((t) => !opts.testIds || opts.testIds.includes(t.id))
     .map((t) => {
-      const planned = planTest(task, t, opts.seed);
+      const planned = planTest(task, t, opts.seed, opts.sandbox);
       contexts.set(t.id, planned.contexts);
       return planned.plan;
     });

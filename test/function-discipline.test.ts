@@ -11,8 +11,9 @@ import type { TestVerdict } from '../grader/verdict/primitives.js';
 
 const FN = 'recv_and_handle_message()';
 const PASSED: TestVerdict = { result: 'success', feedback: '' };
-const NO_FAULT = { after: { returns: 0 } };
-const FAULT = { fail: [{}], after: { returns: -1 } };
+// A server function's test: the peer sends it a request (a send step) on port 10000.
+const NO_FAULT = { after: { returns: 0 }, port: 10000, steps: [{ kind: 'send' }] };
+const FAULT = { fail: [{}], after: { returns: -1 }, port: 10000, steps: [{ kind: 'send' }] };
 
 function run(...lines: string[]) {
   return readRunReport(['harness loaded', 'harness calling', ...lines]);
@@ -55,7 +56,7 @@ describe('leak nothing', () => {
 
   it('lets a function keep open the socket it returns', () => {
     const r = run('call socket ret=4 errno=0 family=10 type=2', 'harness returned 4', 'harness open-sockets 4');
-    expect(withDiscipline(FN, { after: { returns: 'any' } }, r, PASSED)).toEqual(PASSED);
+    expect(withDiscipline(FN, { after: { returns: 'any' }, port: 10000, steps: [] }, r, PASSED)).toEqual(PASSED);
   });
 
   it('judges no leak when the harness did not say which sockets were open', () => {
@@ -83,6 +84,7 @@ describe('the cause, named once', () => {
       result: 'failed',
       feedback: "recvfrom() was given room for 16 bytes of address, but an IPv6 sender's address takes 28: use struct sockaddr_in6 or struct sockaddr_storage",
       details: `recvfrom() cut the sender's address to 16 of its 28 bytes; what is sent back to that address goes astray; what it caused: ${symptom.feedback}; socket calls: ...`,
+      cause: 'cut-address',
     });
   });
 
@@ -98,5 +100,37 @@ describe('the cause, named once', () => {
     const v = withDiscipline(FN, NO_FAULT, run(...zero), { result: 'failed', feedback: 'no answer' });
     expect(v.feedback).toContain('room for 0 bytes of address, but an IPv6 sender');
     expect(v.feedback).toContain('set the length to its size before the call');
+  });
+});
+
+describe('a datagram sent where it cannot arrive', () => {
+  const waited: TestVerdict = { result: 'failed', feedback: 'create_and_send_message() answered, then waited in recv() for another datagram instead of returning: handle one datagram, then return' };
+
+  it('names a request sent to a port other than the one given (a port fixed in the code), not the recv() that waited', () => {
+    const r = run('call socket ret=3 errno=0 family=10 type=2', 'call sendto ret=20 errno=0 fd=3 len=20 family=10 port=10000', 'enter recv fd=3');
+    const client = { after: { returns: 0 }, port: 41235, steps: [{ kind: 'receive' }] };
+    const v = withDiscipline('create_and_send_message()', client, r, waited);
+    expect(v.feedback).toBe('create_and_send_message() sent its datagram to another port than the one it was given (a port written in the code?): send to the address passed to the function');
+    expect(v.cause).toBe('wrong-destination');
+    // The ports are the test's inputs: in details only.
+    expect(v.details).toContain('sendto() to port 10000; given port 41235');
+    // Sent where it was told: the verdict is left alone.
+    expect(withDiscipline('create_and_send_message()', { ...client, port: 10000 }, r, waited)).toEqual(waited);
+  });
+
+  it("names an answer a server function sent to its own bound port instead of the sender's", () => {
+    const r = run(
+      'call socket ret=3 errno=0 family=10 type=2',
+      'call bind ret=0 errno=0 fd=3 family=10 port=10000',
+      'call recvfrom ret=21 errno=0 fd=3 room=28 addrlen=28 family=10',
+      'call sendto ret=5 errno=0 fd=3 len=5 family=10 port=10000',
+      'harness returned 0',
+      'harness open-sockets none',
+    );
+    const v = withDiscipline(FN, NO_FAULT, r, { result: 'failed', feedback: `${FN} returned 0 without answering` });
+    expect(v.feedback).toBe(`${FN} sent its answer to its own address (the port it bound), not to the sender's: answer to the address recvfrom() filled in`);
+    expect(v.details).toContain(`what it caused: ${FN} returned 0 without answering`);
+    const right = r.calls.map((c) => (c.name === 'sendto' ? { ...c, port: 53211 } : c));
+    expect(withDiscipline(FN, NO_FAULT, { ...r, calls: right }, { result: 'failed', feedback: 'wrong sum' })).toEqual({ result: 'failed', feedback: 'wrong sum' });
   });
 });

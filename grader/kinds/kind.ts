@@ -27,8 +27,8 @@ export interface TaskKind {
   // Planning (grader/plan.ts): what the runner's commands need besides argv and limits.
   /** The build command's extra files. */
   buildFiles(task: Task): Partial<CommandPlan>;
-  /** One test's program: how it is started, which socket calls fail. */
-  planProgram(task: Task, test: TestSpec): Partial<CommandPlan>;
+  /** One test's program: how it is started, which socket calls fail. `shim`: the faults shim can be preloaded (not through run_student). */
+  planProgram(task: Task, test: TestSpec, shim: boolean): Partial<CommandPlan>;
   /** What the whole job carries (a function task's harness). */
   planJob(task: Task): Partial<JobPlan>;
 

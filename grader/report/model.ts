@@ -29,7 +29,7 @@ export interface TestReport {
 
 /** One diagnosed mistake that explains several failed tests (grader/report/causes.ts). */
 export interface Cause {
-  /** Stable: 'byte-order', 'opcode', 'text-nul', 'unused-bits'. */
+  /** Stable: a CauseId (grader/protocols/protocol.ts), listed in docs/controls.md. */
   id: string;
   message: string;
   /** The failed tests it explains, in report order. */

@@ -6,7 +6,7 @@
 import { OUTPUT_STOP_MIB, type ProcessObservation, type TestObservation } from '../../runner/types.js';
 import type { StepContext } from '../model/step-context.js';
 import type { Task, TestSpec } from '../model/task.js';
-import type { Finding } from '../protocols/protocol.js';
+import type { CauseId, Finding, StepHistory } from '../protocols/protocol.js';
 import { excerpt } from '../excerpt.js';
 import { busyWhileAwaitingReply, hitCpuLimit } from './busy.js';
 import { splitRequestVerdict } from './split-requests.js';
@@ -20,7 +20,7 @@ export interface TestVerdict {
   /** Inputs and bytes behind the feedback; reports show them for visible tests only. */
   details?: string;
   /** The diagnosed mistake behind the failure (a Finding's cause), shared by every test it explains (grader/report/causes.ts). */
-  cause?: string;
+  cause?: CauseId;
 }
 
 const SIGNALS: Record<string, string> = {
@@ -104,7 +104,7 @@ type SendStep = Extract<TestObservation['steps'][number], { kind: 'send' }>;
 type ReceiveStep = Extract<TestObservation['steps'][number], { kind: 'receive' }>;
 
 /** One send step: a single reply, not busy while awaited, the one the protocol expects. `undefined`: judged with the exit. */
-function checkSend(who: string, task: Task, s: SendStep, spec: Extract<TestSpec['steps'][number], { kind: 'send' }>, ctx: StepContext): TestVerdict | null | undefined {
+function checkSend(who: string, task: Task, s: SendStep, spec: Extract<TestSpec['steps'][number], { kind: 'send' }>, ctx: StepContext, history: StepHistory): TestVerdict | null | undefined {
   const stray = strayAnswerVerdict(s, ctx);
   if (stray) return stray;
   if (s.outcome === 'not-run' || s.outcome === 'program-exited') return undefined;
@@ -116,7 +116,7 @@ function checkSend(who: string, task: Task, s: SendStep, spec: Extract<TestSpec[
   }
   if (spec.expect === undefined) return null;
   const reply = s.replies[0] ? Buffer.from(s.replies[0].hex, 'hex') : null;
-  const f = task.protocol.checkReply(spec.expect, ctx.request, reply);
+  const f = task.protocol.checkReply(spec.expect, ctx.request, reply, history);
   if (!f) return null;
   if (reply === null) f.feedback = `${f.feedback} (waited ${s.waitedMs} ms)`;
   return fromFinding(f);
@@ -140,13 +140,29 @@ function checkReceive(who: string, task: Task, test: TestSpec, obs: TestObservat
   return f ? fromFinding(f) : null;
 }
 
+/** The peer socket a send step used, as the plan names it (grader/plan.ts): unnamed, a fresh one per step. */
+function peerSocket(spec: { socket: string }, i: number): string {
+  return spec.socket || `step-${i}`;
+}
+
+/** The send steps before step `i`: what each asked, from which socket, and whether it got an answer (evidence for a diagnosis). */
+function historyBefore(i: number, test: TestSpec, obs: TestObservation, contexts: StepContext[]): StepHistory['earlier'] {
+  const earlier: StepHistory['earlier'] = [];
+  for (let j = 0; j < i; j++) {
+    const s = obs.steps[j];
+    const spec = test.steps[j];
+    if (s?.kind === 'send' && spec?.kind === 'send') earlier.push({ request: contexts[j]?.request, socket: peerSocket(spec, j), answered: s.replies.length > 0 });
+  }
+  return earlier;
+}
+
 /** The steps in order; the first that fails decides. Stops at a step the program did not live to see (its exit decides). */
 export function checkSteps(who: string, task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict | null {
   for (let i = 0; i < obs.steps.length; i++) {
     const s = obs.steps[i]!;
     const spec = test.steps[i]!;
     let verdict: TestVerdict | null | undefined = null;
-    if (s.kind === 'send' && spec.kind === 'send') verdict = checkSend(who, task, s, spec, contexts[i]!);
+    if (s.kind === 'send' && spec.kind === 'send') verdict = checkSend(who, task, s, spec, contexts[i]!, { socket: peerSocket(spec, i), earlier: historyBefore(i, test, obs, contexts) });
     else if (s.kind === 'receive' && spec.kind === 'receive') verdict = checkReceive(who, task, test, obs, s, spec.expect);
     else if (s.kind === 'wait-exit' && s.outcome === 'still-running') verdict = { result: 'failed', feedback: `${who} did not exit within ${s.waitedMs} ms` };
     if (verdict === undefined) return null;

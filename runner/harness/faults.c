@@ -223,11 +223,12 @@ ssize_t send(int fd, const void *buf, size_t n, int flags) {
 ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *addr, socklen_t len) {
     REAL(ssize_t, sendto, int, const void *, size_t, int, const struct sockaddr *, socklen_t);
     if (injected("sendto")) {
-        emit("call sendto ret=-1 errno=%d fd=%d len=%zu family=%d" INJECTED_TAIL, errno, fd, n, family_of(addr, len));
+        emit("call sendto ret=-1 errno=%d fd=%d len=%zu family=%d port=%d" INJECTED_TAIL, errno, fd, n, family_of(addr, len), port_of(addr, len));
         return -1;
     }
     ssize_t r = real_sendto(fd, buf, n, flags, addr, len);
-    if (active) emit("call sendto ret=%zd errno=%d fd=%d len=%zu family=%d", r, r < 0 ? errno : 0, fd, n, family_of(addr, len));
+    /* port=: where the datagram went, so a verdict can say it went astray (-1: no address, a connected socket). */
+    if (active) emit("call sendto ret=%zd errno=%d fd=%d len=%zu family=%d port=%d", r, r < 0 ? errno : 0, fd, n, family_of(addr, len), port_of(addr, len));
     return r;
 }
 

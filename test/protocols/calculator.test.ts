@@ -17,6 +17,17 @@ function replyFeedback(spec: object, expectation: unknown, reply: string | null)
   return calculator.checkReply(expect, req, reply === null ? null : bytes(reply))?.feedback ?? null;
 }
 
+/** A request built from `spec`, as the plan resolves it. */
+function request(spec: object): calc.Request {
+  return calculator.buildRequest(schemas.requestSchema.parse(spec), () => 0).resolved as calc.Request;
+}
+
+/** The finding for `reply` to `spec`, after the earlier requests of the same test (each from its own socket unless named). */
+function replyAfter(spec: object, reply: string | null, earlier: { spec: object; answered: boolean; socket?: string }[], socket = 'now') {
+  const history = { socket, earlier: earlier.map((e, i) => ({ request: request(e.spec), answered: e.answered, socket: e.socket ?? `step-${i}` })) };
+  return calculator.checkReply(schemas.replyExpectSchema.parse(OK), request(spec), reply === null ? null : bytes(reply), history);
+}
+
 /** The feedback for a client's request `got` (hex) when it was asked for `expectation`. */
 function requestFeedback(expectation: object, got: string): string | null {
   return calculator.checkRequest(schemas.requestExpectSchema.parse(expectation), bytes(got))?.feedback ?? null;
@@ -141,9 +152,14 @@ describe('calculator: what a server answered', () => {
     expect(replyFeedback(unused, OK, '00')).toBe(
       'answered S=0 to a valid request whose unused header bits were set: ignore the four high bits and read the opcode as (header >> 1) & 7',
     );
-    expect(replyFeedback(unused, OK, null)).toBe(
-      'no answer to a valid request whose unused header bits were set: ignore the four high bits and read the opcode as (header >> 1) & 7',
+    // No answer, and nothing shows the bits are to blame (a server that never answers): the plain fact.
+    expect(replyFeedback(unused, OK, null)).toBe('no answer to a valid request');
+    // The same request with the bits clear was answered from the same socket: the bits are to blame.
+    const f = replyAfter(unused, null, [{ spec: { op: 'sum', ints: [1, 2] }, answered: true, socket: 'now' }]);
+    expect(f?.feedback).toBe(
+      'no answer to a valid request whose unused header bits were set, though the same request with them clear was answered: ignore the four high bits and read the opcode as (header >> 1) & 7',
     );
+    expect(f?.cause).toBe('unused-bits');
     expect(replyFeedback(sum([12, 13]), OK, '00')).toBe('answered S=0 (error) to a valid request: set S=1 (0x80 in the header) on success');
     expect(replyFeedback(sum([12, 13]), OK, null)).toBe('no answer to a valid request');
   });
@@ -153,8 +169,38 @@ describe('calculator: what a server answered', () => {
     expect(replyFeedback(sum([1]), 'silence', '00')).toBe('answered a datagram that must get no answer');
     expect(replyFeedback(sum([1]), OK, '')).toBe('answered with an empty datagram: a response has at least its header byte');
     expect(replyFeedback(sum([1]), { status: 'error', optional: true }, null)).toBeNull();
-    expect(replyFeedback(sum([12, 13]), OK, '80 00 00 00 1a')).toBe('wrong result (arithmetic is on unsigned 32-bit integers, modulo 2^32)');
-    expect(replyFeedback(sum([12, 13], 'text'), OK, '80 32 36')).toBe('wrong result (arithmetic is on unsigned 32-bit integers, modulo 2^32)');
+    // No wrap-around in this request: no hint about 32-bit arithmetic.
+    expect(replyFeedback(sum([12, 13]), OK, '80 00 00 00 1a')).toBe('wrong result: it is not the result of the integers of the request');
+    expect(replyFeedback(sum([12, 13], 'text'), OK, '80 32 36')).toBe('wrong result: it is not the result of the integers of the request');
+    expect(replyFeedback(sum([0xffffffff, 2]), OK, '80 00 00 00 00')).toBe('wrong result (arithmetic is on unsigned 32-bit integers, modulo 2^32)');
+  });
+
+  it('a result that includes integers an earlier, longer request left in the buffer', () => {
+    const earlier = [{ spec: sum([1, 2, 3, 4]), answered: true }];
+    // 10 + 20 + 3 (left at position 3) + 4 (position 4) = 37
+    const f = replyAfter(sum([10, 20]), '80 00 00 00 25', earlier);
+    expect(f?.feedback).toBe('the result includes integers beyond the received length (left in the buffer by an earlier, longer request): compute on the (length - 1) / 4 integers recvfrom() received, no more');
+    // Without the earlier request, the same number is just wrong.
+    expect(replyAfter(sum([10, 20]), '80 00 00 00 25', [])?.feedback).toBe('wrong result: it is not the result of the integers of the request');
+  });
+
+  it('no answer after an answered request from another client: named, and one cause for all the tests it fails', () => {
+    const f = replyAfter(sum([1, 2]), null, [{ spec: sum([3]), answered: true }]);
+    expect(f?.feedback).toMatch(/^answered an earlier request, but nothing to this one from another client \(another source port\)/);
+    expect(f?.cause).toBe('first-client-only');
+    // The same socket answered before: not a second client.
+    expect(replyAfter(sum([1, 2]), null, [{ spec: sum([3]), answered: true, socket: 'now' }])?.feedback).toBe('no answer to a valid request');
+  });
+
+  it('causes carried as data: the ids behind byte order, opcode, the text mistakes and S', () => {
+    const cause = (spec: object, reply: string) => calculator.checkReply(schemas.replyExpectSchema.parse(OK), request(spec), bytes(reply))?.cause;
+    expect(cause(sum([12, 13]), '80 19 00 00 00')).toBe('byte-order');
+    expect(cause({ op: 'product', ints: [3, 4] }, '80 00 00 00 07')).toBe('opcode');
+    expect(cause(sum([12, 13], 'text'), '80 32 35 00')).toBe('text-nul');
+    expect(cause(sum([12, 13], 'text'), '80 32 35 0a')).toBe('text-newline');
+    expect(cause({ op: 'sum', unused: 15, ints: [12, 13] }, '00')).toBe('unused-bits');
+    expect(calculator.checkReply(schemas.replyExpectSchema.parse({ status: 'error' }), request({ op: 2, ints: [3] }), bytes('80 00 00 00 03'))?.cause).toBe('error-s-bit');
+    expect(cause(sum([12, 13]), '80 00 00 00 1a')).toBeUndefined();
   });
 
   it('details (visible tests only) carry the request, the expected result and the bytes', () => {

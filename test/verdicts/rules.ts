@@ -85,6 +85,8 @@ export const RULES: Rule[] = [
   { name: 'result-not-printed', file: C, feedback: /^printed no result line/ },
   // Calculator protocol: replies of a server
   { name: 'calc-answered-where-silence-due', file: CALC, protocol: 'calculator', feedback: /^answered a datagram that must get no answer/ },
+  { name: 'cut-address', file: 'grader/verdict/cut-address.ts', feedback: /^rec\w*\(\) was given room for \d+ bytes of address/ },
+  { name: 'calc-no-answer-from-other-client', file: CALC, protocol: 'calculator', feedback: /^answered an earlier request, but nothing to this one from another client/ },
   { name: 'calc-no-answer-unknown-opcode', file: CALC, protocol: 'calculator', feedback: /^no answer to a request with an unknown opcode/ },
   { name: 'calc-no-answer-error', file: CALC, protocol: 'calculator', feedback: /^no answer to a request with an error/ },
   { name: 'calc-no-answer-unused-bits', file: CALC, protocol: 'calculator', feedback: /^no answer to a valid request whose unused header bits were set/ },
@@ -99,6 +101,8 @@ export const RULES: Rule[] = [
   { name: 'calc-result-byte-swapped', file: CALC, protocol: 'calculator', feedback: /^the result (arrived byte-swapped|is byte-swapped)/ },
   { name: 'calc-product-for-sum-opcode', file: CALC, protocol: 'calculator', feedback: /^answered with the (product|sum) instead of the/ },
   { name: 'calc-computed-in-network-order', file: CALC, protocol: 'calculator', feedback: /^the result was computed on the integers in network/ },
+  { name: 'calc-result-beyond-length', file: CALC, protocol: 'calculator', feedback: /^the result includes integers beyond the received length/ },
+  { name: 'calc-wrong-result-of-request', file: CALC, protocol: 'calculator', feedback: /^wrong result: it is not the result of the integers of the request/ },
   { name: 'calc-wrong-result', file: CALC, protocol: 'calculator', feedback: /^wrong result \(arithmetic is on unsigned/ },
   { name: 'calc-text-nul', file: CALC, protocol: 'calculator', feedback: /^the text answer ends with a NUL byte/ },
   { name: 'calc-text-newline', file: CALC, protocol: 'calculator', feedback: /^the text answer ends with a newline/ },
@@ -137,6 +141,8 @@ export const RULES: Rule[] = [
   { name: 'fn-leaks-descriptor', file: DISC, feedback: /leaks a descriptor: .* still open when the function returns/ },
   { name: 'fn-address-cut', file: DISC, feedback: /was given room for \d+ bytes of address, but/ },
   // Function tasks
+  { name: 'fn-request-to-other-port', file: DISC, feedback: /sent its datagram to another port than the one it was given/ },
+  { name: 'fn-answer-to-itself', file: DISC, feedback: /sent its answer to its own address \(the port it bound\)/ },
   { name: 'fn-load-error', file: F, feedback: /^your compiled file could not be loaded/ },
   { name: 'fn-missing', file: F, feedback: /^your file does not define/ },
   { name: 'fn-not-called', file: F, feedback: /before \S+ was called: does your file run code of its own/ },

@@ -29,7 +29,9 @@ function errnoName(n: number): string {
 function describeCall(c: CallRecord): string {
   const args: string[] = [];
   if (c.name === 'socket') args.push(FAMILIES[c.family ?? -1] ?? `family ${c.family}`, TYPES[c.type ?? -1] ?? `type ${c.type}`);
-  else if (c.port !== undefined) args.push(`port ${c.port}`);
+  // sendto()'s port is most often the peer's ephemeral one: left out, so details read the same on every run
+  // (discipline.ts names it when the datagram went astray).
+  else if (c.port !== undefined && c.name !== 'sendto') args.push(`port ${c.port}`);
   if (c.len !== undefined) args.push(`${c.len} bytes`);
   const result = c.injected ? `failed (${errnoName(c.errno)}, injected by the test)` : c.ret < 0 ? `failed (${errnoName(c.errno)})` : `= ${c.ret}`;
   return `${c.name}(${args.join(', ')}) ${result}`;
@@ -147,7 +149,7 @@ function checkReturn(task: Task, test: TestSpec, fn: string, r: RunReport, conte
     return { result: 'failed', feedback: `${fn} returned ${got}, expected ${want}: ${last.name}() failed with ${errnoName(last.errno)}${hint(last)}`, details };
   }
   const answered = answers(contexts);
-  const why = want === -1 ? task.protocol.explainResult?.('', null, answered) : answered.length && got === -1 ? 'no socket call failed: it refused the answer it got' : null;
+  const why = want === -1 ? task.protocol.explainResult?.('', null, answered)?.feedback : answered.length && got === -1 ? 'no socket call failed: it refused the answer it got' : null;
   return { result: 'failed', feedback: `${fn} returned ${got}, expected ${want}${why ? `: ${why}` : ''}`, details: [details, ...answered.map((a) => `answer: ${a.toString('hex')}`)].join('; ') };
 }
 
@@ -160,10 +162,10 @@ function checkResult(task: Task, test: TestSpec, fn: string, r: RunReport, conte
   }
   if (r.result === want) return null;
   if (r.result !== null && r.result === byteSwap32(want)) {
-    return { result: 'failed', feedback: 'the stored result is byte-swapped (byte order): convert the integer of the answer with ntohl() before storing it', details };
+    return { result: 'failed', feedback: 'the stored result is byte-swapped (byte order): convert the integer of the answer with ntohl() before storing it', details, cause: 'byte-order' };
   }
   const why = r.result === null ? null : task.protocol.explainResult?.(String(r.result), String(want), answers(contexts));
-  return { result: 'failed', feedback: `${fn} stored a wrong result${why ? `: ${why}` : ''}`, details };
+  return { result: 'failed', feedback: `${fn} stored a wrong result${why ? `: ${why.feedback}` : ''}`, details, ...(why?.cause ? { cause: why.cause } : {}) };
 }
 
 /**

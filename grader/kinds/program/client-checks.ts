@@ -54,19 +54,23 @@ export function wrongResult(task: Task, test: TestSpec, obs: TestObservation, co
   const printed = printedResults(task.resultLine, obs.process.stdout);
   const wrong = printed.find((v) => v !== want);
   if (wrong === undefined) return null;
-  const hint = task.protocol.explainResult?.(wrong, want, answersSent(obs, contexts)) ?? null;
+  const explained = task.protocol.explainResult?.(wrong, want, answersSent(obs, contexts)) ?? null;
+  const hint = explained?.feedback ?? null;
+  const cause = explained?.cause ? { cause: explained.cause } : {};
   const shown = `printed "${resultLine(task.resultLine, wrong)}"`;
   if (want === null) {
     return {
       result: 'failed',
       feedback: `printed a result line where it must print none${hint ? `: ${hint}` : ': this situation ends with a message on stderr and a non-zero status'}`,
       details: `${shown}; started as: ${test.argv.join(' ')}`,
+      ...cause,
     };
   }
   return {
     result: 'failed',
     feedback: `wrong printed result: ${hint ?? 'print the value the answer carries, unchanged'}`,
     details: `expected "${resultLine(task.resultLine, want)}", ${shown}`,
+    ...cause,
   };
 }
 

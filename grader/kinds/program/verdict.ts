@@ -5,7 +5,9 @@
 import type { ProcessObservation, TestObservation } from '../../../runner/types.js';
 import type { StepContext } from '../../model/step-context.js';
 import type { Task, TestSpec } from '../../model/task.js';
+import { readRunReport } from '../../../runner/harness/report.js';
 import { excerpt } from '../../excerpt.js';
+import { cutAddress, describeCutAddress } from '../../verdict/cut-address.js';
 import { checkSteps, ended, exitStatus, limitVerdict, printed, type TestVerdict } from '../../verdict/primitives.js';
 import { checkDatagrams, missingResult, notExited, wrongResult } from './client-checks.js';
 
@@ -37,7 +39,8 @@ function matches(pattern: string, text: string): boolean {
 function notStarted(who: string, task: Task, test: TestSpec, obs: TestObservation): TestVerdict | null {
   const p = obs.process;
   if (obs.ready === 'exited') {
-    return { result: p.signal ? 'crash' : 'failed', feedback: `${who} ${ended(test, p)} before binding UDP port ${test.port}`, details: printed(test, p, `started as: ${test.argv.join(' ')}`) };
+    // The same end in every test is one cause, said once (grader/report/causes.ts).
+    return { result: p.signal ? 'crash' : 'failed', feedback: `${who} ${ended(test, p)} before binding UDP port ${test.port}`, details: printed(test, p, `started as: ${test.argv.join(' ')}`), cause: 'exited-before-binding' };
   }
   if (obs.ready === 'ipv4-only') {
     return { result: 'failed', feedback: `${who} bound port ${test.port} with an IPv4 socket: create it with AF_INET6 (the grader talks to ::1)` };
@@ -102,7 +105,26 @@ function checkEnd(who: string, task: Task, test: TestSpec, obs: TestObservation,
   return wrongResult(task, test, obs, contexts) ?? checkExitAndOutput(who, test, p) ?? missingResult(task, test, obs);
 }
 
+/**
+ * A failure the faults shim's record of the socket calls explains (it runs
+ * observe-only, docs/architecture.md): a receive that cut the client's
+ * address is the cause of the missing answer, named instead of the symptom,
+ * which moves to details.
+ */
+function withCause(verdict: TestVerdict, obs: TestObservation): TestVerdict {
+  const lines = obs.process.report?.lines;
+  if (verdict.result !== 'failed' || !lines) return verdict;
+  const cut = cutAddress(readRunReport(lines).calls);
+  if (!cut) return verdict;
+  const f = describeCutAddress(cut);
+  return { result: 'failed', feedback: f.feedback, details: [f.details, `what it caused: ${verdict.feedback}`, verdict.details].filter(Boolean).join('; '), cause: f.cause };
+}
+
 export function decideProgramVerdict(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
+  return withCause(decideFromObservation(task, test, obs, contexts), obs);
+}
+
+function decideFromObservation(task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict {
   const who = programNoun(task);
   const p = obs.process;
   if (p.execError) {

@@ -4,7 +4,7 @@
 // ./diagnoses.ts; feedback never quotes the test's inputs, `details` carries
 // inputs and bytes, shown for visible tests only.
 import { hexBytes, u32Hex } from '../bytes.js';
-import type { Finding } from '../protocol.js';
+import type { Finding, Mistake, StepHistory } from '../protocol.js';
 import * as calc from './codec.js';
 import * as why from './diagnoses.js';
 import type { ReplyExpect, RequestExpect } from './schemas.js';
@@ -13,8 +13,8 @@ import type { ReplyExpect, RequestExpect } from './schemas.js';
 export type { ReplyExpect, RequestExpect };
 type AnswerExpect = Exclude<ReplyExpect, 'silence'>;
 
-function finding(feedback: string, details: string): Finding {
-  return { feedback, details };
+function finding(m: Mistake | string, details: string): Finding {
+  return typeof m === 'string' ? { feedback: m, details } : { ...m, details };
 }
 
 /** The result a valid request is due, the form it travels in, and the details shown with any mistake. */
@@ -33,27 +33,28 @@ function resultDue(expect: AnswerExpect, req: calc.Request, asked: string, reply
 }
 
 /** A valid request's answer: S=1, then the result in the form F asked for. */
-function checkResult(due: ResultDue, req: calc.Request, res: calc.DecodedResponse): Finding | null {
+function checkResult(due: ResultDue, req: calc.Request, res: calc.DecodedResponse, earlier: calc.Request[]): Finding | null {
   if (!res.success) return finding(why.refusedValidMistake(req), due.details);
   const read = due.form === 'text' ? why.readTextResult(res.payload, due.expected) : why.readIntResult(res.payload, due.expected);
   if ('mistake' in read) return finding(read.mistake, due.details);
   if (read.got === due.expected) return null;
-  return finding(why.wrongResultMistake(read.got, due.expected, req, due.form), due.details);
+  return finding(why.wrongResultMistake(read.got, due.expected, req, due.form, earlier), due.details);
 }
 
 /** A server's answer (or silence) to one request. */
-export function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null): Finding | null {
+export function checkReply(expect: ReplyExpect, req: calc.Request, reply: Buffer | null, history?: StepHistory): Finding | null {
+  const earlier = (history?.earlier ?? []).map((e) => ({ ...e, request: e.request as calc.Request }));
   const asked = `request: ${calc.describeRequest(req)}`;
   if (expect === 'silence') {
     return reply === null ? null : finding('answered a datagram that must get no answer', `${asked}; got: ${hexBytes(reply)}`);
   }
-  if (reply === null) return expect.optional ? null : finding(why.missingReplyMistake(req, expect.status), asked);
+  if (reply === null) return expect.optional ? null : finding(why.missingReplyMistake(req, expect.status, history?.socket, earlier), asked);
   const res = calc.decodeResponse(reply);
   if (!res) return finding('answered with an empty datagram: a response has at least its header byte', asked);
   if (expect.status === 'error') {
     return res.success ? finding(why.servedInvalidMistake(req), `${asked}; got: ${hexBytes(reply)}`) : null;
   }
-  return checkResult(resultDue(expect, req, asked, reply), req, res);
+  return checkResult(resultDue(expect, req, asked, reply), req, res, earlier.map((e) => e.request));
 }
 
 /** A client's request: header (opcode, F) then the integers it was given. */

@@ -19,7 +19,7 @@ export const calculatorProtocol: Protocol = {
   buildResponse(spec) {
     return calc.encodeResponse(spec as calc.ResponseSpec);
   },
-  checkReply: (expect, request, reply) => checkReply(expect as ReplyExpect, request as calc.Request, reply),
+  checkReply: (expect, request, reply, history) => checkReply(expect as ReplyExpect, request as calc.Request, reply, history),
   checkRequest: (expect, got) => checkRequest(expect as RequestExpect, got),
   explainResult,
   expectationProblem: (expect, request) => expectationProblem(expect as ReplyExpect, request as calc.Request),

@@ -3,7 +3,7 @@
 // a wrong datagram is named by ./diagnoses.ts; feedback never quotes the
 // test's inputs, `details` carries inputs and bytes.
 import { hexBytes } from '../bytes.js';
-import type { Finding } from '../protocol.js';
+import type { Finding, Mistake } from '../protocol.js';
 import * as ints from './codec.js';
 import { intReplyMistake, requestMistake, textReplyMistake } from './diagnoses.js';
 import type { ReplyExpect, RequestExpect } from './schemas.js';
@@ -11,8 +11,8 @@ import type { ReplyExpect, RequestExpect } from './schemas.js';
 /** The shapes a task writes (./schemas.ts), as types: no zod when grading. */
 export type { ReplyExpect, RequestExpect };
 
-function finding(feedback: string, details: string): Finding {
-  return { feedback, details };
+function finding(m: Mistake | string, details: string): Finding {
+  return typeof m === 'string' ? { feedback: m, details } : { ...m, details };
 }
 
 /** A program's answer to the integers a test sent. */
