@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { procStat } from './proc-stat.js';
+import { queuedMsOf, runnerQueuedMs } from './run-queue.js';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
@@ -222,6 +223,18 @@ export class ProgramRun {
     const root = this.treeRoot();
     if (root === null) return null;
     return descendants(root).reduce((sum, pid) => sum + runnableMsOf(pid), 0);
+  }
+
+  /**
+   * Run-queue time (ms) so far of the program's processes, and of this runner
+   * (it reads the program's output: a program printing a lot waits for it):
+   * how much a busy machine held the program back; runner/program-time.ts
+   * gives that time back to each wait.
+   */
+  queuedMs(): { program: number; runner: number } {
+    const root = this.remote ? null : this.treeRoot();
+    const program = root === null ? 0 : descendants(root).reduce((sum, pid) => sum + queuedMsOf(pid), 0);
+    return { program, runner: runnerQueuedMs() };
   }
 
   /** Stops the program and everything it started. Only ever signals processes this run created. */

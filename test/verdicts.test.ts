@@ -25,6 +25,15 @@ describe('verdict lane', () => {
     expect(RULES.flatMap((r) => r.file.split(', ').filter((f) => !existsSync(path.join(ROOT, f))).map((f) => `${r.name}: ${f}`))).toEqual([]);
   });
 
+  // calculator-client/busy-wait, test no-answer: recorded once stopped at its CPU limit
+  // (a quiet machine), once at the end of the wait for its exit (a loaded one).
+  it('gives a busy program one verdict whichever stop came first (that depends on the load)', () => {
+    const atCpuLimit = decide(read<VerdictCase>('limit-cpu', 'observation.json'));
+    const atWaitEnd = decide(read<VerdictCase>('not-exited-busy', 'observation.json'));
+    expect({ result: atWaitEnd.result, feedback: atWaitEnd.feedback }).toEqual({ result: atCpuLimit.result, feedback: atCpuLimit.feedback });
+    expect(atCpuLimit.details).not.toEqual(atWaitEnd.details); // what was measured tells them apart
+  });
+
   it.each(cases)('%s', (name) => {
     const got = decide(read<VerdictCase>(name, 'observation.json'));
     expect(got).toEqual(read<Verdict>(name, 'expected.json'));

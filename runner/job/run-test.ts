@@ -3,6 +3,7 @@
 // happened. Never decides whether that was right.
 import { Peer, type Mailbox } from '../peer.js';
 import { ProgramRun } from '../process.js';
+import { waitProgramTime } from '../program-time.js';
 import { udp4PortBound, udp6PortBound } from '../readiness.js';
 import type { SandboxContext } from '../sandbox/command.js';
 import type { StepObservation, TestObservation, TestPlan } from '../types.js';
@@ -31,9 +32,8 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
     if (program.remoteStarted) await withDeadline(Promise.race([program.remoteStarted, gone]), deadline(REMOTE_START_MS));
     let ready: TestObservation['ready'] = 'not-required';
     if (test.ready === 'port') {
-      const bound = await waitUntil(() => udp6PortBound(test.port), deadline(test.readyTimeoutMs), {
-        stop: () => !program.running,
-      });
+      // Every wait below is in the program's time: a busy machine does not shorten it (program-time.ts).
+      const bound = await waitProgramTime(program, test.readyTimeoutMs, (d) => waitUntil(() => udp6PortBound(test.port), d, { stop: () => !program.running }), (b) => b);
       if (bound) ready = 'ready';
       else if (!program.running) ready = 'exited';
       else ready = udp4PortBound(test.port) ? 'ipv4-only' : 'not-ready';
@@ -74,7 +74,7 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
         }
         const cpuBefore = program.cpuMs();
         const runnableBefore = program.runnableMs();
-        const reply = await box.next(deadline(step.timeoutMs), gone);
+        const reply = await waitProgramTime(program, step.timeoutMs, (d) => box.next(d, gone), (r) => r !== null);
         const cpuAfter = program.cpuMs();
         const runnableAfter = program.runnableMs();
         silent = reply === null;
@@ -91,7 +91,7 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
         });
       } else if (step.kind === 'receive') {
         const box = peer.listening;
-        const got = box ? await box.next(deadline(step.timeoutMs), gone) : null;
+        const got = box ? await waitProgramTime(program, step.timeoutMs, (d) => box.next(d, gone), (r) => r !== null) : null;
         if (got && step.reply !== null) await peer.reply(got, step.reply);
         silent = got === null;
         steps.push({
@@ -101,7 +101,7 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
           waitedMs: waited(),
         });
       } else {
-        await withDeadline(gone, deadline(step.timeoutMs));
+        await waitProgramTime(program, step.timeoutMs, (d) => withDeadline(gone, d), () => false);
         steps.push({ kind: 'wait-exit', outcome: program.running ? 'still-running' : 'exited', waitedMs: waited() });
       }
     }
@@ -110,7 +110,8 @@ export async function runTest(ctx: SandboxContext, test: TestPlan): Promise<Test
     if (test.end === 'exit') {
       // A program that must send nothing has failed as soon as it sends: no use waiting for its exit.
       const sent = test.stopOnDatagram && peer.listening ? peer.listening.pending() : null;
-      await withDeadline(sent ? Promise.race([gone, sent]) : gone, deadline(test.exitTimeoutMs));
+      const ended = sent ? Promise.race([gone, sent.then(() => 'sent' as const)]) : gone;
+      await waitProgramTime(program, test.exitTimeoutMs, (d) => withDeadline(ended, d), (v) => v === 'sent');
     }
     const proc = await program.finish('end-of-test');
 
