@@ -11,6 +11,7 @@ import type { Deadline } from './wait.js';
 
 /** Below this much new run-queue time the wait is over: nothing left to give back. */
 const MIN_EXTENSION_MS = 2;
+const EARLY_TIMER_MS = 5;
 
 export interface QueuedClock {
   /** Run-queue time (ms) so far of the program and of the runner serving it; 0 where the kernel does not count it. */
@@ -35,7 +36,9 @@ export async function waitProgramTime<T>(
   let allowed = ms;
   for (;;) {
     const v = await wait({ at: start + allowed });
-    if (done(v) || !program.running) return v;
+    // Done, or ended before its deadline for a reason of its own (a stray answer): nothing to
+    // stretch. (A timer may fire a little early: libuv's clock counts whole milliseconds.)
+    if (done(v) || !program.running || performance.now() < start + allowed - EARLY_TIMER_MS) return v;
     // The larger of the two, not their sum: while both queue at once, that time was lost once.
     const now = program.queuedMs();
     const owed = ms + Math.max(0, now.program - before.program, now.runner - before.runner);

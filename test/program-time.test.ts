@@ -63,6 +63,17 @@ describe('a wait in the program time', () => {
     expect(wallMs - (runnerQueuedMs() - runnerQueued)).toBeLessThan(WAIT_MS * 1.5);
   });
 
+  it('is not stretched when the wait ends early for a reason of its own (a stray answer)', async () => {
+    start('while :; do :; done');
+    const program = start('while :; do :; done');
+    const t0 = performance.now();
+    let calls = 0;
+    const got = await waitProgramTime(clockOf(program), WAIT_MS, async () => { calls++; return null; }, (v) => v !== null);
+    expect(got).toBeNull();
+    expect(calls).toBe(1);
+    expect(performance.now() - t0).toBeLessThan(WAIT_MS);
+  });
+
   it('ends when the awaited event comes', async () => {
     const program = start('while :; do :; done');
     const t0 = performance.now();
