@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { procStat } from './proc-stat.js';
+import { waitProgramTime } from './program-time.js';
 import { queuedMsOf, runnerQueuedMs } from './run-queue.js';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -277,8 +278,10 @@ export class ProgramRun {
     await this.exited;
     clearTimeout(this.wallTimer);
     // Output still in the pipes when the process ended: drain it (bounded, a
-    // leftover grandchild could hold the pipe open).
-    await withDeadline(this.outputDrained, deadline(500));
+    // leftover grandchild could hold the pipe open; in this runner's time: on a
+    // busy machine it reads late, runner/program-time.ts).
+    const drainer = { queuedMs: () => ({ program: 0, runner: runnerQueuedMs() }), running: true };
+    await waitProgramTime(drainer, 500, (d) => withDeadline(this.outputDrained, d), (v) => v !== undefined);
     // bwrap's init dies with bwrap (--die-with-parent), and with it the whole pid namespace.
     const init = this.sandboxInit;
     let leftover = false;
