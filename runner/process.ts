@@ -6,6 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { procStat } from './proc-stat.js';
+import { waitProgramTime } from './program-time.js';
+import { queuedMsOf, runnerQueuedMs } from './run-queue.js';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
@@ -268,6 +270,18 @@ export class ProgramRun {
     return descendants(root).reduce((sum, pid) => sum + runnableMsOf(pid), 0);
   }
 
+  /**
+   * Run-queue time (ms) so far of the program's processes, and of this runner
+   * (it reads the program's output: a program printing a lot waits for it):
+   * how much a busy machine held the program back; runner/program-time.ts
+   * gives that time back to each wait.
+   */
+  queuedMs(): { program: number; runner: number } {
+    const root = this.remote ? null : this.treeRoot();
+    const program = root === null ? 0 : descendants(root).reduce((sum, pid) => sum + queuedMsOf(pid), 0);
+    return { program, runner: runnerQueuedMs() };
+  }
+
   /** Stops the program and everything it started. Only ever signals processes this run created. */
   stop(reason: StopReason): void {
     if (!this.running) return;
@@ -308,8 +322,10 @@ export class ProgramRun {
     await this.exited;
     clearTimeout(this.wallTimer);
     // Output still in the pipes when the process ended: drain it (bounded, a
-    // leftover grandchild could hold the pipe open).
-    await withDeadline(this.outputDrained, deadline(500));
+    // leftover grandchild could hold the pipe open; in this runner's time: on a
+    // busy machine it reads late, runner/program-time.ts).
+    const drainer = { queuedMs: () => ({ program: 0, runner: runnerQueuedMs() }), running: true };
+    await waitProgramTime(drainer, 500, (d) => withDeadline(this.outputDrained, d), (v) => v !== undefined);
     // bwrap's init dies with bwrap (--die-with-parent), and with it the whole pid namespace.
     const init = this.sandboxInit;
     let leftover = false;

@@ -18,6 +18,11 @@ const LOAD_SENSITIVE: { task: string; fixture: string; submission: string; tests
   { task: 'calculator-server', fixture: 'endless-loop', submission: 'submission', tests: ['sum-int', 'malformed-empty', 'port-taken'], controlFails: ['port-taken'] },
   { task: 'calculator-client', fixture: 'hangs-without-answer', submission: 'submission', tests: ['sum-int', 'no-answer'] },
   { task: 'calculator-server', fixture: 'ignores-bind-failure', submission: 'submission', tests: ['sum-int', 'port-taken'] },
+  // Reach a limit only if given the CPU time they need within a wait (runner/program-time.ts).
+  { task: 'calculator-server', fixture: 'memory-hog', submission: 'submission', tests: ['sum-int', 'unknown-opcodes', 'port-taken'] },
+  { task: 'calculator-client', fixture: 'output-flood', submission: 'submission', tests: ['sum-int', 'error-answer', 'error-answer-payload'] },
+  // Gives up after its own 2 s against a wait of 2 s: ends within the wait or just after it.
+  { task: 'calculator-client', fixture: 'hard-coded-port', submission: 'submission', tests: ['sum-int', 'other-port'] },
 ];
 
 /** Milliseconds a process has spent on a CPU, and waiting in a run queue for one (/proc/PID/schedstat). */
@@ -68,6 +73,10 @@ describe(`verdicts with ${HOG_COUNT} CPU hogs running`, () => {
       const got = Object.fromEntries(report.tests.map((t) => [t.id, t.result]));
       expect(got, summary(report)).toEqual(want);
       expect(report.result).toBe(Object.values(want).every((r) => r === 'success') ? 'success' : declared.result);
+      // And the same feedback: the words a quiet machine gives (busy-wait: one for however it was stopped).
+      const failing = report.tests.filter((t) => t.result !== 'success');
+      for (const text of [declared.feedback_contains ?? []].flat()) for (const t of failing) expect(t.feedback, t.id).toContain(text);
+      if (c.fixture === 'busy-wait') for (const t of failing) expect(t.feedback, t.id).toBe('the client kept the CPU busy until it was stopped: an endless loop?');
       // The load was real: all along, some hog was waiting for a CPU (every core was taken).
       expect(queuedMs).toBeGreaterThan(wallMs);
     });

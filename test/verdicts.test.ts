@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decide, ROOT, type Verdict, type VerdictCase } from './verdicts/decide.js';
-import { RULES } from './verdicts/rules.js';
+import { RULES, ruleOf } from './verdicts/rules.js';
+import { taskById } from './verdicts/decide.js';
 
 const LANE = path.join(ROOT, 'test', 'verdicts');
 const cases = readdirSync(LANE)
@@ -25,8 +26,22 @@ describe('verdict lane', () => {
     expect(RULES.flatMap((r) => r.file.split(', ').filter((f) => !existsSync(path.join(ROOT, f))).map((f) => `${r.name}: ${f}`))).toEqual([]);
   });
 
+  // calculator-client/busy-wait, test no-answer: recorded once stopped at its CPU limit
+  // (a quiet machine), once at the end of the wait for its exit (a loaded one).
+  it('gives a busy program one verdict whichever stop came first (that depends on the load)', () => {
+    const atCpuLimit = decide(read<VerdictCase>('limit-cpu', 'observation.json'));
+    const atWaitEnd = decide(read<VerdictCase>('not-exited-busy', 'observation.json'));
+    expect({ result: atWaitEnd.result, feedback: atWaitEnd.feedback }).toEqual({ result: atCpuLimit.result, feedback: atCpuLimit.feedback });
+    expect(atCpuLimit.details).not.toEqual(atWaitEnd.details); // what was measured tells them apart
+  });
+
   it.each(cases)('%s', (name) => {
-    const got = decide(read<VerdictCase>(name, 'observation.json'));
+    const c = read<VerdictCase>(name, 'observation.json');
+    const got = decide(c);
     expect(got).toEqual(read<Verdict>(name, 'expected.json'));
+    // A case shows the rule it is named after (derived cases too), so the coverage table cannot lie.
+    const task = taskById(c.task);
+    const kind = task.function ? 'function' : task.role;
+    expect(ruleOf(got, kind, task.protocol.name)?.name).toBe(name.replace(/^derived-/, ''));
   });
 });

@@ -8,7 +8,7 @@ import type { StepContext } from '../model/step-context.js';
 import type { Task, TestSpec } from '../model/task.js';
 import type { CauseId, Finding, StepHistory } from '../protocols/protocol.js';
 import { excerpt } from '../excerpt.js';
-import { busyWhileAwaitingReply, hitCpuLimit } from './busy.js';
+import { busyUntilStopped, busyWhileAwaitingReply, hitCpuLimit } from './busy.js';
 import { splitRequestVerdict } from './split-requests.js';
 import { strayAnswerVerdict } from './stray-answers.js';
 
@@ -38,6 +38,16 @@ export function describeSignal(signal: string): string {
   return `${signal} (${SIGNALS[signal] ?? 'signal'})`;
 }
 
+/**
+ * A program that kept the CPU busy until it was stopped. Which stop came
+ * first (its CPU limit, the end of a wait, its wall limit) depends on how
+ * busy the machine was, so the verdict is the same for each; `details` says
+ * which it was and what was measured.
+ */
+export function busyVerdict(who: string, ...measured: string[]): TestVerdict {
+  return { result: 'timeout', feedback: `${who} kept the CPU busy until it was stopped: an endless loop?`, details: measured.join('; ') };
+}
+
 /** Limits explain a run whatever else happened in it, so they are judged first. */
 export function limitVerdict(who: string, task: Task, p: ProcessObservation): TestVerdict | null {
   const l = task.limits;
@@ -51,8 +61,9 @@ export function limitVerdict(who: string, task: Task, p: ProcessObservation): Te
   if (died && p.stoppedBy === null && p.maxRssKb !== null && p.maxRssKb >= l.memoryMb * 1024 * 0.75) {
     return { result: 'overflow', feedback: `${who} ran out of memory (the limit is ${l.memoryMb} MiB) and died: memory allocated in a loop and never freed?` };
   }
-  if (hitCpuLimit(p, l)) {
-    return { result: 'timeout', feedback: `${who} used more than ${l.cpuSeconds} s of CPU time and was stopped: an endless loop?` };
+  if (hitCpuLimit(p, l)) return busyVerdict(who, `stopped at its CPU time limit (${l.cpuSeconds} s)`);
+  if (p.stoppedBy === 'wall-time' && busyUntilStopped(p, l)) {
+    return busyVerdict(who, `stopped at its wall time limit (${l.wallSeconds} s), runnable ${Math.round(p.runnableMs ?? 0)} ms of ${Math.round(p.wallMs)} ms`);
   }
   if (p.stoppedBy === 'wall-time') {
     return { result: 'timeout', feedback: `${who} was still running after ${l.wallSeconds} s and was stopped` };
@@ -111,27 +122,32 @@ function checkSend(who: string, task: Task, s: SendStep, spec: Extract<TestSpec[
   if (s.replies.length > 1) {
     return { result: 'failed', feedback: `answered one request with ${s.replies.length} datagrams: send exactly one response per request`, details: `request: ${ctx.describe}` };
   }
+  // The wait's planned length, not the measured one: a busy machine stretches a wait (runner/program-time.ts).
+  const waitMs = spec.timeoutMs ?? task.timeouts.replyMs;
   if (s.outcome === 'no-reply' && busyWhileAwaitingReply(s)) {
-    return { result: 'timeout', feedback: `no answer within ${s.waitedMs} ms while ${who} kept the CPU busy: an endless loop?`, details: `request: ${ctx.describe}` };
+    return busyVerdict(who, `no answer within ${waitMs} ms, runnable ${Math.round(s.runnableMsWhileWaiting ?? 0)} ms of ${s.waitedMs} ms`, `request: ${ctx.describe}`);
   }
   if (spec.expect === undefined) return null;
   const reply = s.replies[0] ? Buffer.from(s.replies[0].hex, 'hex') : null;
   const f = task.protocol.checkReply(spec.expect, ctx.request, reply, history);
   if (!f) return null;
-  if (reply === null) f.feedback = `${f.feedback} (waited ${s.waitedMs} ms)`;
+  if (reply === null) f.feedback = `${f.feedback} (waited ${waitMs} ms)`;
   return fromFinding(f);
 }
 
 /** One receive step: a datagram came, before the program ended, and it is the request the protocol expects. `undefined`: not run. */
-function checkReceive(who: string, task: Task, test: TestSpec, obs: TestObservation, s: ReceiveStep, expect: unknown): TestVerdict | null | undefined {
+function checkReceive(who: string, task: Task, test: TestSpec, obs: TestObservation, s: ReceiveStep, spec: Extract<TestSpec['steps'][number], { kind: 'receive' }>): TestVerdict | null | undefined {
+  const expect = spec.expect;
   if (s.outcome === 'not-run') return undefined;
   if (!s.datagram) {
-    if (s.outcome === 'program-exited') {
+    // Ended by itself, during the wait or after it: which one depends on the load (a client
+    // that gives up after its own 2 s against a wait of 2 s), so both read the same.
+    if (s.outcome === 'program-exited' || obs.process.stoppedBy === null) {
       // Ending without the datagram the step waits for fails the test, whatever the exit says.
       const p = obs.process;
       return { result: p.signal ? 'crash' : 'failed', feedback: `${who} ${ended(test, p)} without sending its datagram`, details: printed(test, p) };
     }
-    return { result: 'failed', feedback: `sent no datagram within ${s.waitedMs} ms` };
+    return { result: 'failed', feedback: `sent no datagram within ${spec.timeoutMs ?? task.timeouts.exitMs} ms` };
   }
   if (expect === null) return null;
   const split = splitRequestVerdict(task.protocol, expect, s, obs.unclaimedDatagrams);
@@ -163,8 +179,10 @@ export function checkSteps(who: string, task: Task, test: TestSpec, obs: TestObs
     const spec = test.steps[i]!;
     let verdict: TestVerdict | null | undefined = null;
     if (s.kind === 'send' && spec.kind === 'send') verdict = checkSend(who, task, s, spec, contexts[i]!, { socket: peerSocket(spec, i), earlier: historyBefore(i, test, obs, contexts) });
-    else if (s.kind === 'receive' && spec.kind === 'receive') verdict = checkReceive(who, task, test, obs, s, spec.expect);
-    else if (s.kind === 'wait-exit' && s.outcome === 'still-running') verdict = { result: 'failed', feedback: `${who} did not exit within ${s.waitedMs} ms` };
+    else if (s.kind === 'receive' && spec.kind === 'receive') verdict = checkReceive(who, task, test, obs, s, spec);
+    else if (s.kind === 'wait-exit' && spec.kind === 'wait-exit' && s.outcome === 'still-running') {
+      verdict = { result: 'failed', feedback: `${who} did not exit within ${spec.timeoutMs ?? task.timeouts.exitMs} ms` };
+    }
     if (verdict === undefined) return null;
     if (verdict) return verdict;
   }

@@ -3,6 +3,7 @@
 // happened. Never decides whether that was right.
 import { Peer, type Mailbox } from '../peer.js';
 import { ProgramRun } from '../process.js';
+import { waitProgramTime } from '../program-time.js';
 import { udp4PortBound, udp6PortBound } from '../readiness.js';
 import type { SandboxContext } from '../sandbox/command.js';
 import type { ProcessObservation, StepObservation, StepPlan, TestObservation, TestPlan } from '../types.js';
@@ -75,9 +76,8 @@ class TestRun {
     // A student container takes a while to start: the program's time to get ready counts from then.
     if (program.remoteStarted) await withDeadline(Promise.race([program.remoteStarted, program.exited]), deadline(REMOTE_START_MS));
     if (test.ready !== 'port') return 'not-required';
-    const bound = await waitUntil(() => udp6PortBound(test.port), deadline(test.readyTimeoutMs), {
-      stop: () => !program.running,
-    });
+    // Every wait of a test is in the program's time: a busy machine does not shorten it (program-time.ts).
+    const bound = await waitProgramTime(program, test.readyTimeoutMs, (d) => waitUntil(() => udp6PortBound(test.port), d, { stop: () => !program.running }), (b) => b);
     if (bound) return 'ready';
     if (!program.running) return 'exited';
     return udp4PortBound(test.port) ? 'ipv4-only' : 'not-ready';
@@ -113,7 +113,7 @@ class TestRun {
     }
     const cpuBefore = program.cpuMs();
     const runnableBefore = program.runnableMs();
-    const reply = await box.next(deadline(step.timeoutMs), program.exited);
+    const reply = await waitProgramTime(program, step.timeoutMs, (d) => box.next(d, program.exited), (r) => r !== null);
     const cpuAfter = program.cpuMs();
     const runnableAfter = program.runnableMs();
     this.silent = reply === null;
@@ -133,7 +133,7 @@ class TestRun {
   private async playReceive(program: ProgramRun, step: Extract<StepPlan, { kind: 'receive' }>): Promise<StepObservation> {
     const started = performance.now();
     const box = this.peer.listening;
-    const got = box ? await box.next(deadline(step.timeoutMs), program.exited) : null;
+    const got = box ? await waitProgramTime(program, step.timeoutMs, (d) => box.next(d, program.exited), (r) => r !== null) : null;
     if (got && step.reply !== null) await this.peer.reply(got, step.reply);
     this.silent = got === null;
     return {
@@ -150,7 +150,8 @@ class TestRun {
     if (test.end === 'exit') {
       // A program that must send nothing has failed as soon as it sends: no use waiting for its exit.
       const sent = test.stopOnDatagram && this.peer.listening ? this.peer.listening.pending() : null;
-      await withDeadline(sent ? Promise.race([program.exited, sent]) : program.exited, deadline(test.exitTimeoutMs));
+      const ended = sent ? Promise.race([program.exited, sent.then(() => 'sent' as const)]) : program.exited;
+      await waitProgramTime(program, test.exitTimeoutMs, (d) => withDeadline(ended, d), (v) => v === 'sent');
     }
     const proc = await program.finish('end-of-test');
     // Whatever reached the peer's sockets by now: replies to fire-and-forget
@@ -200,7 +201,7 @@ class TestRun {
 
 async function playWaitExit(program: ProgramRun, step: Extract<StepPlan, { kind: 'wait-exit' }>): Promise<StepObservation> {
   const started = performance.now();
-  await withDeadline(program.exited, deadline(step.timeoutMs));
+  await waitProgramTime(program, step.timeoutMs, (d) => withDeadline(program.exited, d), () => false);
   return { kind: 'wait-exit', outcome: program.running ? 'still-running' : 'exited', waitedMs: Math.round(performance.now() - started) };
 }
 

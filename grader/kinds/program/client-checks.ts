@@ -8,7 +8,7 @@ import type { StepContext } from '../../model/step-context.js';
 import type { Task, TestSpec } from '../../model/task.js';
 import { hexBytes } from '../../protocols/bytes.js';
 import { busyUntilStopped } from '../../verdict/busy.js';
-import type { TestVerdict } from '../../verdict/primitives.js';
+import { busyVerdict, type TestVerdict } from '../../verdict/primitives.js';
 
 /** The task's result line with `value` in place of {result}. */
 export function resultLine(template: string, value: string): string {
@@ -122,7 +122,7 @@ export function notExited(who: string, task: Task, test: TestSpec, obs: TestObse
   const waited = `${who} did not exit within ${test.after.within_ms ?? task.timeouts.exitMs} ms`;
   const details = `started as: ${test.argv.join(' ')}`;
   if (busyUntilStopped(p, task.limits)) {
-    return { result: 'timeout', feedback: `${waited} and kept the CPU busy all along: an endless loop?`, details };
+    return busyVerdict(who, `${waited}, runnable ${Math.round(p.runnableMs ?? 0)} ms of ${Math.round(p.wallMs)} ms`, details);
   }
   const last = obs.steps.length - 1;
   const lastStep = obs.steps[last];

@@ -1,0 +1,48 @@
+// Waits measured in the program's time rather than the wall clock's. A wait
+// for a reply, a datagram, a port or an exit gives the program some
+// milliseconds to act; on a busy machine part of them goes to other work
+// (the program, or the runner reading its output, sits in a run queue), so
+// a plain deadline would judge the machine's load instead of the program.
+// Each time the deadline passes, it is pushed back by the run-queue time
+// spent since the wait began (runner/run-queue.ts). A program that blocks
+// (waits for a datagram) queues for nothing: its wait ends on time. The
+// program's wall limit still ends every wait: it stops the program.
+import type { Deadline } from './wait.js';
+
+/** Below this much new run-queue time the wait is over: nothing left to give back. */
+const MIN_EXTENSION_MS = 2;
+const EARLY_TIMER_MS = 5;
+
+export interface QueuedClock {
+  /** Run-queue time (ms) so far of the program and of the runner serving it; 0 where the kernel does not count it. */
+  queuedMs(): { program: number; runner: number };
+  readonly running: boolean;
+}
+
+/**
+ * Runs `wait` with a deadline `ms` from now, and again with a later one while
+ * the program is running, `done` is false, and the program or the runner
+ * queued for a CPU since the start: the wait lasts `ms` plus that time. On a
+ * busy machine a spinning program thus gets about `ms` of CPU time in it.
+ */
+export async function waitProgramTime<T>(
+  program: QueuedClock,
+  ms: number,
+  wait: (d: Deadline) => Promise<T>,
+  done: (v: T) => boolean,
+): Promise<T> {
+  const start = performance.now();
+  const before = program.queuedMs();
+  let allowed = ms;
+  for (;;) {
+    const v = await wait({ at: start + allowed });
+    // Done, or ended before its deadline for a reason of its own (a stray answer): nothing to
+    // stretch. (A timer may fire a little early: libuv's clock counts whole milliseconds.)
+    if (done(v) || !program.running || performance.now() < start + allowed - EARLY_TIMER_MS) return v;
+    // The larger of the two, not their sum: while both queue at once, that time was lost once.
+    const now = program.queuedMs();
+    const owed = ms + Math.max(0, now.program - before.program, now.runner - before.runner);
+    if (owed - allowed < MIN_EXTENSION_MS) return v;
+    allowed = owed;
+  }
+}
