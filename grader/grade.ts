@@ -3,7 +3,7 @@
 // and assemble the report. This module never spawns: the runner does.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { runJob } from '../runner/job/run-job.js';
+import { runJobReusingBuild, type BuildCache } from '../runner/job/build-cache.js';
 import { cannotStartMessage, missingProgramMessage, programProblem } from './startable.js';
 import { SubmissionTooLargeError } from '../runner/errors.js';
 import { showPath, type FsPath } from '../runner/names.js';
@@ -30,6 +30,8 @@ export interface GradeOptions {
   trace?: TraceOptions;
   /** Aborted: the job is killed at once (a batch stopped with Ctrl-C); the report is then of no use. */
   signal?: AbortSignal;
+  /** A batch's builds: an identical submission's build is reused, not run again (runner/job/build-cache.ts). */
+  buildCache?: BuildCache;
 }
 
 const BUILD_OUTPUT_CAP = 8000;
@@ -154,7 +156,7 @@ async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions):
     tests.push(report);
     opts.onTest?.(report);
   };
-  const events = await runJob(planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const events = await runJobReusingBuild(opts.buildCache, planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) });
   return { events, tests, observed, causeOf };
 }
 
