@@ -8,10 +8,10 @@
 // by a limit or a signal is not (that can depend on the machine's load), and
 // neither is one whose files could not be kept: the next job builds anew.
 import { createHash, type Hash } from 'node:crypto';
-import { lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { joinName, type FsPath } from '../names.js';
+import { makeScratchDir, removeScratchDir } from '../scratch-dirs.js';
 import { copyTree } from '../tree.js';
 import type { BuildObservation, JobEvent, JobPlan } from '../types.js';
 import { runJob, type RunJobOptions } from './run-job.js';
@@ -61,7 +61,8 @@ interface Claim {
 
 /** One batch's builds, in a folder of its own removed by dispose(). */
 export class BuildCache {
-  private readonly dir = mkdtempSync(path.join(os.tmpdir(), 'sockgrade-builds-'));
+  /** Owned like a submission's scratch folder: a batch killed with SIGKILL leaves it to the next start's sweep. */
+  private readonly dir = makeScratchDir();
   /** Each key's build, or the promise of it while its first job builds; null: build anew. */
   private readonly builds = new Map<string, Promise<KeptBuild | null>>();
   private count = 0;
@@ -97,13 +98,13 @@ export class BuildCache {
   }
 
   dispose(): void {
-    rmSync(this.dir, { recursive: true, force: true });
+    removeScratchDir(this.dir);
   }
 }
 
 /** The scratch folder's contents replaced by a kept build's folder (the same files, plus what the build made). */
 function restore(workDir: string, files: string): void {
-  for (const name of readdirSync(workDir, { encoding: 'buffer' })) rmSync(joinName(workDir, name), { recursive: true, force: true });
+  removeScratchDir(workDir); // read-only folders the submission brought included
   copyTree(files, workDir);
 }
 

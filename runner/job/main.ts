@@ -154,7 +154,10 @@ async function runTests(ctx: SandboxContext, tests: TestPlan[], first: Prestarte
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const spec = JSON.parse(readFileSync(0, 'utf8')) as JobSpec;
+  const input = readFileSync(0, 'utf8');
+  // Started ahead of its plan (EarlyJob in run-job.ts), and the grade needed no job after all.
+  if (!input) process.exit(0);
+  const spec = JSON.parse(input) as JobSpec;
   // The grading process died before the job's death signal was in place: nothing would stop this job later.
   if (parentIsGone(spec.parent)) process.exit(1);
   const ctx = setUpJob(spec);
