@@ -2,6 +2,7 @@
 // 2.3 s; the protocol makes one test wait 2 s for a client that gets no
 // answer, and nothing else should add to it).
 import path from 'node:path';
+import { loadTask } from '../grader/task/load.js';
 import { packageRoot } from '../runner/paths.js';
 import { gradeLines, gradeRuns } from './grade-runs.js';
 import type { Section } from './bench.js';
@@ -12,7 +13,7 @@ const NO_ANSWER_WAIT_S = 2;
 
 export async function benchClient(): Promise<Section> {
   const source = path.join(packageRoot, 'fixtures', 'calculator-client', 'correct-c', 'submission', 'client.c');
-  const r = await gradeRuns('calculator-client', source, ['-O2', '-Wall', source], RUNS, { score: 100, tests: 25 });
+  const r = await gradeRuns('calculator-client', source, ['-O2', '-Wall', source], RUNS, { score: 100, tests: loadTask(path.join(packageRoot, 'tasks', 'calculator-client')).tests.length });
   const beyond = r.wall.map((w) => w - NO_ANSWER_WAIT_S);
   const noAnswer = r.reports.map((x) => (x.tests.find((t) => t.id === 'no-answer')?.duration_ms ?? 0) / 1000);
   return {

@@ -3,7 +3,8 @@
 // and assemble the report. This module never spawns: the runner does.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { runJob } from '../runner/job/run-job.js';
+import { runJobReusingBuild, type BuildCache } from '../runner/job/build-cache.js';
+import { EarlyJob } from '../runner/job/run-job.js';
 import { cannotStartMessage, missingProgramMessage, programProblem } from './startable.js';
 import { SubmissionTooLargeError } from '../runner/errors.js';
 import { showPath, type FsPath } from '../runner/names.js';
@@ -31,6 +32,8 @@ export interface GradeOptions {
   trace?: TraceOptions;
   /** Aborted: the job is killed at once (a batch stopped with Ctrl-C); the report is then of no use. */
   signal?: AbortSignal;
+  /** A batch's builds: an identical submission's build is reused, not run again (runner/job/build-cache.ts). */
+  buildCache?: BuildCache;
 }
 
 const BUILD_OUTPUT_CAP = 8000;
@@ -137,7 +140,7 @@ interface JobOutcome {
 }
 
 /** Runs the job; each observed test gets its verdict (and trace) at once, for progress output. */
-async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions): Promise<JobOutcome> {
+async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions, early: EarlyJob): Promise<JobOutcome> {
   const tests: TestReport[] = [];
   const observed = new Map<string, TestObservation>();
   const causeOf = new Map<string, CauseId>();
@@ -157,7 +160,7 @@ async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions):
     tests.push(report);
     opts.onTest?.(report);
   };
-  const events = await runJob(planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const events = await runJobReusingBuild(opts.buildCache, planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, early, ...(opts.signal ? { signal: opts.signal } : {}) });
   return { events, tests, observed, causeOf };
 }
 
@@ -218,6 +221,16 @@ function jobReport(task: Task, base: ReportBase, planned: PlannedJob, run: JobOu
 /** Grades `submission` (a path; bytes when its name is not UTF-8). */
 export async function gradeSubmission(task: Task, submission: FsPath, opts: GradeOptions): Promise<Report> {
   const started = performance.now();
+  // The job's process starts first: its own start overlaps the copy and the planning (stopped below if unused).
+  const early = EarlyJob.start(opts.sandbox);
+  try {
+    return await prepareAndGrade(task, submission, opts, started, early);
+  } finally {
+    await early.stop();
+  }
+}
+
+async function prepareAndGrade(task: Task, submission: FsPath, opts: GradeOptions, started: number, early: EarlyJob): Promise<Report> {
   const base = reportBase(task, submission, opts);
   let scratch: Scratch;
   try {
@@ -231,7 +244,7 @@ export async function gradeSubmission(task: Task, submission: FsPath, opts: Grad
     const planned = planJob(task, scratch.workDir, opts.testIds ? { ...opts, testIds: withControls(task.tests, opts.testIds) } : opts);
     const problem = cannotRunBeforeJob(task, scratch.workDir, planned);
     if (problem) return cannotRunReport(base, problem, started, notRunEntries(task, planned.plan));
-    const run = await runAndJudge(task, planned, opts);
+    const run = await runAndJudge(task, planned, opts, early);
     return jobReport(task, base, planned, run, started, opts.testIds);
   } finally {
     scratch.cleanup();

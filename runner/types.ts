@@ -106,6 +106,8 @@ export interface JobPlan {
   scratchMb?: number;
   /** Host path of a function task's harness source: the runner compiles it on the host, trusted. */
   harness?: string;
+  /** Host folder the job copies the scratch folder into after a build that succeeded (a batch reuses it: runner/job/build-cache.ts). */
+  keepBuildIn?: string;
 }
 
 /** What the trusted code in a program (harness, shim) reported; see runner/harness/channel.ts. */
@@ -246,7 +248,8 @@ export interface BuildObservation {
 
 export type JobEvent =
   | { type: 'ready'; setupMs: number }
-  | { type: 'build'; build: BuildObservation }
+  /** `kept`: the scratch folder was copied into the plan's keepBuildIn. */
+  | { type: 'build'; build: BuildObservation; kept?: boolean }
   | { type: 'test'; test: TestObservation }
   | { type: 'done' }
   | { type: 'fatal'; message: string };

@@ -147,6 +147,52 @@ describe('sockgrade batch on a class', () => {
   });
 });
 
+describe('sockgrade batch on identical submissions', () => {
+  // Each build prints a token of its own: two builds that ran print two tokens.
+  const MAKEFILE = 'server: server.c\n\t@echo "build token $$(od -An -N8 -tx8 /dev/urandom)"\n\tgcc -O2 -Wall -o server server.c\n';
+  const report = (out: string, id: string) => JSON.parse(readFileSync(path.join(out, 'reports', `${id}.json`), 'utf8'));
+  /** What a student sees of a grade, without what differs run to run (times, paths). */
+  const verdicts = (r: { score: number; result: string; build: unknown; tests: { id: string; result: string; feedback: string }[] }) => ({
+    score: r.score, result: r.result, build: r.build, tests: r.tests.map((t) => [t.id, t.result, t.feedback]),
+  });
+
+  it('builds them once: the next ones get the first build (its output, its failure) and the same report', async () => {
+    const base = tempDir();
+    const dir = path.join(base, 'submissions');
+    const out = path.join(base, 'grades');
+    for (const id of ['ann', 'ben', 'cat']) {
+      copyFixture('correct-c-plain', path.join(dir, id));
+      writeFileSync(path.join(dir, id, 'Makefile'), MAKEFILE);
+    }
+    appendFileSync(path.join(dir, 'cat', 'server.c'), '/* not the same file */\n');
+    for (const id of ['dan', 'eve']) {
+      mkdirSync(path.join(dir, id), { recursive: true });
+      writeFileSync(path.join(dir, id, 'Makefile'), MAKEFILE);
+      writeFileSync(path.join(dir, id, 'server.c'), 'int main(void) { return missing; }\n');
+    }
+    const run = await sockgrade(['batch', 'calculator-server', dir, '--out', out, '--jobs', '2']);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const [ann, ben, cat, dan, eve] = ['ann', 'ben', 'cat', 'dan', 'eve'].map((id) => report(out, id));
+    const token = (r: { build: { output: string } }) => /build token\s+(\w+)/.exec(r.build.output)?.[1];
+
+    expect(ann.score).toBe(100);
+    expect(token(ann)).toBeDefined();
+    // ben's files are ann's: the compiler ran once, ben got that build (its token) and ann's verdicts.
+    expect(token(ben)).toBe(token(ann));
+    expect(verdicts(ben)).toEqual(verdicts(ann));
+    expect([ann.timing.build_ms, ben.timing.build_ms].filter((ms: number) => ms === 0)).toHaveLength(1);
+    // cat's server.c differs by a comment: built anew (a token of its own), the same verdicts.
+    expect(token(cat)).toBeDefined();
+    expect(token(cat)).not.toBe(token(ann));
+    expect(cat.score).toBe(100);
+    // A build the compiler refused is reused as the same failure, with its output.
+    expect(dan.build.ok).toBe(false);
+    expect(dan.build.output).toMatch(/missing/);
+    expect(verdicts(eve)).toEqual(verdicts(dan));
+    expect(token(eve)).toBe(token(dan));
+  });
+});
+
 describe('sockgrade batch across restarts', () => {
   it('after a SIGKILL half-way, a restart grades every student exactly once', async () => {
     const base = tempDir();

@@ -13,7 +13,8 @@ import type { JobSpec } from '../runner/job/main.js';
 import { compileNative } from '../runner/sandbox/native.js';
 import { isRoot } from '../runner/sandbox/probe.js';
 import { deadline, waitUntil } from '../runner/wait.js';
-import { BIN, FIXTURES, ROOT, runCli, tempDir } from './helpers.js';
+import { gradeSubmission } from '../grader/grade.js';
+import { BIN, FIXTURES, ROOT, runCli, task, tempDir } from './helpers.js';
 
 const SERVER_FIXTURES = path.join(FIXTURES, 'calculator-server');
 const fixtureSubmission = (name: string) => path.join(SERVER_FIXTURES, name, 'submission');
@@ -112,6 +113,19 @@ describe('a killed grading process leaves nothing behind', () => {
       await nextStartSweeps(tmp);
     }, 120_000);
   }
+});
+
+describe('a grade that ends before its job', () => {
+  // The job's process is started ahead, before the submission is looked at (run-job.ts, EarlyJob).
+  it('ends the job process it started ahead: the report says why, and nothing of the job is left running', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'server'), 'print("no #! line")\n', { mode: 0o755 });
+    const report = await gradeSubmission(task('calculator-server'), dir, { seed: 1, sandbox: 'bwrap' });
+    expect(report.build.ok).toBe(false);
+    expect(report.build.output).toMatch(/#!/);
+    const jobs = descendantsOf(process.pid).map((p) => commandLine(p.pid)).filter((cmd) => /job\/main\.js|unshare|sg-reaper|setpriv/.test(cmd));
+    expect(jobs).toEqual([]);
+  });
 });
 
 describe('sweeping scratch folders', () => {

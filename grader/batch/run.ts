@@ -22,6 +22,7 @@ import { BatchStore, type GradeRecord } from './store.js';
 import { listStudents, type StudentEntry } from './submissions.js';
 import { summaryHtml } from './summary-page.js';
 import { inPool } from '../pool.js';
+import { BuildCache } from '../../runner/job/build-cache.js';
 
 export interface BatchOptions {
   task: Task;
@@ -73,7 +74,7 @@ export function tracesDir(out: string, id: string): string {
   return path.join(out, 'traces', reportBaseName(id));
 }
 
-async function gradeStudent(task: Task, s: StudentEntry, opts: BatchOptions): Promise<Report> {
+async function gradeStudent(task: Task, s: StudentEntry, opts: BatchOptions, builds?: BuildCache): Promise<Report> {
   const started = performance.now();
   const traces = tracesDir(opts.out, s.id);
   // The traces of an earlier grading go: what is left must be this grading's.
@@ -84,6 +85,7 @@ async function gradeStudent(task: Task, s: StudentEntry, opts: BatchOptions): Pr
       sandbox: opts.sandbox,
       trace: { dir: traces, view: { showAll: opts.showAll } },
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(builds ? { buildCache: builds } : {}),
     });
   } catch (err) {
     if (err instanceof SandboxUnavailableError) throw err;
@@ -112,6 +114,8 @@ class BatchState {
   readonly todo: StudentEntry[];
   readonly counts: ProgressCounts;
   readonly alreadyGraded: number;
+  /** Identical submissions are built once (removed when the batch ends). */
+  readonly builds = new BuildCache();
 
   constructor(
     readonly opts: BatchOptions,
@@ -162,7 +166,7 @@ async function gradeAndRecord(state: BatchState, s: StudentEntry, progress: Retu
   progress.begin(s.id);
   let report: Report;
   try {
-    report = await gradeStudent(opts.task, s, opts);
+    report = await gradeStudent(opts.task, s, opts, state.builds);
   } catch (err) {
     if (stopped(opts)) return; // a job killed before it was ready looks like a broken sandbox: it is not
     throw err;
@@ -224,8 +228,9 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
   const { task } = opts;
   const students = listStudents(opts.dir, [opts.out]);
   const store = BatchStore.open(opts.out, task.id);
+  let state: BatchState | undefined;
   try {
-    const state = new BatchState(opts, students, store);
+    state = new BatchState(opts, students, store);
     log.info({ task: task.id, students: students.length, todo: state.todo.length, jobs: opts.jobs }, 'batch starts');
     const machineFailure = await gradeTodo(state);
     if (!machineFailure) store.compact();
@@ -243,6 +248,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
       remaining: students.length - records.filter((r) => r.report.result !== 'error').length,
     };
   } finally {
+    state?.builds.dispose();
     store.close();
   }
 }

@@ -2,12 +2,13 @@
 // (see run-job.ts), reads a JobSpec on stdin and writes one JSON event per
 // line on stdout. Student output never reaches this stdout: it is captured
 // into the events as data.
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { ProgramRun } from '../process.js';
 import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
 import type { SandboxContext, SandboxEtcFiles } from '../sandbox/command.js';
 import { platformFailure } from '../sandbox/run-student.js';
+import { copyTree } from '../tree.js';
 import type { JobEvent, JobPlan, Limits, ProcessObservation, TestPlan } from '../types.js';
 import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
 import { runTest, type Prestarted } from './run-test.js';
@@ -104,6 +105,21 @@ function prestart(ctx: SandboxContext, test: TestPlan | undefined): Prestarted {
   return new ProgramRun(ctx, test.program, performance.now(), { gated: true });
 }
 
+/**
+ * The built scratch folder copied out for the next identical submission
+ * (runner/job/build-cache.ts); false when it cannot be (a FIFO the build
+ * made, a hard link to a file not the sandbox's...): the next one builds.
+ */
+function keep(ctx: SandboxContext, to: string): boolean {
+  try {
+    copyTree(ctx.workDir, to, ctx.dropToUid === null ? {} : { owner: ctx.dropToUid });
+    return true;
+  } catch {
+    rmSync(to, { recursive: true, force: true });
+    return false;
+  }
+}
+
 /** Step 2: the build, when the plan has one; false when the job must end here. */
 async function build(ctx: SandboxContext, plan: JobPlan): Promise<boolean> {
   if (!plan.build) return true;
@@ -111,7 +127,9 @@ async function build(ctx: SandboxContext, plan: JobPlan): Promise<boolean> {
   const proc = await new ProgramRun(ctx, plan.build, started).finish(null);
   if (sandboxFailed(proc, plan.build.limits)) return false;
   const ok = proc.exitCode === 0;
-  emit({ type: 'build', build: { ok, process: proc, durationMs: Math.round(performance.now() - started) } });
+  const durationMs = Math.round(performance.now() - started);
+  const kept = ok && plan.keepBuildIn ? keep(ctx, plan.keepBuildIn) : undefined;
+  emit({ type: 'build', build: { ok, process: proc, durationMs }, ...(kept === undefined ? {} : { kept }) });
   if (!ok) emit({ type: 'done' });
   return ok;
 }
@@ -136,7 +154,10 @@ async function runTests(ctx: SandboxContext, tests: TestPlan[], first: Prestarte
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const spec = JSON.parse(readFileSync(0, 'utf8')) as JobSpec;
+  const input = readFileSync(0, 'utf8');
+  // Started ahead of its plan (EarlyJob in run-job.ts), and the grade needed no job after all.
+  if (!input) process.exit(0);
+  const spec = JSON.parse(input) as JobSpec;
   // The grading process died before the job's death signal was in place: nothing would stop this job later.
   if (parentIsGone(spec.parent)) process.exit(1);
   const ctx = setUpJob(spec);

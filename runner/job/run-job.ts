@@ -11,7 +11,7 @@ import { SANDBOX_ETC, SANDBOX_ETC_DIR, type SandboxEtcFiles } from '../sandbox/c
 import { chownTree } from '../sandbox/scratch.js';
 import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness/build.js';
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
-import type { CommandPlan, JobEvent, JobPlan } from '../types.js';
+import type { CommandPlan, JobEvent, JobPlan, SandboxKind } from '../types.js';
 import { directBackend } from './backend.js';
 import type { JobSpec } from './main.js';
 
@@ -61,6 +61,8 @@ export interface RunJobOptions {
   onEvent?: (event: JobEvent) => void;
   /** Aborted: the job is killed at once (a batch stopped with Ctrl-C). */
   signal?: AbortSignal;
+  /** The job's process, started ahead (EarlyJob); its starter stops it if no job takes it. */
+  early?: EarlyJob;
 }
 
 /** Runs a job to its end; returns every event it sent, in order. */
@@ -106,29 +108,95 @@ async function prepareSpec(plan: JobPlan, direct: Direct): Promise<JobSpec | Job
 }
 
 /** Step 2: the job's command line, in a fresh network, mount and pid namespace when isolated. */
-async function jobCommand(spec: JobSpec): Promise<string[]> {
+async function jobCommand(privateNetwork: boolean): Promise<string[]> {
   const entry = path.join(distRunnerDir, 'job', 'main.js');
   // The job dies with this process, however it dies (see parent.ts): setpriv's
   // death signal for unshare, --kill-child for the reaper, pid 1 of the job's
   // own pid namespace, whose end takes everything in the namespace with it.
-  const job = spec.privateNetwork
+  const job = privateNetwork
     ? ['unshare', ...(isRoot() ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
         await compileReaper(), process.execPath, entry]
     : [process.execPath, entry];
   return ['--pdeathsig', 'KILL', '--', ...job];
 }
 
-async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Direct): Promise<JobEvent[]> {
-  const spec = await prepareSpec(plan, direct);
-  if ('type' in spec) return [spec];
-  const child = spawn('setpriv', await jobCommand(spec), { stdio: ['pipe', 'pipe', 'pipe'] });
-  child.stdin.end(JSON.stringify(spec));
+/** The job's process, started; it waits for its spec on stdin. */
+interface JobProcess {
+  child: ChildProcessWithoutNullStreams;
+  /** What it wrote on stderr so far (the first 16 KiB): why a job that could not start failed. */
+  stderr: () => string;
+}
+
+function spawnJob(argv: string[]): JobProcess {
+  const child = spawn('setpriv', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin.on('error', () => {}); // a job that died before reading its spec: its exit status says why
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 16_384) stderr += d.toString('utf8');
   });
-  const { events, code } = await collectEvents(child, opts);
-  return withFailures(events, code, stderr);
+  return { child, stderr: () => stderr };
+}
+
+/** Until the process has exited (and, through its reaper, everything in its namespace). */
+function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('close', () => resolve()));
+}
+
+/**
+ * A job's process started before its plan is known (gradeSubmission starts
+ * it first): its Node start overlaps the submission copy and the planning,
+ * and runJob hands it the spec. Whoever starts one must `stop()` it when
+ * done: a grade that ends before its job (a bad submission, a build reused as
+ * a failure) then ends the process, which reads an empty spec and exits.
+ */
+export class EarlyJob {
+  private taken = false;
+
+  private constructor(
+    private readonly sandbox: SandboxKind,
+    private readonly started: Promise<JobProcess | null>,
+  ) {}
+
+  /** Starts it for `sandbox`; a backend with a setup of its own ('user', 'inginious'), or a failure, starts none (runJob then says why). */
+  static start(sandbox: SandboxKind): EarlyJob {
+    if (sandbox === 'user' || sandbox === 'inginious') return new EarlyJob(sandbox, Promise.resolve(null));
+    const started = (async () => {
+      try {
+        assertSandboxTools(sandbox);
+        return spawnJob(await jobCommand(sandbox === 'bwrap'));
+      } catch {
+        return null; // runJob meets the same failure and reports it as ever
+      }
+    })();
+    return new EarlyJob(sandbox, started);
+  }
+
+  /** The process, for a plan of `sandbox`, once; null: runJob starts its own. */
+  async take(sandbox: SandboxKind): Promise<JobProcess | null> {
+    if (this.taken || sandbox !== this.sandbox) return null;
+    this.taken = true;
+    return this.started;
+  }
+
+  /** Ends the process when no job took it, and waits until it is gone; otherwise nothing. */
+  async stop(): Promise<void> {
+    if (this.taken) return;
+    this.taken = true;
+    const job = await this.started;
+    if (!job) return;
+    job.child.stdin.end(); // no spec: the job exits at once (main.ts)
+    await exited(job.child);
+  }
+}
+
+async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Direct): Promise<JobEvent[]> {
+  const spec = await prepareSpec(plan, direct);
+  if ('type' in spec) return [spec];
+  const job = (!direct && (await opts.early?.take(plan.sandbox))) || spawnJob(await jobCommand(spec.privateNetwork));
+  job.child.stdin.end(JSON.stringify(spec));
+  const { events, code } = await collectEvents(job.child, opts);
+  return withFailures(events, code, job.stderr());
 }
 
 /** Step 3: every event the job writes, until it ends or is stopped (its deadline, or the caller's abort). */
