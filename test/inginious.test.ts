@@ -48,8 +48,14 @@ function inginiousTask(tests: string[], edit: (task: Record<string, unknown>) =>
   const spec = parse(readFileSync(path.join(sg, 'task.yaml'), 'utf8')) as Record<string, unknown>;
   edit(spec);
   writeFileSync(path.join(sg, 'task.yaml'), stringify(spec));
-  const doc = parse(readFileSync(path.join(sg, 'tests.yaml'), 'utf8')) as { tests: { id: string }[] };
+  const doc = parse(readFileSync(path.join(sg, 'tests.yaml'), 'utf8')) as { tests: { id: string; control?: string | string[] }[] };
   doc.tests = doc.tests.filter((t) => tests.includes(t.id));
+  // A negative test's controls must be tests of the task: keep those the subset has.
+  for (const t of doc.tests) {
+    const kept = [t.control ?? []].flat().filter((c) => tests.includes(c));
+    if (kept.length) t.control = kept;
+    else delete t.control;
+  }
   writeFileSync(path.join(sg, 'tests.yaml'), stringify(doc));
   return base;
 }
@@ -116,7 +122,8 @@ describe.runIf(checkoutReadableBy(4242))('INGInious, in an emulated grading cont
     });
     const r = await submit(base, path.join(fixture('calculator-server', 'endless-loop'), 'server.c'));
     expect(r.feedback.result, r.stderr).toBe('timeout');
-    expect(r.feedback.custom?.sockgrade?.tests).toEqual({ 'sum-int': 'timeout', 'port-taken': 'success' });
+    // port-taken's control (sum-int) failed: no error-handling credit for a server that never answers (docs/controls.md).
+    expect(r.feedback.custom?.sockgrade?.tests).toEqual({ 'sum-int': 'timeout', 'port-taken': 'failed' });
     expect(r.feedback.text).toContain('CPU time');
     expect(r.ms).toBeLessThan(25_000);
     expect(r.student).toEqual([]);

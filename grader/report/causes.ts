@@ -11,10 +11,11 @@ interface CauseText {
   label: string;
   message: string;
   /**
-   * A mistake in the bytes of an exchange the program completed: a control
-   * failed only of it still shows the program works (grader/verdict/controls.ts).
+   * A mistake of an exchange the program completed (a wrong byte, a socket
+   * left open after it): a control failed only of it still shows the program
+   * works (grader/verdict/controls.ts).
    */
-  inTheBytes: boolean;
+  exchangeCompleted: boolean;
 }
 
 /** What each diagnosed mistake is, and what to do, without any test's inputs. */
@@ -22,79 +23,79 @@ export const CAUSE_MESSAGES: Record<CauseId, CauseText> = {
   'byte-order': {
     label: 'byte order',
     message: 'byte order: integers travel in network byte order; convert each with htonl() before sending and ntohl() after receiving',
-    inTheBytes: true,
+    exchangeCompleted: true,
   },
   opcode: {
     label: 'opcode',
     message: 'opcode: the sum and the product are mixed up; read the opcode as (header >> 1) & 7',
-    inTheBytes: true,
+    exchangeCompleted: true,
   },
   'f-bit': {
     label: 'F bit',
     message: 'F bit: the least significant bit of the request header says the form of the result: 0 a 4-byte integer, 1 decimal digits',
     // The wrong kind of exchange (an integer asked, text expected): it shows no valid exchange worked.
-    inTheBytes: false,
+    exchangeCompleted: false,
   },
   'text-nul': {
     label: 'NUL byte',
     message: 'NUL byte: a text answer carries a \\0; send only the digits, the datagram length delimits them',
-    inTheBytes: true,
+    exchangeCompleted: true,
   },
   'text-newline': {
     label: 'newline',
     message: 'newline: a text answer ends with a newline; send only the digits',
-    inTheBytes: true,
+    exchangeCompleted: true,
   },
   'text-signed': {
     label: 'signed number',
     message: 'signed number: a result of 2^31 or more came out negative; it is an unsigned 32-bit integer, print it with %u',
-    inTheBytes: true,
+    exchangeCompleted: true,
   },
   'unused-bits': {
     label: 'unused bits',
     message: 'unused bits: valid requests with unused header bits set were refused; ignore the four high bits of the header',
-    inTheBytes: true,
+    exchangeCompleted: true,
   },
   'error-s-bit': {
     label: 'S bit',
     message: 'S bit: a request that cannot be served was answered with S=1; set S=0 (the most significant bit of the header) on an error',
-    inTheBytes: true,
+    exchangeCompleted: true,
   },
   'exited-before-binding': {
     label: 'exited before binding',
     message: 'exited before binding: the program ended before it bound its UDP port (IPv6), so no test could talk to it; what it printed on stderr (in the details of a visible test) says why',
-    inTheBytes: false,
+    exchangeCompleted: false,
   },
   'first-client-only': {
     label: 'first client only',
     message: 'first client only: the server answered a first client, then nothing to requests from other source ports; answer each request to the address recvfrom() filled in (a socket connect()ed to its first client hears no other)',
-    inTheBytes: false,
+    exchangeCompleted: false,
   },
   'cut-address': {
     label: "sender's address cut",
     message: "sender's address cut: the receive was given too little room for the sender's address (an IPv6 address takes 28 bytes, a struct sockaddr holds 16), so the answer goes astray; use struct sockaddr_in6 or struct sockaddr_storage, and set the length to its size before the call",
-    inTheBytes: false,
+    exchangeCompleted: false,
   },
   'wrong-destination': {
     label: 'datagram sent astray',
     message: 'datagram sent astray: a request must go to the address the function is given, an answer to the address recvfrom() filled in (not the function\'s own)',
-    inTheBytes: false,
+    exchangeCompleted: false,
   },
   leak: {
     label: 'descriptor leak',
     message: 'descriptor leak: a socket the function opened is still open when it returns; close() it before returning, on the error paths too',
-    inTheBytes: false,
+    exchangeCompleted: true,
   },
   'went-on-after-failure': {
     label: 'went on after a failure',
     message: 'went on after a failure: when a socket call fails, the function must return at once, with no further socket call',
-    inTheBytes: false,
+    exchangeCompleted: false,
   },
 };
 
-/** The causes of a completed exchange (`inTheBytes`), for the controls: the others show no exchange worked. */
+/** The causes of a completed exchange (`exchangeCompleted`), for the controls: the others show no exchange worked. */
 export function exchangeCauses(causeOf: ReadonlyMap<string, CauseId>): Map<string, CauseId> {
-  return new Map([...causeOf].filter(([, id]) => CAUSE_MESSAGES[id]?.inTheBytes));
+  return new Map([...causeOf].filter(([, id]) => CAUSE_MESSAGES[id]?.exchangeCompleted));
 }
 
 /** Results a cause can explain: a failure, or a crash the program's mistake led to (not a limit, not the grader's error). */

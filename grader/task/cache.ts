@@ -140,7 +140,8 @@ function entryPath(cacheDir: string, dir: string): string {
 /** The entry for `dir` when it is sound and still matches its files and code; null otherwise. */
 function readEntry(cacheDir: string, dir: string, files: Record<string, string>): Entry | null {
   const file = entryPath(cacheDir, dir);
-  if (!ownedByUs(file, false)) return null;
+  // The entry, its folder and the folder above must all be ours alone: an entry decides what runs.
+  if (!ownedByUs(path.dirname(cacheDir), true) || !ownedByUs(cacheDir, true) || !ownedByUs(file, false)) return null;
   try {
     const e = JSON.parse(readFileSync(file, 'utf8')) as Partial<Entry> | null;
     // Cheap shape check; a bad entry is a miss, never trusted.
@@ -161,6 +162,8 @@ function writeEntry(cacheDir: string, entry: Entry): void {
   try {
     // Folders above ours as runner/sandbox/native-cache.ts makes them (the sandbox's uid passes through the user cache).
     mkdirSync(path.dirname(cacheDir), { recursive: true, mode: 0o755 });
+    // A folder above ours that others can write lets them swap ours: no cache there.
+    if (!ownedByUs(path.dirname(cacheDir), true)) return;
     mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
     if (!ownedByUs(cacheDir, true)) return;
     writeFileSync(tmp, toJson(entry), { mode: 0o600 });
