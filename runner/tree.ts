@@ -2,10 +2,12 @@
 // names.ts), lstat only, links never followed, and nothing opened but regular
 // files, opened non-blocking and checked again once open: opening a FIFO
 // blocks, and a device such as /dev/zero never ends. measureTree counts what a
-// folder will take on the scratch tmpfs before anything is copied; copyTree
+// folder will take on the scratch tmpfs before anything is copied; hashTree
+// feeds it to a content hash (a batch's resume, its build reuse); copyTree
 // copies it, walking folders by descriptor (a folder swapped for a link while
 // it is copied is never followed) and refusing a hard link to someone else's
 // file (root would otherwise copy, and hand the student, what it can read).
+import type { Hash } from 'node:crypto';
 import { closeSync, constants, fstatSync, lstatSync, mkdirSync, opendirSync, openSync, readdirSync, readlinkSync, readSync, symlinkSync, writeSync, type Stats } from 'node:fs';
 import { SubmissionError, SubmissionTooLargeError } from './errors.js';
 import { escapeName, joinName, type FsPath } from './names.js';
@@ -195,5 +197,52 @@ export function copyTree(from: FsPath, to: FsPath, opts: CopyOptions = {}): void
     walk(top, to, '', 0);
   } finally {
     closeSync(top);
+  }
+}
+
+/** Feeds the bytes of the regular file `file` to `h`, opened as openRegular opens it (never a FIFO or a device). */
+export function hashFileBytes(h: Hash, file: FsPath, followLink = false): void {
+  const buf = Buffer.alloc(1 << 20);
+  const { fd } = openRegular(file, followLink);
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export interface HashTreeOptions {
+  /** Left out, with what is below it; sees the '/'-joined path below the root, escaped. */
+  skip?: (rel: string) => boolean;
+  /** The permission bits a file's hash carries; by default only whether it is executable. */
+  modeBits?: number;
+}
+
+/**
+ * Feeds a folder to `h`: every name (as bytes, in byte order), its kind, a
+ * link's target, a file's size, permission bits and bytes. Nothing but a
+ * regular file is opened: a pipe, socket or device is hashed by its kind.
+ */
+export function hashTree(h: Hash, dir: FsPath, opts: HashTreeOptions = {}, rel: Buffer = Buffer.alloc(0)): void {
+  for (const name of readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare)) {
+    const r = rel.length ? Buffer.concat([rel, Buffer.from('/'), name]) : name;
+    if (opts.skip?.(escapeName(r))) continue;
+    const p = joinName(dir, name);
+    const st = lstatSync(p);
+    const entry = (kind: string, ...rest: (string | Buffer)[]) => {
+      h.update(`${kind}\0`);
+      for (const part of [r, ...rest]) h.update(part).update('\0');
+    };
+    if (st.isDirectory()) {
+      entry('D');
+      hashTree(h, p, opts, r);
+    } else if (st.isSymbolicLink()) {
+      entry('L', readlinkSync(p, { encoding: 'buffer' }));
+    } else if (st.isFile()) {
+      entry('F', opts.modeBits === undefined ? (st.mode & 0o111 ? 'x' : '-') : String(st.mode & opts.modeBits), String(st.size));
+      hashFileBytes(h, p);
+    } else {
+      entry('O');
+    }
   }
 }

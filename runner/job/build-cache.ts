@@ -7,12 +7,11 @@
 // compiler's error) is reused as the same failure with its output; one stopped
 // by a limit or a signal is not (that can depend on the machine's load), and
 // neither is one whose files could not be kept: the next job builds anew.
-import { createHash, type Hash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { joinName, type FsPath } from '../names.js';
 import { makeScratchDir, removeScratchDir } from '../scratch-dirs.js';
-import { copyTree } from '../tree.js';
+import { copyTree, hashTree } from '../tree.js';
 import type { BuildObservation, JobEvent, JobPlan } from '../types.js';
 import { runJob, type RunJobOptions } from './run-job.js';
 
@@ -22,27 +21,14 @@ interface KeptBuild {
   files: string | null;
 }
 
-function hashTree(h: Hash, dir: FsPath, rel: string): void {
-  for (const name of readdirSync(dir, { encoding: 'buffer' }).sort(Buffer.compare)) {
-    const p = joinName(dir, name);
-    const r = `${rel}/${name.toString('hex')}`;
-    const st = lstatSync(p);
-    if (st.isDirectory()) {
-      h.update(`D\0${r}\0`);
-      hashTree(h, p, r);
-    } else if (st.isSymbolicLink()) h.update(`L\0${r}\0`).update(readlinkSync(p, { encoding: 'buffer' })).update('\0');
-    else if (st.isFile()) h.update(`F\0${r}\0${st.mode & 0o777}\0${st.size}\0`).update(readFileSync(p)).update('\0');
-    else h.update(`O\0${r}\0`); // the scratch copy holds no other kind; hashed by kind if it ever does
-  }
-}
-
 /** What a build's result depends on; null when the plan has no build. */
 export function buildKey(plan: JobPlan): string | null {
   if (!plan.build) return null;
   const h = createHash('sha256');
   h.update(`sockgrade build 1\0${plan.sandbox}\0${plan.scratchMb ?? ''}\0${JSON.stringify(plan.build)}\0`);
   for (const f of plan.build.readOnlyFiles ?? []) h.update(readFileSync(f)).update('\0');
-  hashTree(h, plan.workDir, '');
+  // Every permission bit: the scratch copy keeps them, and the build sees them.
+  hashTree(h, plan.workDir, { modeBits: 0o777 });
   return h.digest('hex');
 }
 
