@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runJobReusingBuild, type BuildCache } from '../runner/job/build-cache.js';
 import { EarlyJob } from '../runner/job/run-job.js';
+import { lanesApply, runJobInLanes } from '../runner/job/lanes.js';
 import { cannotStartMessage, missingProgramMessage, programProblem } from './startable.js';
 import { SubmissionTooLargeError } from '../runner/errors.js';
 import { showPath, type FsPath } from '../runner/names.js';
@@ -34,6 +35,27 @@ export interface GradeOptions {
   signal?: AbortSignal;
   /** A batch's builds: an identical submission's build is reused, not run again (runner/job/build-cache.ts). */
   buildCache?: BuildCache;
+  /**
+   * Run the tests that wait out a program's time-out beside the others, in up
+   * to this many jobs at once, each in its own network namespace
+   * (runner/job/lanes.ts). 1 (the default) in a batch, whose submissions
+   * already fill those waits.
+   */
+  lanes?: number;
+}
+
+/**
+ * How many jobs one grade of `sockgrade grade` or `check` may run at once
+ * (GradeOptions.lanes): 2, the second for the tests that wait out a
+ * time-out; SOCKGRADE_LANES=1 runs every test in one job, one after the other.
+ */
+export function gradeLanes(): number {
+  return process.env.SOCKGRADE_LANES === '1' ? 1 : 2;
+}
+
+/** How many jobs a grade runs at once: lanes only where each job has a namespace of its own, and never with a batch's build reuse. */
+function lanesOf(opts: GradeOptions): number {
+  return opts.sandbox === 'bwrap' && !opts.buildCache ? Math.max(1, opts.lanes ?? 1) : 1;
 }
 
 const BUILD_OUTPUT_CAP = 8000;
@@ -160,7 +182,11 @@ async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions, 
     tests.push(report);
     opts.onTest?.(report);
   };
-  const events = await runJobReusingBuild(opts.buildCache, planned.plan, { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, early, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const job = { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const lanes = lanesOf(opts);
+  const events = lanesApply(planned.plan, lanes)
+    ? await runJobInLanes(planned.plan, lanes, { ...job, early })
+    : await runJobReusingBuild(opts.buildCache, planned.plan, { ...job, early });
   return { events, tests, observed, causeOf };
 }
 

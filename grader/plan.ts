@@ -80,6 +80,7 @@ function planTest(task: Task, test: TestSpec, seed: number, sandbox: SandboxKind
       end: test.after.running ? 'kill' : 'exit',
       exitTimeoutMs: test.after.within_ms ?? task.timeouts.exitMs,
       ...(test.after.datagrams === 'none' ? { stopOnDatagram: true } : {}),
+      ...(test.after.datagrams === 'retransmissions' && steps.some((s) => s.kind === 'receive' && s.reply === null) ? { waitsOut: true } : {}),
     },
     contexts,
   };

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { procStat } from './proc-stat.js';
 import { waitProgramTime } from './program-time.js';
-import { queuedMsOf, runnerQueuedMs } from './run-queue.js';
+import { runnerQueuedMs, schedstatOf } from './run-queue.js';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
@@ -88,30 +88,35 @@ function cpuTicks(pid: number): number {
 }
 
 /**
- * Milliseconds the threads of one process have spent runnable: on a CPU, or
- * waiting in a run queue for one (/proc/PID/task/TID/schedstat, fields 1 and
- * 2, in ns). The kernel keeps this count itself, so no sample can be missed,
- * and unlike CPU time it does not shrink when other work shares the CPUs: a
- * spinning program is runnable all along, a blocked one not at all. 0 when
- * the process is gone.
+ * One look at every process of the program: their CPU ticks, and what their
+ * threads' schedstat says (run-queue.ts): time runnable (on a CPU, or waiting
+ * in a run queue for one) and time queued. The kernel keeps these counts
+ * itself, so no sample can be missed, and unlike CPU time the runnable time
+ * does not shrink when other work shares the CPUs: a spinning program is
+ * runnable all along, a blocked one not at all.
  */
-function runnableMsOf(pid: number): number {
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return 0;
+interface TreeSample {
+  processes: number;
+  cpuMs: number;
+  runnableMs: number;
+  queuedMs: number;
+}
+
+function sampleTree(root: number): TreeSample {
+  const pids = descendants(root);
+  // Where the kernel keeps schedstat, its time on a CPU is the CPU time (to the ns, not the tick): /proc/PID/stat is not read.
+  if (!KERNEL_COUNTS_RUNNABLE) {
+    const cpuMs = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) / CLOCK_TICKS_PER_MS;
+    return { processes: pids.length, cpuMs, runnableMs: cpuMs, queuedMs: 0 };
   }
-  let ns = 0;
-  for (const tid of tids) {
-    try {
-      const [onCpu = 0, queued = 0] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ').map(Number);
-      ns += onCpu + queued;
-    } catch {
-      /* that thread just ended */
-    }
+  let onCpuNs = 0;
+  let queuedNs = 0;
+  for (const pid of pids) {
+    const sched = schedstatOf(pid);
+    onCpuNs += sched.onCpuNs;
+    queuedNs += sched.queuedNs;
   }
-  return ns / 1e6;
+  return { processes: pids.length, cpuMs: onCpuNs / 1e6, runnableMs: (onCpuNs + queuedNs) / 1e6, queuedMs: queuedNs / 1e6 };
 }
 
 /** Kernels built without CONFIG_SCHED_INFO have no schedstat files. */
@@ -127,6 +132,8 @@ export class ProgramRun {
   private exitedAt: number | null = null;
   private sandboxInit: number | null = null;
   private peakProcesses = 0;
+  /** This turn's look at the program's tree (sample()). */
+  private sampled: TreeSample | null = null;
   /** CPU ms sampled just before the runner killed the program (the launcher dies too, with no meta). */
   private cpuMsAtStop: number | null = null;
   /** Time the program was runnable, sampled there too: whether it was busy when it was stopped. */
@@ -242,32 +249,42 @@ export class ProgramRun {
     return this.child.pid ?? null;
   }
 
+  /**
+   * The program's tree, looked at once per turn of the event loop: the
+   * figures a step takes together (CPU, runnable and queued time before a
+   * wait) read /proc once, not once each.
+   */
+  private sample(): TreeSample | null {
+    if (this.sampled) return this.sampled;
+    const root = this.treeRoot();
+    if (root === null) return null;
+    const sample = sampleTree(root);
+    this.peakProcesses = Math.max(this.peakProcesses, sample.processes - 1); // the launcher is not the program's
+    this.sampled = sample;
+    queueMicrotask(() => (this.sampled = null));
+    return sample;
+  }
+
   /** Samples the CPU time (ms) used so far by every process of the program. */
   cpuMs(): number | null {
     if (this.remote) {
       this.peakProcesses = Math.max(this.peakProcesses, this.remote.peakProcesses);
       return this.remote.cpuMs;
     }
-    const root = this.treeRoot();
-    if (root === null) return null;
-    const pids = descendants(root);
-    this.peakProcesses = Math.max(this.peakProcesses, pids.length - 1); // the launcher is not the program's
-    return pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) / CLOCK_TICKS_PER_MS;
+    return this.sample()?.cpuMs ?? null;
   }
 
   /**
    * Milliseconds every process of the program has spent runnable so far (see
-   * runnableMsOf): a window's share of it tells a busy program from an idle
-   * one whatever the machine's load. Where the kernel does not count it, or
-   * the program runs out of sight (sg-remote), CPU time stands in (a lower
-   * bound, which load lowers further).
+   * TreeSample): a window's share of it tells a busy program from an idle
+   * one whatever the machine's load. Where the kernel does not count it
+   * (sampleTree), or the program runs out of sight (sg-remote), CPU time
+   * stands in (a lower bound, which load lowers further).
    */
   runnableMs(): number | null {
     // Under sg-remote the program's processes may be in another container: its CPU samples stand in.
-    if (!KERNEL_COUNTS_RUNNABLE || this.remote) return this.cpuMs();
-    const root = this.treeRoot();
-    if (root === null) return null;
-    return descendants(root).reduce((sum, pid) => sum + runnableMsOf(pid), 0);
+    if (this.remote) return this.cpuMs();
+    return this.sample()?.runnableMs ?? null;
   }
 
   /**
@@ -277,8 +294,7 @@ export class ProgramRun {
    * gives that time back to each wait.
    */
   queuedMs(): { program: number; runner: number } {
-    const root = this.remote ? null : this.treeRoot();
-    const program = root === null ? 0 : descendants(root).reduce((sum, pid) => sum + queuedMsOf(pid), 0);
+    const program = this.remote ? 0 : (this.sample()?.queuedMs ?? 0);
     return { program, runner: runnerQueuedMs() };
   }
 

@@ -5,23 +5,31 @@
 // does not depend on the machine's load.
 import { readdirSync, readFileSync } from 'node:fs';
 
-function queuedNsOfThread(pid: number | 'self', tid: number | string): number {
+/** A thread's schedstat: ns on a CPU, ns waiting in a run queue; zeros when it just ended or the kernel does not count it. */
+function schedstatOfThread(pid: number | 'self', tid: number | string): { onCpuNs: number; queuedNs: number } {
   try {
-    return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[1] ?? 0) || 0;
+    const [onCpu, queued] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ');
+    return { onCpuNs: Number(onCpu) || 0, queuedNs: Number(queued) || 0 };
   } catch {
-    return 0; // that thread just ended, or the kernel does not count it
+    return { onCpuNs: 0, queuedNs: 0 };
   }
 }
 
-/** Milliseconds every thread of a process has waited in a run queue; 0 when it is gone. */
-export function queuedMsOf(pid: number): number {
+/** What every thread of a process has spent on a CPU and in a run queue (ns); zeros when it is gone. */
+export function schedstatOf(pid: number): { onCpuNs: number; queuedNs: number } {
+  const sum = { onCpuNs: 0, queuedNs: 0 };
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return 0;
+    return sum;
   }
-  return tids.reduce((ns, tid) => ns + queuedNsOfThread(pid, tid), 0) / 1e6;
+  for (const tid of tids) {
+    const t = schedstatOfThread(pid, tid);
+    sum.onCpuNs += t.onCpuNs;
+    sum.queuedNs += t.queuedNs;
+  }
+  return sum;
 }
 
 /**
@@ -30,5 +38,5 @@ export function queuedMsOf(pid: number): number {
  * a program writing to it or sending to it is held back too.
  */
 export function runnerQueuedMs(): number {
-  return queuedNsOfThread('self', process.pid) / 1e6;
+  return schedstatOfThread('self', process.pid).queuedNs / 1e6;
 }

@@ -76,6 +76,17 @@ export function ownedScratchDirs(tmp = os.tmpdir()): { dir: string; owner: Scrat
 }
 
 /**
+ * A scratch folder for a program's working folder, `work` inside it (not made
+ * yet): traversable, not listable, so that the sandbox user (nobody, when
+ * sockgrade runs as root) reaches work/.
+ */
+export function makeWorkScratch(): { base: string; workDir: string } {
+  const base = makeScratchDir();
+  chmodSync(base, 0o711);
+  return { base, workDir: path.join(base, 'work') };
+}
+
+/**
  * Removes a scratch folder and all in it. What the submission brought may be
  * read-only (a folder copied with mode 0555): then the folders are made
  * writable and the removal tried once more.

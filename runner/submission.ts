@@ -9,7 +9,7 @@ import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readS
 import path from 'node:path';
 import { isArchive, unpackArchive } from './archive.js';
 import { SubmissionError, SubmissionTooLargeError } from './errors.js';
-import { makeScratchDir } from './scratch-dirs.js';
+import { makeWorkScratch } from './scratch-dirs.js';
 import { baseName, escapeName, type FsPath } from './names.js';
 import { checkFits, copyRegular, copyTree, measureTree, mib, pageRounded, plural, specialKind } from './tree.js';
 
@@ -94,10 +94,7 @@ export async function prepareSubmission(source: FsPath, program: string, opts: P
     if (err instanceof SubmissionError) throw err;
     throw new SubmissionError(`cannot read submission ${shown}: ${fsProblem(err)}`);
   }
-  const base = makeScratchDir(); // owned, and swept once its owner is dead (scratch-dirs.ts)
-  // Traversable, not listable: the sandbox user (nobody, when sockgrade runs as root) must reach work/.
-  chmodSync(base, 0o711);
-  const workDir = path.join(base, 'work');
+  const { base, workDir } = makeWorkScratch(); // owned, and swept once its owner is dead (scratch-dirs.ts)
   const cleanup = () => rmSync(base, { recursive: true, force: true });
   try {
     if (st.isDirectory()) {

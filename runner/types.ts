@@ -94,6 +94,12 @@ export interface TestPlan {
   exitTimeoutMs: number;
   /** The program must send nothing: stop waiting for its exit once it sends to the listener. */
   stopOnDatagram?: boolean;
+  /**
+   * A correct program waits out a time-out of its own here (its request gets
+   * no answer, and it may repeat it): the test lasts that long, idle, so a
+   * grade may run it beside the others (runner/job/lanes.ts).
+   */
+  waitsOut?: boolean;
 }
 
 export interface JobPlan {

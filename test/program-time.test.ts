@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitProgramTime } from '../runner/program-time.js';
-import { queuedMsOf, runnerQueuedMs } from '../runner/run-queue.js';
+import { runnerQueuedMs, schedstatOf } from '../runner/run-queue.js';
 import { deadline, waitUntil, withDeadline } from '../runner/wait.js';
 
 const started: ChildProcess[] = [];
@@ -24,7 +24,7 @@ function onCpuMs(pid: number): number {
 }
 
 function clockOf(child: ChildProcess) {
-  return { queuedMs: () => ({ program: queuedMsOf(child.pid!), runner: runnerQueuedMs() }), get running() { return child.exitCode === null && child.signalCode === null; } };
+  return { queuedMs: () => ({ program: schedstatOf(child.pid!).queuedNs / 1e6, runner: runnerQueuedMs() }), get running() { return child.exitCode === null && child.signalCode === null; } };
 }
 
 const never = new Promise<void>(() => {});

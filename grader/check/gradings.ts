@@ -3,7 +3,7 @@
 // stderr. A grading that throws is recorded against its fixture; only a
 // machine that cannot grade at all (SandboxUnavailableError) stops the run.
 import { SandboxUnavailableError } from '../../runner/errors.js';
-import { gradeSubmission } from '../grade.js';
+import { gradeLanes, gradeSubmission } from '../grade.js';
 import type { Report } from '../report/model.js';
 import type { Task } from '../model/task.js';
 import { inPool } from '../pool.js';
@@ -39,7 +39,7 @@ export async function gradeAll(gradings: Grading[], workers: number, progress: (
     let report: Report | null = null;
     let error: string | null = null;
     try {
-      report = await gradeSubmission(grading.task, grading.submission, { seed: SEED, sandbox: 'bwrap' });
+      report = await gradeSubmission(grading.task, grading.submission, { seed: SEED, sandbox: 'bwrap', lanes: gradeLanes() });
     } catch (err) {
       if (err instanceof SandboxUnavailableError) throw err;
       error = (err as Error).message ?? String(err);

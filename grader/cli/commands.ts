@@ -13,6 +13,8 @@ export interface CommandModule {
 
 export interface Command extends CommandSpec {
   load: () => Promise<CommandModule>;
+  /** Work to start before the command's module loads (grade: its jobs); returns what ends what was left unused. */
+  early?: (args: ParsedArgs) => Promise<() => Promise<void>>;
 }
 
 const ENV_TASK_CACHE = 'SOCKGRADE_TASK_CACHE=DIR  where loaded tasks are kept (default: tasks/ of the user cache; off: none)';
@@ -28,6 +30,7 @@ const ENV_COLOUR = ['NO_COLOR=1  no colour (also TERM=dumb, --no-color)', 'FORCE
 export const COMMANDS: Record<string, Command> = {
   grade: {
     load: () => import('./grade.js'),
+    early: async (args) => (await import('./early-jobs.js')).startGradeJobs(args),
     args: 'TASK SUBMISSION',
     positionals: ['TASK', 'SUBMISSION'],
     count: [2, 2],

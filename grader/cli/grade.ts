@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { deliverFeedback } from '../../runner/platforms/inginious.js';
 import { chooseSandbox, parseSandboxChoice, SANDBOX_KINDS } from '../../runner/sandbox/choose.js';
 import type { SandboxKind } from '../../runner/types.js';
-import { gradeSubmission } from '../grade.js';
+import { gradeLanes, gradeSubmission } from '../grade.js';
 import { FORMATS, PLATFORM_ENFORCES_DUE_DATE } from '../report/formats.js';
 import { DUE_DATE, inginiousCalls } from '../report/inginious.js';
 import type { Report } from '../report/model.js';
@@ -95,7 +95,7 @@ async function gradeRequest({ values, positionals }: ParsedArgs): Promise<GradeR
 }
 
 function gradeOnce(r: GradeRequest): Promise<Report> {
-  return gradeSubmission(r.task, r.submission, { seed: r.seed, sandbox: r.sandbox, ...(r.testIds ? { testIds: r.testIds } : {}), ...(r.trace ? { trace: r.trace } : {}) });
+  return gradeSubmission(r.task, r.submission, { seed: r.seed, sandbox: r.sandbox, lanes: gradeLanes(), ...(r.testIds ? { testIds: r.testIds } : {}), ...(r.trace ? { trace: r.trace } : {}) });
 }
 
 /** --watch: grade again on every change of the submission's files, until Ctrl-C. */

@@ -37,8 +37,13 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
   if (!spec && command.startsWith('-')) throw new UsageError(`unknown option '${command}'; before a command sockgrade takes --help or --version; commands: ${names}`);
   if (!spec) throw new UsageError(`unknown command '${command}'; commands: ${names} (sockgrade --help)`);
   const args = parse(command, spec, rest);
-  const module: CommandModule = await spec.load();
-  return await module.run(args);
+  const release = await spec.early?.(args);
+  try {
+    const module: CommandModule = await spec.load();
+    return await module.run(args);
+  } finally {
+    await release?.();
+  }
 }
 
 /** Runs the CLI; returns the exit status. */

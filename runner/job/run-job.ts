@@ -151,6 +151,8 @@ function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
  * a failure) then ends the process, which reads an empty spec and exits.
  */
 export class EarlyJob {
+  /** Jobs started before the grader was even loaded (prestart), for the next grades of their sandbox to take. */
+  private static readonly waiting: EarlyJob[] = [];
   private taken = false;
 
   private constructor(
@@ -158,8 +160,33 @@ export class EarlyJob {
     private readonly started: Promise<JobProcess | null>,
   ) {}
 
-  /** Starts it for `sandbox`; a backend with a setup of its own ('user', 'inginious'), or a failure, starts none (runJob then says why). */
+  /**
+   * Starts `count` jobs for `sandbox` now, before the caller knows what it
+   * will grade (the CLI, before it loads the grader and the task); the next
+   * start() calls for that sandbox take them. Returns what ends those no
+   * grade took: call it before exiting.
+   */
+  static prestart(sandbox: SandboxKind, count: number): () => Promise<void> {
+    const started = Array.from({ length: count }, () => EarlyJob.spawnFor(sandbox));
+    EarlyJob.waiting.push(...started);
+    return async () => {
+      for (const job of started) {
+        const i = EarlyJob.waiting.indexOf(job);
+        if (i >= 0) EarlyJob.waiting.splice(i, 1);
+      }
+      await Promise.all(started.map((job) => job.stop()));
+    };
+  }
+
+  /** A job for `sandbox`: one prestarted, or one started now (stopped by its taker's stop() if unused). */
   static start(sandbox: SandboxKind): EarlyJob {
+    const i = EarlyJob.waiting.findIndex((job) => job.sandbox === sandbox);
+    if (i >= 0) return EarlyJob.waiting.splice(i, 1)[0]!;
+    return EarlyJob.spawnFor(sandbox);
+  }
+
+  /** Starts one; a backend with a setup of its own ('user', 'inginious'), or a failure, starts none (runJob then says why). */
+  private static spawnFor(sandbox: SandboxKind): EarlyJob {
     if (sandbox === 'user' || sandbox === 'inginious') return new EarlyJob(sandbox, Promise.resolve(null));
     const started = (async () => {
       try {

@@ -46,15 +46,22 @@ export function parseSandboxChoice(value: string): SandboxKind[] | null {
   return kinds.every((k) => (SANDBOX_KINDS as readonly string[]).includes(k)) ? (kinds as SandboxKind[]) : null;
 }
 
+/** The backend chooseSandbox picks when it needs no probe to know it (one kind; auto outside INGInious); else null. */
+export function choiceWithoutProbe(kinds: SandboxKind[]): SandboxKind | null {
+  if (kinds.length === 1) return kinds[0]!;
+  const later = kinds.slice(1);
+  if (kinds[0] === 'bwrap' && later.every((k) => k === 'inginious') && findOnPath('run_student') === null) return 'bwrap';
+  return null;
+}
+
 /**
  * The first backend of the list that can run here. Probing costs a few ms,
  * so a list whose alternatives are all absent (auto, outside INGInious) is
  * not probed: its first backend is used and fails with its own fix.
  */
 export function chooseSandbox(kinds: SandboxKind[]): SandboxKind {
-  if (kinds.length === 1) return kinds[0]!;
-  const later = kinds.slice(1);
-  if (kinds[0] === 'bwrap' && later.every((k) => k === 'inginious') && findOnPath('run_student') === null) return 'bwrap';
+  const known = choiceWithoutProbe(kinds);
+  if (known) return known;
   for (const kind of kinds.slice(0, -1)) if (canRun(kind)) return kind;
   return kinds[kinds.length - 1]!;
 }
