@@ -42,6 +42,16 @@ export interface GradeOptions {
    * already fill those waits.
    */
   lanes?: number;
+  /**
+   * Let one server start serve the request/answer tests it answers exactly
+   * (runner/job/shared-start.ts; default true). False, or
+   * SOCKGRADE_SHARED_STARTS=0: every test on a start of its own.
+   */
+  shareStarts?: boolean;
+}
+
+function sharesStarts(opts: GradeOptions): boolean {
+  return opts.shareStarts ?? process.env.SOCKGRADE_SHARED_STARTS !== '0';
 }
 
 /**
@@ -176,7 +186,7 @@ async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions, 
     if (verdict.cause) causeOf.set(spec.id, verdict.cause);
     const report = testReport(task, spec.id, verdict, e.test.durationMs);
     const p = e.test.process;
-    report.usage = { cpu_ms: p.cpuMs, wall_ms: Math.round(p.wallMs), max_rss_kb: p.maxRssKb };
+    report.usage = { cpu_ms: p.cpuMs === null ? null : Math.round(p.cpuMs), wall_ms: Math.round(p.wallMs), max_rss_kb: p.maxRssKb };
     const trace = opts.trace && writeTrace ? writeTrace(opts.trace, task.id, report, e.test) : null;
     if (trace) report.trace = trace;
     tests.push(report);
@@ -267,7 +277,7 @@ async function prepareAndGrade(task: Task, submission: FsPath, opts: GradeOption
   }
   try {
     // A selection (--test) runs the controls its negative tests need too; only the selection is reported.
-    const planned = planJob(task, scratch.workDir, opts.testIds ? { ...opts, testIds: withControls(task.tests, opts.testIds) } : opts);
+    const planned = planJob(task, scratch.workDir, { ...opts, shareStarts: sharesStarts(opts), ...(opts.testIds ? { testIds: withControls(task.tests, opts.testIds) } : {}) });
     const problem = cannotRunBeforeJob(task, scratch.workDir, planned);
     if (problem) return cannotRunReport(base, problem, started, notRunEntries(task, planned.plan));
     const run = await runAndJudge(task, planned, opts, early);

@@ -44,12 +44,14 @@ function planStep(task: Task, s: StepSpec, i: number, random: () => number, cont
     const { hex, ctx } = datagramOf(task, s.message, random, 'request');
     contexts.push(ctx);
     const optional = s.expect === undefined || s.expect === 'silence' || (s.expect as { optional?: boolean }).optional === true;
+    const reference = optional ? null : (task.protocol.referenceReply?.(s.expect, ctx.request) ?? null);
     return {
       kind: 'send',
       socket: s.socket || `step-${i}`,
       datagram: hex,
       await: optional ? 'none' : 'reply',
       timeoutMs: s.timeoutMs ?? task.timeouts.replyMs,
+      ...(reference ? { reference: reference.toString('hex') } : {}),
     };
   }
   if (s.kind === 'receive') {
@@ -61,7 +63,7 @@ function planStep(task: Task, s: StepSpec, i: number, random: () => number, cont
   return { kind: 'wait-exit', timeoutMs: s.timeoutMs ?? task.timeouts.exitMs };
 }
 
-function planTest(task: Task, test: TestSpec, seed: number, sandbox: SandboxKind): { plan: TestPlan; contexts: StepContext[] } {
+function planTest(task: Task, test: TestSpec, seed: number, sandbox: SandboxKind, shareStarts: boolean): { plan: TestPlan; contexts: StepContext[] } {
   const random = testRandom(seed, test.id);
   const contexts: StepContext[] = [];
   const steps: StepPlan[] = test.steps.map((s, i) => planStep(task, s, i, random, contexts));
@@ -81,6 +83,7 @@ function planTest(task: Task, test: TestSpec, seed: number, sandbox: SandboxKind
       exitTimeoutMs: test.after.within_ms ?? task.timeouts.exitMs,
       ...(test.after.datagrams === 'none' ? { stopOnDatagram: true } : {}),
       ...(test.after.datagrams === 'retransmissions' && steps.some((s) => s.kind === 'receive' && s.reply === null) ? { waitsOut: true } : {}),
+      ...(shareStarts && kindOf(task).mayShareStart(task, test, steps) ? { shareStart: true } : {}),
     },
     contexts,
   };
@@ -91,7 +94,8 @@ export function chooseBuild(task: Task, workDir: string): BuildRule | null {
   return task.build.find((rule) => existsSync(path.join(workDir, rule.when))) ?? null;
 }
 
-export function planJob(task: Task, workDir: string, opts: { seed: number; sandbox: SandboxKind; testIds?: string[] }): PlannedJob {
+/** `shareStarts` (default true): mark the tests one server start may serve (TestPlan.shareStart). */
+export function planJob(task: Task, workDir: string, opts: { seed: number; sandbox: SandboxKind; testIds?: string[]; shareStarts?: boolean }): PlannedJob {
   const kind = kindOf(task);
   const buildRule = chooseBuild(task, workDir);
   const build: CommandPlan | null = buildRule ? { argv: buildRule.run, limits: task.buildLimits, ...kind.buildFiles(task) } : null;
@@ -99,7 +103,7 @@ export function planJob(task: Task, workDir: string, opts: { seed: number; sandb
   const tests = task.tests
     .filter((t) => !opts.testIds || opts.testIds.includes(t.id))
     .map((t) => {
-      const planned = planTest(task, t, opts.seed, opts.sandbox);
+      const planned = planTest(task, t, opts.seed, opts.sandbox, opts.shareStarts ?? true);
       contexts.set(t.id, planned.contexts);
       return planned.plan;
     });

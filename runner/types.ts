@@ -63,6 +63,8 @@ export type StepPlan =
       /** 'reply': wait for one datagram back on that socket; 'none': go on at once. */
       await: 'reply' | 'none';
       timeoutMs: number;
+      /** The reply a correct program sends, hex, when the protocol fixes one (a test served by a shared start compares it). */
+      reference?: string;
     }
   | {
       kind: 'receive';
@@ -100,6 +102,13 @@ export interface TestPlan {
    * grade may run it beside the others (runner/job/lanes.ts).
    */
   waitsOut?: boolean;
+  /**
+   * The test is one request/answer exchange after another that a server
+   * started for another test may serve (runner/job/shared-start.ts): tests
+   * with this flag and the same program, port and readiness share one start
+   * while every answer equals its step's `reference`.
+   */
+  shareStart?: boolean;
 }
 
 export interface JobPlan {

@@ -3,7 +3,7 @@
 // (grader/kinds/program/) and a C function the task's hidden harness calls
 // (grader/kinds/function/). Loading, planning and deciding a verdict ask the
 // task's kind (grader/kinds/index.ts) instead of branching on it.
-import type { CommandPlan, FaultPlan, JobPlan, TestObservation } from '../../runner/types.js';
+import type { CommandPlan, FaultPlan, JobPlan, StepPlan, TestObservation } from '../../runner/types.js';
 import type { StepContext } from '../model/step-context.js';
 import type { AfterSpec, BuildRule, FunctionSpec, StepSpec, Task, TestSpec } from '../model/task.js';
 import type { TaskYaml } from '../task/schema.js';
@@ -31,6 +31,8 @@ export interface TaskKind {
   planProgram(task: Task, test: TestSpec, shim: boolean): Partial<CommandPlan>;
   /** What the whole job carries (a function task's harness). */
   planJob(task: Task): Partial<JobPlan>;
+  /** Whether the test may be served by a program started for another test (TestPlan.shareStart). */
+  mayShareStart(task: Task, test: TestSpec, steps: StepPlan[]): boolean;
 
   // Deciding (grader/verdict/decide.ts).
   /** The thing graded, as feedback names it ("the server", "the function"). */

@@ -87,4 +87,11 @@ export interface Protocol {
   explainResult?(printed: string, expected: string | null, answers: Buffer[]): Mistake | null;
   /** A task-authoring mistake in an expectation (checked when the task loads), or null. */
   expectationProblem(expect: unknown, request: unknown): string | null;
+  /**
+   * The answer a correct program gives to `request` under `expect`, byte for
+   * byte, when the protocol fixes one (checkReply accepts it); null when it
+   * does not. A server may then serve several tests from one start
+   * (grader/kinds/program/share.ts): the runner compares bytes, never judges.
+   */
+  referenceReply?(expect: unknown, request: unknown): Buffer | null;
 }

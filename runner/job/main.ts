@@ -9,9 +9,10 @@ import { scratchOnTmpfs } from '../sandbox/scratch.js';
 import type { SandboxContext, SandboxEtcFiles } from '../sandbox/command.js';
 import { platformFailure } from '../sandbox/run-student.js';
 import { copyTree } from '../tree.js';
-import type { JobEvent, JobPlan, Limits, ProcessObservation, TestPlan } from '../types.js';
+import type { JobEvent, JobPlan, Limits, ProcessObservation, TestObservation, TestPlan } from '../types.js';
 import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
 import { runTest, type Prestarted } from './run-test.js';
+import { runOnSharedStart, startUnits } from './shared-start.js';
 
 export interface JobSpec {
   plan: JobPlan;
@@ -134,17 +135,35 @@ async function build(ctx: SandboxContext, plan: JobPlan): Promise<boolean> {
   return ok;
 }
 
-/** Step 3: the tests, one after the other, each next one's sandbox set up while the one before runs. */
+/** A test's observation sent on; false when it shows the sandbox itself failed (the job ends). */
+function emitTest(obs: TestObservation, test: TestPlan): boolean {
+  if (sandboxFailed(obs.process, test.program.limits)) return false;
+  emit({ type: 'test', test: obs });
+  return true;
+}
+
+/**
+ * Step 3: the tests, one start after the other, each next one's sandbox set
+ * up while the one before runs. Tests that may share a start run on one
+ * (shared-start.ts); those it could not serve run again alone, at once.
+ */
 async function runTests(ctx: SandboxContext, tests: TestPlan[], first: Prestarted): Promise<void> {
+  const units = startUnits(tests);
   let next = first;
   try {
-    for (let i = 0; i < tests.length; i++) {
-      const test = tests[i]!;
+    for (let i = 0; i < units.length; i++) {
+      const unit = units[i]!;
       const current = next;
-      next = prestart(ctx, tests[i + 1]);
-      const obs = await runTest(ctx, test, current);
-      if (sandboxFailed(obs.process, test.program.limits)) return;
-      emit({ type: 'test', test: obs });
+      next = prestart(ctx, units[i + 1]?.[0]);
+      let alone = unit;
+      if (unit.length > 1) {
+        const shared = await runOnSharedStart(ctx, unit, current);
+        for (const [k, obs] of shared.served.entries()) if (!emitTest(obs, unit[k]!)) return;
+        alone = shared.again;
+      }
+      for (const test of alone) {
+        if (!emitTest(await runTest(ctx, test, alone === unit ? current : null), test)) return;
+      }
     }
     emit({ type: 'done' });
   } finally {

@@ -35,8 +35,8 @@ export async function runTest(ctx: SandboxContext, test: TestPlan, prestarted: P
   }
 }
 
-/** The state of one test while it runs; each method is one step of runTest. */
-class TestRun {
+/** The state of one test while it runs; each method is one step of runTest (or of a shared start's test, shared-start.ts). */
+export class TestRun {
   private readonly t0 = performance.now();
   private readonly startedAt = Date.now();
   readonly clock = () => Math.round((performance.now() - this.t0) * 10) / 10;
@@ -51,6 +51,8 @@ class TestRun {
   private readonly lastSendOn = new Map<Mailbox, number>();
   /** Once the program fails to answer, the rest of the test cannot pass: later steps are not run. */
   private silent = false;
+  /** Where a test served by a shared start ended (settle()). */
+  private settledMs: number | null = null;
   program: ProgramRun | null = null;
 
   constructor(
@@ -62,6 +64,11 @@ class TestRun {
   async openPeer(): Promise<void> {
     for (const port of this.test.occupy) await this.peer.occupy(port);
     if (this.test.listen) await this.peer.listen(this.test.port);
+  }
+
+  /** A program already serving, started for another test (shared-start.ts): this test plays its steps on it. */
+  attach(program: ProgramRun): void {
+    this.program = program;
   }
 
   startProgram(prestarted: Prestarted): ProgramRun {
@@ -154,10 +161,42 @@ class TestRun {
       await waitProgramTime(program, test.exitTimeoutMs, (d) => withDeadline(ended, d), (v) => v === 'sent');
     }
     const proc = await program.finish('end-of-test');
-    // Whatever reached the peer's sockets by now: replies to fire-and-forget
-    // sends, answers read after the program's end was seen, extra answers.
-    for (const box of this.lastSendOn.keys()) this.claimExtras(box);
+    this.claimAll();
     return proc;
+  }
+
+  /**
+   * Whatever reached the peer's sockets by now, each to the step that last
+   * sent from its socket: replies to fire-and-forget sends, answers read after
+   * the program's end was seen, extra answers.
+   */
+  claimAll(): void {
+    for (const box of this.lastSendOn.keys()) this.claimExtras(box);
+  }
+
+  /**
+   * Every step got the answer its plan names as the reference, alone and from
+   * where its request went, nothing else reached the peer, and the program
+   * still runs: a test a program started for another one served as a fresh
+   * one would be seen to (shared-start.ts). A fact about bytes, not a verdict.
+   */
+  servedAsReference(program: ProgramRun): boolean {
+    const answered = this.test.steps.every((plan, i) => {
+      const s = this.steps[i];
+      return plan.kind === 'send' && plan.reference !== undefined && s?.kind === 'send' && s.outcome === 'replied' &&
+        s.replies.length === 1 && s.replies[0]!.hex === plan.reference && !s.strays?.length;
+    });
+    return answered && this.steps.length === this.test.steps.length && !this.peer.listening && program.running;
+  }
+
+  /** The test's own part of a shared start is over: its duration ends here, not when the start ends. */
+  settle(): void {
+    this.settledMs = this.clock();
+  }
+
+  /** This test's observation when a shared start served it: `proc` is that start's end, seen once all its tests were played. */
+  sharedObservation(proc: ProcessObservation, readyMs: number): TestObservation {
+    return this.observation({ ready: 'ready', readyMs, aliveAfterSteps: true, proc });
   }
 
   observation(r: { ready: TestObservation['ready']; readyMs: number; aliveAfterSteps: boolean; proc: ProcessObservation }): TestObservation {
@@ -174,7 +213,7 @@ class TestRun {
       aliveAfterSteps: r.aliveAfterSteps,
       unclaimedDatagrams: this.peer.listening?.drain() ?? [],
       process: r.proc,
-      durationMs: this.clock(),
+      durationMs: this.settledMs ?? this.clock(),
       startedAt: this.startedAt,
       traffic: this.peer.traffic,
       internalError: null,

@@ -20,6 +20,8 @@ export const functionKind: TaskKind = {
   buildFiles: (task) => functionBuildFiles(spec(task)),
   planProgram: (task, test) => harnessCommand(task, spec(task), test),
   planJob: (task) => ({ harness: spec(task).harnessPath }),
+  // Each test calls the function once, in a harness run of its own.
+  mayShareStart: () => false,
   who: () => 'the function',
   decideVerdict: decideFunctionVerdict,
 };

@@ -2,6 +2,7 @@
 // sockgrade starts and talks to with datagrams. Its YAML is read by ./read.ts
 // (its `after:` by after.ts), its verdict decided by verdict.ts (with client-checks.ts).
 import type { TaskKind } from '../kind.js';
+import { mayShareStart } from './share.js';
 import { decideProgramVerdict, programNoun } from './verdict.js';
 
 export const programKind: TaskKind = {
@@ -14,6 +15,7 @@ export const programKind: TaskKind = {
   // cause the datagrams alone cannot (a receive that cut the client's address).
   planProgram: (_task, test, shim) => (test.fail?.length ? { calls: { fail: test.fail } } : shim ? { calls: { fail: [] } } : {}),
   planJob: () => ({}),
+  mayShareStart,
   who: programNoun,
   decideVerdict: decideProgramVerdict,
 };

@@ -67,6 +67,21 @@ export function checkRequest(expect: RequestExpect, got: Buffer): Finding | null
   return mistake === null ? null : finding(mistake, details);
 }
 
+/**
+ * The answer every correct server sends: S=1 and no other header bit, then
+ * the result as the test expects it (F=0: four bytes, network order; F=1:
+ * its decimal digits alone); S=0 alone for a request it must refuse. Null
+ * where the test fixes no single answer (silence, an optional answer).
+ */
+export function referenceReply(expect: ReplyExpect, req: calc.Request): Buffer | null {
+  if (expect === 'silence' || expect.optional) return null;
+  if (expect.status === 'error') return calc.encodeResponse({ status: 'error', unused: 0 });
+  const result = expect.int !== undefined ? BigInt(expect.int) : expect.text !== undefined ? BigInt(expect.text) : calc.referenceResult(req);
+  if (result === null) return null;
+  const text = expect.text !== undefined || (expect.int === undefined && calc.wantsText(req.header));
+  return calc.encodeResponse(text ? { status: 'ok', unused: 0, text: result.toString() } : { status: 'ok', unused: 0, int: Number(result) });
+}
+
 /** A task-authoring mistake in an expectation, or null. */
 export function expectationProblem(expect: ReplyExpect, request: calc.Request): string | null {
   if (expect !== 'silence' && expect.status === 'ok' && expect.int === undefined && expect.text === undefined) {

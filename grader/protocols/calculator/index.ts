@@ -2,7 +2,7 @@
 // codec (./codec.ts), the checks of what a program sent (./checks.ts) and the
 // mistakes a wrong datagram or printed result reveals (./diagnoses.ts).
 import type { Protocol } from '../protocol.js';
-import { checkReply, checkRequest, expectationProblem, type ReplyExpect, type RequestExpect } from './checks.js';
+import { checkReply, checkRequest, expectationProblem, referenceReply, type ReplyExpect, type RequestExpect } from './checks.js';
 import * as calc from './codec.js';
 import { explainResult } from './diagnoses.js';
 
@@ -23,4 +23,5 @@ export const calculatorProtocol: Protocol = {
   checkRequest: (expect, got) => checkRequest(expect as RequestExpect, got),
   explainResult,
   expectationProblem: (expect, request) => expectationProblem(expect as ReplyExpect, request as calc.Request),
+  referenceReply: (expect, request) => referenceReply(expect as ReplyExpect, request as calc.Request),
 };

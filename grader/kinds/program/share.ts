@@ -1,0 +1,22 @@
+// Which server tests may be served by one start of the server: a request
+// and its answer, nothing else. The runner (runner/job/shared-start.ts) plays
+// such tests one after the other on one running server and keeps a test's
+// observation only when every answer came back byte for byte as the
+// protocol's reference (Protocol.referenceReply) and the server is still
+// serving; any other outcome, however small, and that test and every later
+// one run again on a server of their own, as every test did before. A test
+// can then fail only as it fails on a fresh server.
+import type { StepPlan } from '../../../runner/types.js';
+import type { Task, TestSpec } from '../../model/task.js';
+
+export function mayShareStart(task: Task, test: TestSpec, steps: StepPlan[]): boolean {
+  return (
+    task.role === 'server' &&
+    test.ready === 'port' &&
+    test.occupy.length === 0 &&
+    !test.fail?.length &&
+    test.after.running === true &&
+    steps.length > 0 &&
+    steps.every((s) => s.kind === 'send' && s.await === 'reply' && s.reference !== undefined)
+  );
+}
