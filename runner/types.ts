@@ -215,9 +215,9 @@ export type StepObservation =
       replies: Datagram[];
       /** Datagrams that came back to this step's socket from elsewhere than where the request went (no answer). */
       strays?: StrayDatagram[];
-      /** CPU time the program used while the runner waited (tells busy from idle). */
+      /** CPU time the program used while the runner waited (tells busy from idle); null when the answer came within the first few ms (not measured). */
       cpuMsWhileWaiting: number | null;
-      /** Time the program was runnable while the runner waited (CPU time plus time queued for a CPU). */
+      /** Time the program was runnable while the runner waited (CPU time plus time queued for a CPU); null as cpuMsWhileWaiting. */
       runnableMsWhileWaiting: number | null;
       waitedMs: number;
     }

@@ -20,6 +20,7 @@ export interface Command extends CommandSpec {
 const ENV_TASK_CACHE = 'SOCKGRADE_TASK_CACHE=DIR  where loaded tasks are kept (default: tasks/ of the user cache; off: none)';
 const ENV_LOG = 'SOCKGRADE_LOG=LEVEL    log level on stderr: silent, fatal, error, warn, info, debug, trace';
 const ENV_TASKS = 'SOCKGRADE_TASKS=DIR    the folder holding the task folders (default: tasks/ of sockgrade)';
+const ENV_SHARED = 'SOCKGRADE_SHARED_STARTS=0  every test on a server start of its own (default: one start serves the request/answer tests it answers exactly)';
 const ENV_COLOUR = ['NO_COLOR=1  no colour (also TERM=dumb, --no-color)', 'FORCE_COLOR=1  colour even when not on a terminal'];
 
 /**
@@ -53,6 +54,8 @@ export const COMMANDS: Record<string, Command> = {
       'SOCKGRADE_SANDBOX=KIND  default of --sandbox',
       'SOCKGRADE_DUE_DATE=DATE  default of --due-date',
       'SOCKGRADE_AFTER_DUE_DATE=1  same as --after-due-date',
+      'SOCKGRADE_LANES=1  run the tests that wait out a time-out after the others, not beside them',
+      ENV_SHARED,
       ENV_LOG,
       ...ENV_COLOUR,
     ],
@@ -75,7 +78,7 @@ export const COMMANDS: Record<string, Command> = {
       seed: { type: 'string', value: 'N', help: 'seed of the random integers some tests draw (default 1)' },
       'show-all': { type: 'boolean', help: 'reports show every test in full (staff view)' },
     },
-    env: [ENV_TASKS, ENV_TASK_CACHE, ENV_LOG, ...ENV_COLOUR],
+    env: [ENV_TASKS, ENV_TASK_CACHE, ENV_SHARED, ENV_LOG, ...ENV_COLOUR],
     examples: [
       'sockgrade batch calculator-server ./submissions --out ./grades --jobs 2',
       'sockgrade batch calculator-server ./submissions --out ./grades   # after Ctrl-C: resumes',
@@ -96,7 +99,7 @@ export const COMMANDS: Record<string, Command> = {
       fixture: { type: 'string', multiple: true, value: 'NAME', help: 'check only fixture NAME (repeatable; coverage is then skipped)' },
       strict: { type: 'boolean', help: 'treat warnings (margins, coverage) as failures' },
     },
-    env: [ENV_TASKS, 'SOCKGRADE_FIXTURES=DIR  default of --fixtures', ENV_LOG, ...ENV_COLOUR],
+    env: [ENV_TASKS, 'SOCKGRADE_FIXTURES=DIR  default of --fixtures', ENV_SHARED, ENV_LOG, ...ENV_COLOUR],
     examples: ['sockgrade check', 'sockgrade check calculator-server --repeat 3', 'sockgrade check --format junit --out reports/check.xml'],
   },
   doctor: {
