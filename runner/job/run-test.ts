@@ -188,17 +188,18 @@ export class TestRun {
 
   /**
    * Every step got the answer its plan names as the reference, alone and from
-   * where its request went, nothing else reached the peer, and the program
-   * still runs: a test a program started for another one served as a fresh
+   * where its request went, a datagram sent for no answer got none, nothing
+   * else reached the peer, and the program still runs: a test a program started for another one served as a fresh
    * one would be seen to (shared-start.ts). A fact about bytes, not a verdict.
    */
   servedAsReference(program: ProgramRun): boolean {
-    const answered = this.test.steps.every((plan, i) => {
+    const asPlanned = this.test.steps.every((plan, i) => {
       const s = this.steps[i];
-      return plan.kind === 'send' && plan.reference !== undefined && s?.kind === 'send' && s.outcome === 'replied' &&
-        s.replies.length === 1 && s.replies[0]!.hex === plan.reference && !s.strays?.length;
+      if (plan.kind !== 'send' || s?.kind !== 'send' || s.strays?.length) return false;
+      if (plan.await === 'none') return s.outcome === 'sent' && s.replies.length === 0;
+      return plan.reference !== undefined && s.outcome === 'replied' && s.replies.length === 1 && s.replies[0]!.hex === plan.reference;
     });
-    return answered && this.steps.length === this.test.steps.length && !this.peer.listening && program.running;
+    return asPlanned && this.steps.length === this.test.steps.length && !this.peer.listening && program.running;
   }
 
   /** The test's own part of a shared start is over: its duration ends here, not when the start ends. */
