@@ -21,7 +21,8 @@ if (dir) {
     session.post('Profiler.start');
   }
   // An in-process inspector session answers synchronously, so this works in 'exit'.
-  const name = `${process.argv[1] ? path.basename(process.argv[1], '.js') : 'node'}-${process.pid}`;
+  // pid and a random tag: every job is pid 2 of its own namespace.
+  const name = `${process.argv[1] ? path.basename(process.argv[1], '.js') : 'node'}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   process.on('exit', () => {
     const u = process.cpuUsage();
     writeFileSync(path.join(dir, `${name}.cpu.json`), JSON.stringify({ userMs: u.user / 1000, systemMs: u.system / 1000, uptimeMs: process.uptime() * 1000 }));

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runJobReusingBuild, type BuildCache } from '../runner/job/build-cache.js';
-import { EarlyJob } from '../runner/job/run-job.js';
+import { EarlyJob } from '../runner/job/job-process.js';
 import { lanesApply, runJobInLanes } from '../runner/job/lanes.js';
 import { cannotStartMessage, missingProgramMessage, programProblem } from './startable.js';
 import { SubmissionTooLargeError } from '../runner/errors.js';

@@ -3,7 +3,7 @@
 // overlaps the CLI loading the grader and the task, rather than following it.
 // Only where the sandbox is known without probing the machine (bwrap); any
 // other choice starts its job when it grades, as before.
-import { EarlyJob } from '../../runner/job/run-job.js';
+import { EarlyJob } from '../../runner/job/job-process.js';
 import { choiceWithoutProbe, parseSandboxChoice } from '../../runner/sandbox/choose.js';
 import type { ParsedArgs } from './options.js';
 

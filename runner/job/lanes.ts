@@ -12,7 +12,8 @@ import path from 'node:path';
 import { makeScratchDir, makeWorkScratch, removeScratchDir } from '../scratch-dirs.js';
 import { copyTree } from '../tree.js';
 import type { BuildObservation, JobEvent, JobPlan, TestPlan } from '../types.js';
-import { EarlyJob, runJob, type RunJobOptions } from './run-job.js';
+import { EarlyJob } from './job-process.js';
+import { runJob, type RunJobOptions } from './run-job.js';
 
 const waitsOut = (test: TestPlan): boolean => test.waitsOut === true;
 
