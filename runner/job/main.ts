@@ -13,6 +13,10 @@ import type { JobEvent, JobPlan, Limits, ProcessObservation, TestObservation, Te
 import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
 import { runTest, type Prestarted } from './run-test.js';
 import { runOnSharedStart, startUnits } from './shared-start.js';
+import { bindSpareSockets } from '../peer.js';
+
+/** Far above a task's needs (the calculator server's tests send from about 260), far below the job's open files. */
+const MAX_SPARE_SOCKETS = 512;
 
 export interface JobSpec {
   plan: JobPlan;
@@ -171,6 +175,12 @@ async function runTests(ctx: SandboxContext, tests: TestPlan[], first: Prestarte
   }
 }
 
+/** How many sockets the tests send from (each name one socket per test), at most MAX_SPARE_SOCKETS. */
+function peerSocketCount(tests: TestPlan[]): number {
+  const count = tests.reduce((sum, t) => sum + new Set(t.steps.flatMap((s) => (s.kind === 'send' ? [s.socket] : []))).size, 0);
+  return Math.min(count, MAX_SPARE_SOCKETS);
+}
+
 async function main(): Promise<void> {
   const t0 = performance.now();
   const input = readFileSync(0, 'utf8');
@@ -183,9 +193,12 @@ async function main(): Promise<void> {
   if (!ctx) return;
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });
   const first = prestart(ctx, spec.plan.tests[0]);
+  // The peer's sockets for the tests, bound while the build runs (the job waits for it meanwhile).
+  const sockets = bindSpareSockets(peerSocketCount(spec.plan.tests));
   let built = false;
   try {
     built = await build(ctx, spec.plan);
+    await sockets;
   } finally {
     if (!built) await first?.finish('end-of-test');
   }

@@ -16,15 +16,17 @@ export function programNoun(task: Task): string {
   return task.role === 'server' ? 'the server' : 'the client';
 }
 
-/** The step that most likely made the program die: the first one it never answered. */
+/**
+ * The step that most likely made the program die: the first one it never
+ * answered. Named from the answers alone: whether the runner saw the end
+ * before or after it sent that datagram is a matter of timing (the load).
+ */
 function culprit(obs: TestObservation, contexts: StepContext[]): string {
   let lastAnswered = -1;
-  const upTo = obs.exitedDuringStep ?? obs.steps.length - 1;
-  for (let i = 0; i <= upTo; i++) {
-    const s = obs.steps[i];
-    if (s?.kind === 'send' && s.replies.length > 0) lastAnswered = i;
-  }
-  const index = Math.min(lastAnswered + 1, upTo);
+  obs.steps.forEach((s, i) => {
+    if (s.kind === 'send' && s.replies.length > 0) lastAnswered = i;
+  });
+  const index = Math.min(lastAnswered + 1, obs.steps.length - 1);
   if (index < 0) return 'before the first datagram';
   return `after datagram ${index + 1} of the test (${contexts[index]?.describe ?? 'a datagram'})`;
 }
