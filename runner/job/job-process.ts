@@ -50,7 +50,7 @@ function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
  * it first): its Node start overlaps the submission copy and the planning,
  * and runJob hands it the spec. Whoever starts one must `stop()` it when
  * done: a grade that ends before its job (a bad submission, a build reused as
- * a failure) then ends the process, which reads an empty spec and exits.
+ * a failure) then ends the process.
  */
 export class EarlyJob {
   /** Jobs started before the grader was even loaded (prestart), for the next grades of their sandbox to take. */
@@ -114,7 +114,9 @@ export class EarlyJob {
     this.taken = true;
     const job = await this.started;
     if (!job) return;
-    job.child.stdin.end(); // no spec: the job exits at once (main.ts)
+    // It has no spec, so nothing of a grade in it: killed, not waited for while Node starts in it
+    // (our own child, by its pid; --kill-child and the namespace's end take the rest).
+    job.child.kill('SIGKILL');
     await exited(job.child);
   }
 }
