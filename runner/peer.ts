@@ -94,18 +94,19 @@ function bind(socket: dgram.Socket, port: number, address: string): Promise<void
  */
 const spares: dgram.Socket[] = [];
 
-/** Binds `count` spare sockets (runner/job/main.ts, during the build); a failure only leaves fewer. */
+/** Binds `count` spare sockets at once (runner/job/main.ts, during the build); a failure only leaves fewer. */
 export async function bindSpareSockets(count: number): Promise<void> {
-  for (let i = 0; i < count; i++) {
-    const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
-    try {
-      await bind(s, 0, LOOPBACK);
-    } catch {
-      s.close();
-      return;
-    }
-    spares.push(s);
-  }
+  await Promise.all(
+    Array.from({ length: count }, async () => {
+      const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
+      try {
+        await bind(s, 0, LOOPBACK);
+        spares.push(s);
+      } catch {
+        s.close();
+      }
+    }),
+  );
 }
 
 export class Peer {
