@@ -3,7 +3,7 @@
 // it kills the whole sandbox (bwrap's pid namespace), so nothing it started
 // survives.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { procStat } from './proc-stat.js';
 import { waitProgramTime } from './program-time.js';
@@ -88,9 +88,9 @@ function cpuTicks(pid: number): number {
 }
 
 /**
- * One look at every process of the program: their CPU ticks, and what their
- * threads' schedstat says (run-queue.ts): time runnable (on a CPU, or waiting
- * in a run queue for one) and time queued. The kernel keeps these counts
+ * One look at every process of the program: what their threads' schedstat
+ * says (run-queue.ts): time on a CPU, time runnable (on a CPU, or waiting in
+ * a run queue for one) and time queued. The kernel keeps these counts
  * itself, so no sample can be missed, and unlike CPU time the runnable time
  * does not shrink when other work shares the CPUs: a spinning program is
  * runnable all along, a blocked one not at all.

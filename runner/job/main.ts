@@ -3,6 +3,7 @@
 // line on stdout. Student output never reaches this stdout: it is captured
 // into the events as data.
 import { readFileSync, rmSync } from 'node:fs';
+import { bindSpareSockets } from '../peer.js';
 import { ProgramRun } from '../process.js';
 import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
@@ -13,7 +14,6 @@ import type { JobEvent, JobPlan, Limits, ProcessObservation, TestObservation, Te
 import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
 import { runTest, type Prestarted } from './run-test.js';
 import { runOnSharedStart, startUnits } from './shared-start.js';
-import { bindSpareSockets } from '../peer.js';
 
 /** Far above a task's needs (the calculator server's tests send from about 260), far below the job's open files. */
 const MAX_SPARE_SOCKETS = 512;

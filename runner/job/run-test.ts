@@ -189,8 +189,9 @@ export class TestRun {
   /**
    * Every step got the answer its plan names as the reference, alone and from
    * where its request went, a datagram sent for no answer got none, nothing
-   * else reached the peer, and the program still runs: a test a program started for another one served as a fresh
-   * one would be seen to (shared-start.ts). A fact about bytes, not a verdict.
+   * else reached the peer, and the program still runs: a program started for
+   * another test served this one as a fresh one would be seen to
+   * (shared-start.ts). A fact about bytes, not a verdict.
    */
   servedAsReference(program: ProgramRun): boolean {
     const asPlanned = this.test.steps.every((plan, i) => {

@@ -22,7 +22,7 @@ export interface SharedOutcome {
 }
 
 /** Tests of one start: the same program, port and readiness (what a start depends on). */
-export function startKey(test: TestPlan): string {
+function startKey(test: TestPlan): string {
   return JSON.stringify([test.program, test.port, test.ready, test.readyTimeoutMs]);
 }
 
