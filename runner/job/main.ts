@@ -7,6 +7,7 @@ import { bindSpareSockets } from '../peer.js';
 import { ProgramRun } from '../process.js';
 import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
+import { prepareEtcView } from '../sandbox/etc-view.js';
 import type { SandboxContext, SandboxEtcFiles } from '../sandbox/command.js';
 import { platformFailure } from '../sandbox/run-student.js';
 import { copyTree } from '../tree.js';
@@ -24,6 +25,8 @@ export interface JobSpec {
   dropToUid: number | null;
   /** sockgrade's own /etc files, where the sandbox's uid can read them (run-job.ts). */
   etcFiles?: SandboxEtcFiles;
+  /** The helper that makes the sandboxes' /etc once for the job (sandbox/etc-view.c), when it has its own mount namespace. */
+  etcView?: string | null;
   /** The job owns a private network namespace and must bring loopback up. */
   privateNetwork: boolean;
   /** Host paths of the compiled harness and faults shim, when the plan uses them. */
@@ -87,9 +90,18 @@ function setUpJob(spec: JobSpec): SandboxContext | null {
       return fail("cannot mount the scratch tmpfs in the job's mount namespace", err);
     }
   }
+  let etcDir: string | null = null;
+  if (spec.privateNetwork && spec.etcView) {
+    try {
+      etcDir = prepareEtcView(spec.etcView, `${plan.workDir}-etc`, spec.etcFiles);
+    } catch (err) {
+      return fail("cannot make the sandbox's /etc in the job's mount namespace", err);
+    }
+  }
   return {
     kind: plan.sandbox,
     workDir,
+    etcDir,
     launcher: spec.launcher,
     dropToUid: spec.dropToUid,
     harness: spec.harness ?? null,

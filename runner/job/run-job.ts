@@ -4,7 +4,7 @@
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { compileLauncher, stageFile } from '../sandbox/native.js';
+import { compileEtcView, compileLauncher, stageFile } from '../sandbox/native.js';
 import { canRead, ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
 import { SANDBOX_ETC, SANDBOX_ETC_DIR, type SandboxEtcFiles } from '../sandbox/command.js';
 import { chownTree } from '../sandbox/scratch.js';
@@ -101,8 +101,9 @@ async function prepareSpec(plan: JobPlan, direct: Direct): Promise<JobSpec | Job
   }
   const faultsShim = plan.tests.some((t) => t.program.calls) ? await compileFaultsShim() : null;
   const isolated = plan.sandbox === 'bwrap';
+  const etcView = isolated ? await compileEtcView() : null;
   return {
-    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null,
+    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null, etcView,
     parent: { pid: process.pid, hops: isolated ? 2 : 0 },
     ...(etcFiles ? { etcFiles } : {}),
   };

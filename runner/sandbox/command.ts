@@ -41,6 +41,8 @@ export interface SandboxContext {
   remote?: { launcher: string; runStudent: string | null } | null;
   /** sockgrade's own /etc files; the checkout's when absent. */
   etcFiles?: SandboxEtcFiles;
+  /** The job's prepared /etc (etc-view.ts), shown with one bind; absent: one bind per entry. */
+  etcDir?: string | null;
 }
 
 function nativePart(path: string | null | undefined, what: string): string {
@@ -99,33 +101,55 @@ export const SANDBOX_ETC_DIR = path.join(packageRoot, 'runner', 'sandbox', 'etc'
 /** Host paths of sockgrade's own /etc files, by name: in SANDBOX_ETC_DIR, or copies the sandbox's uid can read. */
 export type SandboxEtcFiles = Record<(typeof SANDBOX_ETC)[number], string>;
 
-let etcArgs: string[] | null = null;
-
-/** The bwrap arguments that make the sandbox's /etc; the machine's part computed once per process. */
-export function etcView(own: SandboxEtcFiles | undefined): string[] {
-  return [...hostEtcView(), ...SANDBOX_ETC.flatMap((name) => ['--ro-bind', own?.[name] ?? path.join(SANDBOX_ETC_DIR, name), `/etc/${name}`])];
+/** One entry of the sandbox's /etc: a host file or folder shown read-only, or a symbolic link. */
+export interface EtcEntry {
+  kind: 'bind' | 'link';
+  /** The host path bound, or the link's target. */
+  source: string;
+  /** Its name in /etc. */
+  name: string;
 }
 
-function hostEtcView(): string[] {
-  if (etcArgs) return etcArgs;
-  const out: string[] = [];
+let hostEntries: EtcEntry[] | null = null;
+
+/** Every entry of the sandbox's /etc: the machine's part (computed once per process), then sockgrade's own files. */
+export function etcEntries(own: SandboxEtcFiles | undefined): EtcEntry[] {
+  return [
+    ...hostEtcEntries(),
+    ...SANDBOX_ETC.map((name): EtcEntry => ({ kind: 'bind', source: own?.[name] ?? path.join(SANDBOX_ETC_DIR, name), name })),
+  ];
+}
+
+/**
+ * The bwrap arguments that make the sandbox's /etc: the job's prepared view
+ * (runner/sandbox/etc-view.ts) in one bind when it has one, else one argument
+ * per entry (the same files, more mounts at every sandbox start).
+ */
+export function etcView(own: SandboxEtcFiles | undefined, preparedDir?: string | null): string[] {
+  if (preparedDir) return ['--ro-bind', preparedDir, '/etc'];
+  return etcEntries(own).flatMap((e) => (e.kind === 'link' ? ['--symlink', e.source, `/etc/${e.name}`] : ['--ro-bind', e.source, `/etc/${e.name}`]));
+}
+
+function hostEtcEntries(): EtcEntry[] {
+  if (hostEntries) return hostEntries;
+  const out: EtcEntry[] = [];
   let names: string[] = [];
   try {
     names = readdirSync('/etc');
   } catch {
-    /* no /etc to show: the sandbox still gets its own files below */
+    /* no /etc to show: the sandbox still gets its own files */
   }
   const wanted = new Set(HOST_ETC);
   for (const name of names.sort()) {
     if (!wanted.has(name) && !HOST_ETC_FAMILIES.test(name)) continue;
     const host = `/etc/${name}`;
     // A link stays a link (/etc/localtime -> /usr/share/zoneinfo/...): its target is in the sandbox already, or nowhere.
-    if (lstatSync(host).isSymbolicLink()) out.push('--symlink', readlinkSync(host), host);
-    else out.push('--ro-bind', host, host);
+    if (lstatSync(host).isSymbolicLink()) out.push({ kind: 'link', source: readlinkSync(host), name });
+    else out.push({ kind: 'bind', source: host, name });
   }
   // df, mount and friends read the mount table through /etc/mtab.
-  out.push('--symlink', '../proc/self/mounts', '/etc/mtab');
-  etcArgs = out;
+  out.push({ kind: 'link', source: '../proc/self/mounts', name: 'mtab' });
+  hostEntries = out;
   return out;
 }
 
@@ -185,7 +209,7 @@ function namespaceArgs(): string[] {
 /** What the student sees: the system read-only, the sandbox's /etc, sized tmpfs, the scratch folder writable. */
 function filesystemArgs(ctx: SandboxContext, plan: CommandPlan, argv: string[], preload: string[]): string[] {
   const args = [
-    '--ro-bind', '/usr', '/usr', ...rootLinks(), ...etcView(ctx.etcFiles),
+    '--ro-bind', '/usr', '/usr', ...rootLinks(), ...etcView(ctx.etcFiles, ctx.etcDir),
     '--dev', '/dev', '--proc', '/proc',
     ...tmpfsLimitArgs(),
     '--dir', '/run/sockgrade',

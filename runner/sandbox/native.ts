@@ -36,6 +36,11 @@ export function compileReaper(): Promise<string> {
   return compileNative(path.join(packageRoot, 'runner', 'job', 'reaper.c'), 'exe');
 }
 
+/** sg-etc-view: the job's /etc for its sandboxes, made once (runner/sandbox/etc-view.c). */
+export function compileEtcView(): Promise<string> {
+  return compileNative(path.join(packageRoot, 'runner', 'sandbox', 'etc-view.c'), 'exe');
+}
+
 /** sg-remote: runs the program where the platform puts it (run_student's container, a separate user). */
 export function compileRemoteLauncher(): Promise<string> {
   return compileNative(path.join(packageRoot, 'runner', 'sandbox', 'remote-launch.c'), 'exe');
