@@ -174,6 +174,8 @@ export class ProgramRun {
       env: spec.env,
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...report, ...(gated ? (['pipe'] as const) : [])],
       detached: true, // its own process group: stop() reaches everything in --sandbox none
+      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+      ...(spec.gid === undefined ? {} : { gid: spec.gid }),
     });
     this.gate = gated ? ((this.child.stdio as unknown as (Writable | null)[])[GATE_FD] ?? null) : null;
     this.gate?.on('error', () => {}); // bwrap died before go(): its exit says why

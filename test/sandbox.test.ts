@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runJob } from '../runner/job/run-job.js';
+import { etcEntries } from '../runner/sandbox/command.js';
 import type { CommandPlan, JobPlan, Limits, TestObservation, TestPlan } from '../runner/types.js';
 import { ROOT, tempDir, writeFiles } from './helpers.js';
 
@@ -35,11 +36,13 @@ async function observe(tests: TestPlan[], workDir = scratch(), scratchMb?: numbe
 describe('the student sandbox', () => {
   it('runs the student unprivileged, in its own pid namespace, without capabilities', async () => {
     const obs = await observe([
-      shellTest('who', 'id -u; echo pid=$$; grep CapEff /proc/self/status; ls /proc | grep -c "^[0-9]"'),
+      shellTest('who', 'id -u; id -G; echo pid=$$; grep -E "^(CapEff|CapPrm|NoNewPrivs)" /proc/self/status; ls /proc | grep -c "^[0-9]"'),
     ]);
     const out = obs.get('who')!.process.stdout;
-    expect(out).toMatch(/^1000$/m);
+    expect(out).toMatch(/^1000\n1000$/m); // its own group only
     expect(out).toMatch(/CapEff:\s+0000000000000000/);
+    expect(out).toMatch(/CapPrm:\s+0000000000000000/);
+    expect(out).toMatch(/NoNewPrivs:\s+1/);
     // pid 1 is the launcher, the shell is 2: nothing of the host is visible.
     expect(Number(/pid=(\d+)/.exec(out)![1])).toBeLessThan(10);
     expect(Number(out.trim().split('\n').pop())).toBeLessThan(10);
@@ -161,6 +164,8 @@ select.select([s],[],[],3)
             'test -e /etc/machine-id && echo SEES_MACHINE_ID',
             'touch /etc/alternatives/probe 2>/dev/null && echo ETC_WRITABLE',
             'touch /etc/probe 2>/dev/null && echo ETC_WRITABLE',
+            'echo "etc: $(ls -A /etc | sort | tr "\\n" " ")"',
+            'echo "cache owner: $(stat -c %u /etc/ld.so.cache)"',
           ].join('; '),
         ),
       ],
@@ -175,6 +180,11 @@ select.select([s],[],[],3)
     expect(p.stdout).toMatch(/^17 udp$/m);
     expect(p.stdout).toMatch(/^student$/m);
     expect(p.stdout).not.toMatch(/SEES_|ETC_WRITABLE/);
+    // Exactly the entries the view names (the machine's that are present, sockgrade's own, mtab), and the
+    // machine's files are the machine's (the sandbox's user does not own them), not copies.
+    const names = etcEntries(undefined).map((e) => e.name).sort();
+    expect(/^etc: (.*)$/m.exec(p.stdout)?.[1]?.trim().split(' ')).toEqual(names);
+    expect(p.stdout).not.toMatch(/^cache owner: 1000$/m);
   });
 
   it('looks like an ordinary host to getaddrinfo(AI_ADDRCONFIG), with no route out', async () => {

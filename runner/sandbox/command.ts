@@ -57,6 +57,9 @@ export interface SpawnSpec {
   env: Record<string, string>;
   /** The program runs where the grader cannot signal it: fd 3 is sg-remote's control socket (run-student.ts). */
   remote?: boolean;
+  /** Ids the process runs as, set by spawn before exec (asUnprivilegedUser); absent: the grader's own. */
+  uid?: number;
+  gid?: number;
 }
 
 const BASE_ENV: Record<string, string> = {
@@ -241,14 +244,14 @@ function launcherArgs(plan: CommandPlan, argv: string[], env: Record<string, str
   return args;
 }
 
-/** As real root, bwrap itself runs as `dropToUid` (see SandboxContext.dropToUid). */
+/**
+ * As real root, bwrap itself runs as `dropToUid` (see SandboxContext.dropToUid):
+ * spawn sets the ids in the child before exec (setgroups to none, setgid,
+ * setuid: every root capability goes with uid 0), as `setpriv --reuid
+ * --regid --clear-groups` would, one exec less per sandbox. No new privileges
+ * is set by bwrap itself, and again by the launcher.
+ */
 function asUnprivilegedUser(ctx: SandboxContext, spec: SpawnSpec): SpawnSpec {
   if (ctx.dropToUid === null) return spec;
-  const id = String(ctx.dropToUid);
-  return {
-    file: 'setpriv',
-    args: ['--reuid', id, '--regid', id, '--clear-groups', '--no-new-privs', '--', spec.file, ...spec.args],
-    cwd: '/',
-    env: BASE_ENV,
-  };
+  return { ...spec, uid: ctx.dropToUid, gid: ctx.dropToUid };
 }
