@@ -8,7 +8,7 @@ import { etcEntries, type SandboxEtcFiles } from './command.js';
 
 /** Makes the view at `dir` (created here) with the helper `helper`; throws with the helper's own message. */
 export function prepareEtcView(helper: string, dir: string, own: SandboxEtcFiles | undefined): string {
-  mkdirSync(dir, { mode: 0o755 });
+  mkdirSync(dir, { mode: 0o755, recursive: true }); // already there: a tmpfs over it all the same
   const args = etcEntries(own).flatMap((e) => [e.kind === 'link' ? 'l' : 'b', e.source, e.name]);
   execFileSync(helper, [dir, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
   return dir;
