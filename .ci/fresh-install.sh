@@ -66,6 +66,11 @@ chown -R "$ci_user:" "$user_dir/p" "$user_dir/home"
 user_env=(HOME="$user_dir/home" XDG_CACHE_HOME="$user_dir/home/.cache")
 (cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" npm run -s build </dev/null)
 grade_full "$ci_user" "$user_dir/p" calculator-server fixtures/calculator-server/correct-c-plain/submission "${user_env[@]}"
+# What the student's program sees as this user (the job in a user namespace): /etc read-only, sockgrade's own files too.
+(cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" "$node_bin" node_modules/vitest/vitest.mjs run test/sandbox.test.ts \
+  -t 'shows the system programs' </dev/null >"$user_dir/home/sandbox-test.log" 2>&1) \
+  || { cat "$user_dir/home/sandbox-test.log" >&2; fail "the sandbox's /etc test failed as $ci_user"; }
+step "   the sandbox's /etc as $ci_user: read-only, nothing private"
 step "   read-only install: dist/ not writable, no helpers in it"
 rm -rf "$user_dir/p/dist/native"
 chmod -R a-w "$user_dir/p/dist"

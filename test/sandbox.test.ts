@@ -166,6 +166,8 @@ select.select([s],[],[],3)
             'touch /etc/probe 2>/dev/null && echo ETC_WRITABLE',
             'echo "etc: $(ls -A /etc | sort | tr "\\n" " ")"',
             'echo "cache owner: $(stat -c %u /etc/ld.so.cache)"',
+            // Every mount of /etc read-only, sockgrade's own files too (the grading user owns them when not root).
+            'awk \'$5 == "/etc" || index($5, "/etc/") == 1 { n++; if ($6 !~ /(^|,)ro(,|$)/) print "ETC_MOUNT_WRITABLE " $5 } END { print "etc mounts: " n }\' /proc/self/mountinfo',
           ].join('; '),
         ),
       ],
@@ -185,6 +187,8 @@ select.select([s],[],[],3)
     const names = etcEntries(undefined).map((e) => e.name).sort();
     expect(/^etc: (.*)$/m.exec(p.stdout)?.[1]?.trim().split(' ')).toEqual(names);
     expect(p.stdout).not.toMatch(/^cache owner: 1000$/m);
+    expect(p.stdout).not.toMatch(/ETC_MOUNT_WRITABLE/);
+    expect(Number(/^etc mounts: (\d+)$/m.exec(p.stdout)?.[1])).toBeGreaterThan(0);
   });
 
   it('looks like an ordinary host to getaddrinfo(AI_ADDRCONFIG), with no route out', async () => {
