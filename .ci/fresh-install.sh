@@ -93,7 +93,19 @@ for i in 1 2 3; do
     || { cat "$cache_base/stderr" >&2; fail "batch $i exited non-zero"; }
   csv="$cache_base/grades/grades.csv"
   [ "$(tail -n +2 "$csv" | wc -l)" = 8 ] || fail "batch $i: $(tail -n +2 "$csv" | wc -l) grades, not 8"
-  if cut -d, -f3 "$csv" | grep -qx error; then grep ',error' "$csv" >&2; fail "batch $i: a result 'error'"; fi
+  if cut -d, -f3 "$csv" | grep -qx error; then
+    grep ',error' "$csv" >&2
+    # Why, from each report the grader failed on: its error and each test it could not judge.
+    "$node_bin" -e 'const fs = require("fs"); const d = process.argv[1];
+      for (const f of fs.readdirSync(d).filter((n) => n.endsWith(".json"))) {
+        const r = JSON.parse(fs.readFileSync(`${d}/${f}`, "utf8"));
+        if (r.result !== "error") continue;
+        console.error(`${f}: ${r.error ?? ""}`);
+        for (const t of r.tests) if (t.result === "error") console.error(`  ${t.id}: ${t.feedback}`);
+      }' "$cache_base/grades/reports"
+    cat "$cache_base/stderr" >&2
+    fail "batch $i: a result 'error'"
+  fi
   [ "$(grep -c ',100,success' "$csv")" = 3 ] || fail "batch $i: the 3 correct submissions did not all get 100"
   step "3. batch $i with --jobs 4 on an empty helper cache: 8 graded, no error"
 done
