@@ -217,10 +217,21 @@ async function main(): Promise<void> {
   if (built) await runTests(ctx, spec.plan.tests, first);
 }
 
+/**
+ * Exits once every event written so far has reached the pipe: writes to a
+ * pipe are asynchronous in Node, and process.exit() drops what is still
+ * queued (the observations of a shared start come in a burst of ~0.5 MB,
+ * which a busy grading process reads slowly). A blank line is skipped by
+ * the reader; its callback runs after every write before it.
+ */
+function exitAfterEvents(code: number): void {
+  process.stdout.write('\n', () => process.exit(code));
+}
+
 main().then(
-  () => process.exit(0),
+  () => exitAfterEvents(0),
   (err: unknown) => {
     emit({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
-    process.exit(1);
+    exitAfterEvents(1);
   },
 );
