@@ -191,6 +191,25 @@ select.select([s],[],[],3)
     expect(Number(/^etc mounts: (\d+)$/m.exec(p.stdout)?.[1])).toBeGreaterThan(0);
   });
 
+  it('shows the files it lends a program (the faults shim, a task file) at paths of its own, never where sockgrade is', async () => {
+    const lent = path.join(ROOT, 'tasks', 'sockets-creating-a-socket', 'prelude.h');
+    const probe = shellTest(
+      'lent',
+      [
+        // The shim is loaded (LD_PRELOAD), the task file readable, both under /run/sockgrade/files.
+        'grep -o "/run/sockgrade/files/[^ ]*faults[^ ]*" /proc/$$/maps | head -1',
+        'ls /run/sockgrade/files',
+        `test -e ${ROOT} && echo SEES_CHECKOUT`,
+        `test -e ${path.dirname(ROOT)} && echo SEES_CHECKOUT_PARENT`,
+      ].join('; '),
+    );
+    probe.program = { ...probe.program, calls: { fail: [] }, readOnlyFiles: [lent] };
+    const p = (await observe([probe])).get('lent')!.process;
+    expect(p.stdout).toMatch(/^\/run\/sockgrade\/files\/\d+-faults[^\n]*\.so$/m);
+    expect(p.stdout).toMatch(/^\d+-prelude\.h$/m);
+    expect(p.stdout).not.toMatch(/SEES_CHECKOUT/);
+  });
+
   it('looks like an ordinary host to getaddrinfo(AI_ADDRCONFIG), with no route out', async () => {
     const probe = [
       'import socket',

@@ -13,6 +13,8 @@ import { separateUserCommand } from './separate-user.js';
 export const SANDBOX_HOME = '/home/student';
 /** Where the launcher appears inside the sandbox. */
 const LAUNCHER_IN_SANDBOX = '/run/sockgrade/launch';
+/** Where the host files a command shows the sandbox (shim, harness, prelude) appear in it. */
+const SHOWN_IN_SANDBOX = '/run/sockgrade/files';
 /** File descriptors the launcher and bwrap report on (see process.ts). */
 export const META_FD = 3;
 export const INFO_FD = 4;
@@ -166,10 +168,15 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan, opts: {
   if (ctx.kind === 'user') return separateUserCommand(ctx, plan, argv, env);
   if (ctx.kind === 'none') return bareCommand(ctx, plan, argv, env);
 
+  // Each host file the sandbox is shown (the shim, the harness, a task's prelude) at a path of
+  // the sandbox's own: where sockgrade is installed (/home/..., /work/...) is none of the program's business.
+  const shown = shownFiles(plan, argv, preload);
+  const inside = (a: string) => shown.get(a) ?? a;
+  const insideArgv = argv.map(inside);
   const bwrap = [
     ...namespaceArgs(),
-    ...filesystemArgs(ctx, plan, argv, preload),
-    ...launcherArgs(plan, argv, env, opts.gated ?? false),
+    ...filesystemArgs(ctx, shown),
+    ...launcherArgs(plan, insideArgv, programEnv(plan, preload.map(inside)), opts.gated ?? false),
   ];
   return asUnprivilegedUser(ctx, { file: 'bwrap', args: bwrap, cwd: '/', env: BASE_ENV });
 }
@@ -209,8 +216,14 @@ function namespaceArgs(): string[] {
   ];
 }
 
+/** Where each host file the command shows the sandbox appears in it: /run/sockgrade/files/N-NAME. */
+function shownFiles(plan: CommandPlan, argv: string[], preload: string[]): Map<string, string> {
+  const files = [...preload, ...(plan.readOnlyFiles ?? []), ...(plan.viaHarness ? [argv[0]!] : [])];
+  return new Map([...new Set(files)].map((f, i) => [f, `${SHOWN_IN_SANDBOX}/${i}-${path.basename(f)}`]));
+}
+
 /** What the student sees: the system read-only, the sandbox's /etc, sized tmpfs, the scratch folder writable. */
-function filesystemArgs(ctx: SandboxContext, plan: CommandPlan, argv: string[], preload: string[]): string[] {
+function filesystemArgs(ctx: SandboxContext, shown: Map<string, string>): string[] {
   const args = [
     '--ro-bind', '/usr', '/usr', ...rootLinks(), ...etcView(ctx.etcFiles, ctx.etcDir),
     '--dev', '/dev', '--proc', '/proc',
@@ -219,8 +232,7 @@ function filesystemArgs(ctx: SandboxContext, plan: CommandPlan, argv: string[], 
     '--ro-bind', ctx.launcher, LAUNCHER_IN_SANDBOX,
     '--bind', ctx.workDir, SANDBOX_HOME, '--chdir', SANDBOX_HOME,
   ];
-  const shown = [...preload, ...(plan.readOnlyFiles ?? []), ...(plan.viaHarness ? [argv[0]!] : [])];
-  for (const file of shown) args.push('--ro-bind', file, file);
+  for (const [file, at] of shown) args.push('--ro-bind', file, at);
   // Everything but /tmp and the scratch folder read-only, the root's own tmpfs included.
   args.push('--remount-ro', '/');
   return args;
