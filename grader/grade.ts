@@ -63,11 +63,6 @@ export function gradeLanes(): number {
   return process.env.SOCKGRADE_LANES === '1' ? 1 : 2;
 }
 
-/** How many jobs a grade runs at once: lanes only where each job has a namespace of its own, and never with a batch's build reuse. */
-function lanesOf(opts: GradeOptions): number {
-  return opts.sandbox === 'bwrap' && !opts.buildCache ? Math.max(1, opts.lanes ?? 1) : 1;
-}
-
 const BUILD_OUTPUT_CAP = 8000;
 
 function buildOutput(b: BuildObservation): string {
@@ -193,7 +188,8 @@ async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions, 
     opts.onTest?.(report);
   };
   const job = { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) };
-  const lanes = lanesOf(opts);
+  // Never with a batch's build reuse; lanesApply says where each job can have a namespace of its own.
+  const lanes = opts.buildCache ? 1 : (opts.lanes ?? 1);
   const events = lanesApply(planned.plan, lanes)
     ? await runJobInLanes(planned.plan, lanes, { ...job, early })
     : await runJobReusingBuild(opts.buildCache, planned.plan, { ...job, early });

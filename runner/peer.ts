@@ -94,18 +94,27 @@ function bind(socket: dgram.Socket, port: number, address: string): Promise<void
  */
 const spares: dgram.Socket[] = [];
 
+/** A socket of the peer's on [::1]:port (0: an ephemeral port); closed again when it cannot bind. */
+async function loopbackSocket(port: number): Promise<dgram.Socket> {
+  const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
+  try {
+    await bind(s, port, LOOPBACK);
+  } catch (err) {
+    s.close();
+    throw err;
+  }
+  return s;
+}
+
 /** Binds `count` spare sockets at once (runner/job/main.ts, during the build); a failure only leaves fewer. */
 export async function bindSpareSockets(count: number): Promise<void> {
   await Promise.all(
-    Array.from({ length: count }, async () => {
-      const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
-      try {
-        await bind(s, 0, LOOPBACK);
-        spares.push(s);
-      } catch {
-        s.close();
-      }
-    }),
+    Array.from({ length: count }, () =>
+      loopbackSocket(0).then(
+        (s) => void spares.push(s),
+        () => undefined,
+      ),
+    ),
   );
 }
 
@@ -135,12 +144,7 @@ export class Peer {
   async socket(name: string): Promise<Mailbox> {
     let box = this.sockets.get(name);
     if (!box) {
-      let s = spares.pop();
-      if (!s) {
-        s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
-        await bind(s, 0, LOOPBACK);
-      }
-      box = new Mailbox(s, this.clock, this.traffic);
+      box = new Mailbox(spares.pop() ?? (await loopbackSocket(0)), this.clock, this.traffic);
       this.sockets.set(name, box);
     }
     return box;
@@ -162,9 +166,7 @@ export class Peer {
 
   /** Listens on [::1]:port, for programs that send first (clients). */
   async listen(port: number): Promise<Mailbox> {
-    const s = dgram.createSocket({ type: 'udp6', ipv6Only: true });
-    await bind(s, port, LOOPBACK);
-    this.listener = new Mailbox(s, this.clock, this.traffic);
+    this.listener = new Mailbox(await loopbackSocket(port), this.clock, this.traffic);
     return this.listener;
   }
 

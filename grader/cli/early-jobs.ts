@@ -11,5 +11,5 @@ import type { ParsedArgs } from './options.js';
 export function startGradeJobs({ values }: ParsedArgs): () => Promise<void> {
   const kinds = parseSandboxChoice((values.sandbox as string | undefined) ?? process.env.SOCKGRADE_SANDBOX ?? 'auto');
   if (!kinds || choiceWithoutProbe(kinds) !== 'bwrap') return async () => {};
-  return EarlyJob.prestart('bwrap', 1);
+  return EarlyJob.prestart('bwrap');
 }

@@ -63,20 +63,18 @@ export class EarlyJob {
   ) {}
 
   /**
-   * Starts `count` jobs for `sandbox` now, before the caller knows what it
-   * will grade (the CLI, before it loads the grader and the task); the next
-   * start() calls for that sandbox take them. Returns what ends those no
-   * grade took: call it before exiting.
+   * Starts a job for `sandbox` now, before the caller knows what it will
+   * grade (the CLI, before it loads the grader and the task); the next
+   * start() for that sandbox takes it. Returns what ends it if no grade took
+   * it: call it before exiting.
    */
-  static prestart(sandbox: SandboxKind, count: number): () => Promise<void> {
-    const started = Array.from({ length: count }, () => EarlyJob.spawnFor(sandbox));
-    EarlyJob.waiting.push(...started);
+  static prestart(sandbox: SandboxKind): () => Promise<void> {
+    const job = EarlyJob.spawnFor(sandbox);
+    EarlyJob.waiting.push(job);
     return async () => {
-      for (const job of started) {
-        const i = EarlyJob.waiting.indexOf(job);
-        if (i >= 0) EarlyJob.waiting.splice(i, 1);
-      }
-      await Promise.all(started.map((job) => job.stop()));
+      const i = EarlyJob.waiting.indexOf(job);
+      if (i >= 0) EarlyJob.waiting.splice(i, 1);
+      await job.stop();
     };
   }
 
