@@ -161,24 +161,27 @@ function emitTest(obs: TestObservation, test: TestPlan): boolean {
 /**
  * Step 3: the tests, one start after the other, each next one's sandbox set
  * up while the one before runs. Tests that may share a start run on one
- * (shared-start.ts); those it could not serve run again alone, at once.
+ * (shared-start.ts), and those it left on the next, until each test is
+ * served; after a start that ended in a limit, each runs alone.
  */
 async function runTests(ctx: SandboxContext, tests: TestPlan[], first: Prestarted): Promise<void> {
   const units = startUnits(tests);
   let next = first;
   try {
     for (let i = 0; i < units.length; i++) {
-      const unit = units[i]!;
-      const current = next;
+      let current = next;
       next = prestart(ctx, units[i + 1]?.[0]);
-      let alone = unit;
-      if (unit.length > 1) {
-        const shared = await runOnSharedStart(ctx, unit, current);
-        for (const [k, obs] of shared.served.entries()) if (!emitTest(obs, unit[k]!)) return;
-        alone = shared.again;
+      let pending = units[i]!;
+      while (pending.length > 1) {
+        const shared = await runOnSharedStart(ctx, pending, current);
+        current = null;
+        for (const [k, obs] of shared.served.entries()) if (!emitTest(obs, pending[k]!)) return;
+        if (!shared.restart) break;
+        pending = shared.again;
       }
-      for (const test of alone) {
-        if (!emitTest(await runTest(ctx, test, alone === unit ? current : null), test)) return;
+      for (const test of pending) {
+        if (!emitTest(await runTest(ctx, test, current), test)) return;
+        current = null;
       }
     }
     emit({ type: 'done' });

@@ -4,21 +4,24 @@
 // then reach a test, so a test is kept only when it showed nothing a fresh
 // start could show otherwise: every answer byte for byte its reference, from
 // where its request went, nothing more, and the server still serving
-// (TestRun.servedAsReference). At the first test that shows anything else,
-// the shared start ends and that test and every later one of the group run
-// again, each on a start of its own, as every test did before; so does the
-// whole group if the start ends in a limit. Starting a server costs a
-// sandbox and a program start (~10 ms of CPU each); a correct server's 21
-// tests then need 4 starts rather than 21.
+// (TestRun.servedAsReference). The first test of a start is on a fresh start
+// anyway: when it shows anything else it ends as a test of its own would (its
+// program stopped, its observation final). At a later test that does, the
+// start ends and that test opens the next start, with the tests after it;
+// when the start ends in a limit, every test of it runs again alone, as
+// every test did before. Starting a server costs a sandbox and a program
+// start (~10 ms of CPU each); a correct server's 21 tests then need 4 starts
+// rather than 21, and one that answers every request wrong one per test.
 import { ProgramRun } from '../process.js';
 import type { ProcessObservation, TestObservation, TestPlan } from '../types.js';
 import { TestRun, type Prestarted } from './run-test.js';
 import type { SandboxContext } from '../sandbox/command.js';
 
-/** The tests a shared start served (in order), and those to run again on starts of their own. */
+/** The tests a shared start served (in order), and those left, on a next shared start (`restart`) or each on a start of its own. */
 export interface SharedOutcome {
   served: TestObservation[];
   again: TestPlan[];
+  restart: boolean;
 }
 
 /** Tests of one start: the same program, port and readiness (what a start depends on). */
@@ -58,12 +61,14 @@ export async function runOnSharedStart(ctx: SandboxContext, tests: TestPlan[], p
   let program: ProgramRun | null = null;
   let kept = 0;
   let readyMs = 0;
+  let failed = false;
   try {
     await runs[0]!.openPeer();
     program = runs[0]!.startProgram(prestarted);
     const ready = await runs[0]!.awaitReady(program);
     readyMs = runs[0]!.clock();
-    for (let i = 0; ready === 'ready' && i < tests.length; i++) {
+    if (ready !== 'ready') return await endAlone(runs[0]!, program, ready, readyMs, tests);
+    for (let i = 0; i < tests.length; i++) {
       const run = runs[i] ?? new TestRun(ctx, tests[i]!);
       runs[i] = run;
       if (i > 0) {
@@ -71,24 +76,44 @@ export async function runOnSharedStart(ctx: SandboxContext, tests: TestPlan[], p
         await run.openPeer();
       }
       await run.playSteps(program, 'ready');
+      const aliveAfterSteps = program.running;
       // Datagrams already on the peer's sockets (an answer to a datagram that needed none, sent
       // before the last answer) are dispatched by the end of this turn of the event loop.
       await new Promise((resolve) => setImmediate(resolve));
       run.claimAll();
+      if (!run.servedAsReference(program)) {
+        if (i === 0) return await endAlone(run, program, ready, readyMs, tests, aliveAfterSteps);
+        break;
+      }
       run.settle();
-      if (!run.servedAsReference(program)) break;
       kept = i + 1;
     }
   } catch {
-    // The runner's own failure: the tests not kept run again, where it shows as theirs.
+    // The runner's own failure: the tests run again alone, where it shows as theirs.
+    failed = true;
   } finally {
     if (!program) await prestarted?.finish('end-of-test');
   }
   const proc = program ? await program.finish('end-of-test') : null;
   for (const run of runs) run.peer.close();
-  if (!proc || !endedCleanly(proc, tests[0]!)) kept = 0;
+  if (failed || !proc || !endedCleanly(proc, tests[0]!)) return { served: [], again: tests, restart: false };
   return {
-    served: runs.slice(0, kept).map((run, i) => run.sharedObservation(proc!, i === 0 ? readyMs : 0)),
+    served: runs.slice(0, kept).map((run, i) => run.sharedObservation(proc, i === 0 ? readyMs : 0)),
     again: tests.slice(kept),
+    restart: true,
   };
+}
+
+/** The start's first test showed what a shared start cannot keep: it ends as runTest ends a test, and its observation is final. */
+async function endAlone(run: TestRun, program: ProgramRun, ready: TestObservation['ready'], readyMs: number, tests: TestPlan[], alive?: boolean): Promise<SharedOutcome> {
+  try {
+    if (ready !== 'ready') await run.playSteps(program, ready);
+    const aliveAfterSteps = alive ?? program.running;
+    const proc = await run.endProgram(program);
+    return { served: [run.observation({ ready, readyMs, aliveAfterSteps, proc })], again: tests.slice(1), restart: true };
+  } catch (err) {
+    return { served: [await run.failure(err)], again: tests.slice(1), restart: true };
+  } finally {
+    run.peer.close();
+  }
 }
