@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { runJobReusingBuild, type BuildCache } from '../runner/job/build-cache.js';
-import { EarlyJob } from '../runner/job/job-process.js';
+import { EarlyJob, type JobKeeper } from '../runner/job/job-process.js';
 import { lanesApply, runJobInLanes } from '../runner/job/lanes.js';
 import { cannotStartMessage, missingProgramMessage, programProblem } from './startable.js';
 import { SubmissionTooLargeError } from '../runner/errors.js';
@@ -48,6 +48,12 @@ export interface GradeOptions {
    * SOCKGRADE_SHARED_STARTS=0: every test on a start of its own.
    */
   shareStarts?: boolean;
+  /**
+   * Job processes kept from one grade to the next (a batch's, a check's):
+   * each grade still has a network namespace of its own, without a Node
+   * start per grade (runner/job/job-process.ts). The caller closes it.
+   */
+  jobs?: JobKeeper;
 }
 
 function sharesStarts(opts: GradeOptions): boolean {
@@ -187,7 +193,7 @@ async function runAndJudge(task: Task, planned: PlannedJob, opts: GradeOptions, 
     tests.push(report);
     opts.onTest?.(report);
   };
-  const job = { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const job = { deadlineMs: jobDeadlineMs(task, planned.plan), onEvent, ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.jobs ? { keeper: opts.jobs } : {}) };
   // Never with a batch's build reuse; lanesApply says where each job can have a namespace of its own.
   const lanes = opts.buildCache ? 1 : (opts.lanes ?? 1);
   const events = lanesApply(planned.plan, lanes)
@@ -254,7 +260,7 @@ function jobReport(task: Task, base: ReportBase, planned: PlannedJob, run: JobOu
 export async function gradeSubmission(task: Task, submission: FsPath, opts: GradeOptions): Promise<Report> {
   const started = performance.now();
   // The job's process starts first: its own start overlaps the copy and the planning (stopped below if unused).
-  const early = EarlyJob.start(opts.sandbox);
+  const early = EarlyJob.start(opts.sandbox, opts.jobs);
   try {
     return await prepareAndGrade(task, submission, opts, started, early);
   } finally {

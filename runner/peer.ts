@@ -118,6 +118,11 @@ export async function bindSpareSockets(count: number): Promise<void> {
   );
 }
 
+/** Closes the spare sockets no test took (a job's next grade is in another network namespace). */
+export function closeSpareSockets(): void {
+  for (const s of spares.splice(0)) s.close();
+}
+
 export class Peer {
   private readonly sockets = new Map<string, Mailbox>();
   private readonly extra: dgram.Socket[] = [];

@@ -1,11 +1,11 @@
 // The isolation requirements of docs/design.md, each checked against the real
 // sandbox: a probe program reports what it can see and do, the runner's
 // observation is asserted on.
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runJob } from '../runner/job/run-job.js';
+import { JobKeeper, runJob } from '../runner/job/run-job.js';
 import { etcEntries } from '../runner/sandbox/command.js';
 import type { CommandPlan, JobPlan, Limits, TestObservation, TestPlan } from '../runner/types.js';
 import { ROOT, tempDir, writeFiles } from './helpers.js';
@@ -31,6 +31,19 @@ async function observe(tests: TestPlan[], workDir = scratch(), scratchMb?: numbe
   const out = new Map<string, TestObservation>();
   for (const e of events) if (e.type === 'test') out.set(e.test.id, e.test);
   return out;
+}
+
+/** Every process under `pid`, children first. */
+function descendants(pid: number): number[] {
+  const kids = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  return kids.flatMap((k) => [k, ...descendants(k)]);
+}
+
+/** How many mounts the job started as `pid` has in its own mount namespace. */
+function mountCount(pid: number): number {
+  const ours = readlinkSync('/proc/self/ns/mnt');
+  const inJob = descendants(pid).find((p) => readlinkSync(`/proc/${p}/ns/mnt`) !== ours)!;
+  return readFileSync(`/proc/${inJob}/mountinfo`, 'utf8').trim().split('\n').length;
 }
 
 describe('the student sandbox', () => {
@@ -117,6 +130,36 @@ select.select([s],[],[],3)
       expect(t.ready, t.process.stderr).toBe('ready');
       expect(t.process.stdout).toContain('bound');
     }
+  });
+
+  it('gives each grade of a kept job (a batch\'s) a network namespace of its own, and takes its mounts down after it', async () => {
+    const jobs = new JobKeeper();
+    const probe = shellTest('ns', 'readlink /proc/self/ns/net; ip -o link | wc -l');
+    const nets: string[] = [];
+    const pids = new Set<number>();
+    const mounts: number[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const workDir = scratch();
+        chmodSync(path.dirname(workDir), 0o711);
+        const events = await runJob({ sandbox: 'bwrap', workDir, build: null, tests: [probe], scratchMb: 16 }, { deadlineMs: 60_000, keeper: jobs });
+        const test = events.find((e) => e.type === 'test');
+        expect(test?.type === 'test' && test.test.process.exitCode, JSON.stringify(events)).toBe(0);
+        const [net, links] = test?.type === 'test' ? test.test.process.stdout.trim().split('\n') : [];
+        nets.push(net!);
+        expect(Number(links)).toBe(3); // lo, and the interface that leads nowhere with its peer (runner/sandbox/network.ts)
+        const job = jobs.take()!;
+        expect(job, 'the job is kept for the next grade').not.toBeNull();
+        pids.add(job.child.pid!);
+        mounts.push(mountCount(job.child.pid!));
+        jobs.keep(job);
+      }
+    } finally {
+      await jobs.close();
+    }
+    expect(new Set(nets).size).toBe(3);
+    expect(pids.size).toBe(1);
+    expect(mounts[2]).toBe(mounts[0]); // each grade's scratch tmpfs and /etc view are gone with it
   });
 
   it('reaches nothing on the host network, loopback included', async () => {

@@ -23,6 +23,7 @@ import { listStudents, type StudentEntry } from './submissions.js';
 import { summaryHtml } from './summary-page.js';
 import { inPool } from '../pool.js';
 import { BuildCache } from '../../runner/job/build-cache.js';
+import { JobKeeper } from '../../runner/job/job-process.js';
 
 export interface BatchOptions {
   task: Task;
@@ -74,7 +75,7 @@ export function tracesDir(out: string, id: string): string {
   return path.join(out, 'traces', reportBaseName(id));
 }
 
-async function gradeStudent(task: Task, s: StudentEntry, opts: BatchOptions, builds?: BuildCache): Promise<Report> {
+async function gradeStudent(task: Task, s: StudentEntry, opts: BatchOptions, state: BatchState): Promise<Report> {
   const started = performance.now();
   const traces = tracesDir(opts.out, s.id);
   // The traces of an earlier grading go: what is left must be this grading's.
@@ -85,7 +86,8 @@ async function gradeStudent(task: Task, s: StudentEntry, opts: BatchOptions, bui
       sandbox: opts.sandbox,
       trace: { dir: traces, view: { showAll: opts.showAll } },
       ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(builds ? { buildCache: builds } : {}),
+      buildCache: state.builds,
+      jobs: state.jobs,
     });
   } catch (err) {
     if (err instanceof SandboxUnavailableError) throw err;
@@ -116,6 +118,8 @@ class BatchState {
   readonly alreadyGraded: number;
   /** Identical submissions are built once (removed when the batch ends). */
   readonly builds = new BuildCache();
+  /** Job processes kept from one student to the next (each student still in a network namespace of their own). */
+  readonly jobs = new JobKeeper();
 
   constructor(
     readonly opts: BatchOptions,
@@ -166,7 +170,7 @@ async function gradeAndRecord(state: BatchState, s: StudentEntry, progress: Retu
   progress.begin(s.id);
   let report: Report;
   try {
-    report = await gradeStudent(opts.task, s, opts, state.builds);
+    report = await gradeStudent(opts.task, s, opts, state);
   } catch (err) {
     if (stopped(opts)) return; // a job killed before it was ready looks like a broken sandbox: it is not
     throw err;
@@ -249,6 +253,7 @@ export async function runBatch(opts: BatchOptions): Promise<BatchSummary> {
     };
   } finally {
     state?.builds.dispose();
+    await state?.jobs.close();
     store.close();
   }
 }

@@ -7,6 +7,7 @@ import { gradeLanes, gradeSubmission } from '../grade.js';
 import type { Report } from '../report/model.js';
 import type { Task } from '../model/task.js';
 import { inPool } from '../pool.js';
+import { JobKeeper } from '../../runner/job/job-process.js';
 
 export interface Grading {
   task: Task;
@@ -33,13 +34,15 @@ const SEED = 1;
 export async function gradeAll(gradings: Grading[], workers: number, progress: (line: string) => void): Promise<Graded[]> {
   const order = gradings.map((_, i) => i).sort((a, b) => Number(gradings[b]!.slow) - Number(gradings[a]!.slow) || a - b);
   let done = 0;
+  // Job processes kept from one grading to the next: no Node start per grading.
+  const jobs = new JobKeeper();
   const results = await inPool(order, workers, async (i) => {
     const grading = gradings[i]!;
     const started = performance.now();
     let report: Report | null = null;
     let error: string | null = null;
     try {
-      report = await gradeSubmission(grading.task, grading.submission, { seed: SEED, sandbox: 'bwrap', lanes: gradeLanes() });
+      report = await gradeSubmission(grading.task, grading.submission, { seed: SEED, sandbox: 'bwrap', lanes: gradeLanes(), jobs });
     } catch (err) {
       if (err instanceof SandboxUnavailableError) throw err;
       error = (err as Error).message ?? String(err);
@@ -50,7 +53,7 @@ export async function gradeAll(gradings: Grading[], workers: number, progress: (
     const label = `${grading.task.id}/${grading.fixture}${grading.kind === 'halved' ? ' (limits halved)' : ''}`;
     progress(`[${String(done).padStart(String(gradings.length).length)}/${gradings.length}] ${label}: ${what} (${(durationMs / 1000).toFixed(1)} s)`);
     return { grading, report, error, durationMs };
-  });
+  }).finally(() => jobs.close());
   const byIndex = new Array<Graded>(gradings.length);
   order.forEach((i, k) => (byIndex[i] = results[k]!));
   return byIndex;

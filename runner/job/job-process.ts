@@ -4,6 +4,7 @@
 // parsed (grader/cli/early-jobs.ts) without loading the rest of the runner.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
+import { createInterface } from 'node:readline';
 import { distRunnerDir } from '../paths.js';
 import { compileReaper } from '../sandbox/native.js';
 import { assertSandboxTools, isRoot } from '../sandbox/probe.js';
@@ -27,6 +28,10 @@ export interface JobProcess {
   child: ChildProcessWithoutNullStreams;
   /** What it wrote on stderr so far (the first 16 KiB): why a job that could not start failed. */
   stderr: () => string;
+  /** Its stdout, line by line, across every grade it serves (run-job.ts reads each grade's up to its `end`). */
+  lines: AsyncIterator<string>;
+  /** How many grades it has served before the one it is given now. */
+  served: number;
 }
 
 export function spawnJob(argv: string[]): JobProcess {
@@ -36,13 +41,47 @@ export function spawnJob(argv: string[]): JobProcess {
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 16_384) stderr += d.toString('utf8');
   });
-  return { child, stderr: () => stderr };
+  return { child, stderr: () => stderr, lines: createInterface({ input: child.stdout })[Symbol.asyncIterator](), served: 0 };
 }
 
 /** Until the process has exited (and, through its reaper, everything in its namespace). */
-function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
+export function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('close', () => resolve()));
+}
+
+/**
+ * Job processes kept between the grades of a batch or a check: a job whose
+ * grade ended well and that made itself a fresh network namespace for the
+ * next (main.ts, readyForNext) waits here, idle, for the next grade of its
+ * sandbox ('bwrap', the only one with namespaces of its own). A grade then
+ * costs no Node start. Whoever makes one must close() it when done.
+ */
+export class JobKeeper {
+  private readonly idle: JobProcess[] = [];
+  private closed = false;
+
+  /** An idle job still alive, or null. */
+  take(): JobProcess | null {
+    for (let job = this.idle.pop(); job; job = this.idle.pop()) {
+      if (job.child.exitCode === null && job.child.signalCode === null) return job;
+    }
+    return null;
+  }
+
+  /** Keeps `job` for a next grade; after close(), ends it instead. */
+  keep(job: JobProcess): void {
+    if (this.closed) job.child.stdin.end();
+    else this.idle.push(job);
+  }
+
+  /** Ends every idle job (its stdin's end: it exits) and waits until each is gone. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const jobs = this.idle.splice(0);
+    for (const job of jobs) job.child.stdin.end();
+    await Promise.all(jobs.map((job) => exited(job.child)));
+  }
 }
 
 /**
@@ -60,6 +99,8 @@ export class EarlyJob {
   private constructor(
     private readonly sandbox: SandboxKind,
     private readonly started: Promise<JobProcess | null>,
+    /** Where an unused process goes back to, rather than being killed. */
+    private readonly keeper?: JobKeeper,
   ) {}
 
   /**
@@ -78,15 +119,17 @@ export class EarlyJob {
     };
   }
 
-  /** A job for `sandbox`: one prestarted, or one started now (stopped by its taker's stop() if unused). */
-  static start(sandbox: SandboxKind): EarlyJob {
+  /** A job for `sandbox`: one `keeper` kept, one prestarted, or one started now (stopped by its taker's stop() if unused). */
+  static start(sandbox: SandboxKind, keeper?: JobKeeper): EarlyJob {
+    const kept = sandbox === 'bwrap' ? keeper?.take() : null;
+    if (kept) return new EarlyJob(sandbox, Promise.resolve(kept), keeper);
     const i = EarlyJob.waiting.findIndex((job) => job.sandbox === sandbox);
     if (i >= 0) return EarlyJob.waiting.splice(i, 1)[0]!;
-    return EarlyJob.spawnFor(sandbox);
+    return EarlyJob.spawnFor(sandbox, keeper);
   }
 
   /** Starts one; a backend with a setup of its own ('user', 'inginious'), or a failure, starts none (runJob then says why). */
-  private static spawnFor(sandbox: SandboxKind): EarlyJob {
+  private static spawnFor(sandbox: SandboxKind, keeper?: JobKeeper): EarlyJob {
     if (sandbox === 'user' || sandbox === 'inginious') return new EarlyJob(sandbox, Promise.resolve(null));
     const started = (async () => {
       try {
@@ -96,7 +139,7 @@ export class EarlyJob {
         return null; // runJob meets the same failure and reports it as ever
       }
     })();
-    return new EarlyJob(sandbox, started);
+    return new EarlyJob(sandbox, started, keeper);
   }
 
   /** The process, for a plan of `sandbox`, once; null: runJob starts its own. */
@@ -106,12 +149,13 @@ export class EarlyJob {
     return this.started;
   }
 
-  /** Ends the process when no job took it, and waits until it is gone; otherwise nothing. */
+  /** Ends the process when no job took it (or gives it back to its keeper), and waits until it is gone; otherwise nothing. */
   async stop(): Promise<void> {
     if (this.taken) return;
     this.taken = true;
     const job = await this.started;
     if (!job) return;
+    if (this.keeper) return this.keeper.keep(job); // never given a spec: as good as new
     // It has no spec, so nothing of a grade in it: killed, not waited for while Node starts in it
     // (our own child, by its pid; --kill-child and the namespace's end take the rest).
     job.child.kill('SIGKILL');

@@ -47,7 +47,7 @@ export async function runJobInLanes(plan: JobPlan, lanes: number, opts: RunJobOp
   const [first, ...rest] = splitTests(plan.tests, lanes);
   // The lanes after the first start their jobs now: their start overlaps the build they wait for.
   const { early: firstEarly, ...job } = opts;
-  const early = [firstEarly, ...rest.map(() => EarlyJob.start(plan.sandbox))];
+  const early = [firstEarly, ...rest.map(() => EarlyJob.start(plan.sandbox, opts.keeper))];
   const keepBase = plan.build ? makeScratchDir() : null;
   const keepIn = keepBase && path.join(keepBase, 'build');
   let settle!: (b: FirstBuild) => void;

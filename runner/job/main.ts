@@ -1,9 +1,13 @@
 // Entry point of a grading job. It runs inside its own network namespace
-// (see run-job.ts), reads a JobSpec on stdin and writes one JSON event per
-// line on stdout. Student output never reaches this stdout: it is captured
-// into the events as data.
-import { readFileSync, rmSync } from 'node:fs';
-import { bindSpareSockets } from '../peer.js';
+// (see run-job.ts), reads a JobSpec per line on stdin, one grade each, and
+// writes one JSON event per line on stdout, each grade's ending with an `end`
+// line. Student output never reaches this stdout: it is captured into the
+// events as data. A job whose stdin stays open after a grade (a batch's,
+// a check's: job-process.ts, JobKeeper) moves to a fresh network namespace
+// and takes the grade's mounts down before it says it can take another.
+import { rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { bindSpareSockets, closeSpareSockets } from '../peer.js';
 import { ProgramRun } from '../process.js';
 import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
@@ -36,9 +40,14 @@ export interface JobSpec {
   remote?: { launcher: string; runStudent: string | null } | null;
   /** The grading process this job must not outlive. */
   parent: JobParent;
+  /** The addon that gives the job a fresh network namespace for a next grade (fresh-network.c); null: one grade only. */
+  freshNetwork?: string | null;
 }
 
-function emit(event: JobEvent): void {
+/** What the job writes: the grade's events, then `end`; `next`: it is ready for another grade, in a fresh namespace. */
+export type JobLine = JobEvent | { type: 'end'; next: boolean };
+
+function emit(event: JobLine): void {
   process.stdout.write(JSON.stringify(event) + '\n');
 }
 
@@ -61,21 +70,21 @@ function sandboxFailed(p: ProcessObservation, limits: Limits): boolean {
   return true;
 }
 
-/** Step 1: the job's own /proc, network and scratch tmpfs; null (after a fatal event) when one cannot be made. */
-function setUpJob(spec: JobSpec): SandboxContext | null {
+/** Step 1: the job's own /proc and network (on its first grade), its scratch tmpfs and /etc; null (after a fatal event) when one cannot be made. */
+function setUpJob(spec: JobSpec, first: boolean): SandboxContext | null {
   const { plan } = spec;
   const fail = (what: string, err: unknown) => {
     emit({ type: 'fatal', message: `sandbox-unavailable: ${what}: ${(err as Error).message}` });
     return null;
   };
-  if (spec.parent.hops > 0) {
+  if (first && spec.parent.hops > 0) {
     try {
       mountOwnProc();
     } catch (err) {
       return fail("cannot mount /proc in the job's pid namespace", err);
     }
   }
-  if (spec.privateNetwork) {
+  if (first && spec.privateNetwork) {
     try {
       setUpJobNetwork();
     } catch (err) {
@@ -196,18 +205,13 @@ function peerSocketCount(tests: TestPlan[]): number {
   return Math.min(count, MAX_SPARE_SOCKETS);
 }
 
-async function main(): Promise<void> {
+/** One grade: its set-up, build and tests, each event sent as it comes; the context of its sandboxes, or null when it could not be set up. */
+async function grade(spec: JobSpec, first: boolean): Promise<SandboxContext | null> {
   const t0 = performance.now();
-  const input = readFileSync(0, 'utf8');
-  // Started ahead of its plan (EarlyJob in run-job.ts), and the grade needed no job after all.
-  if (!input) process.exit(0);
-  const spec = JSON.parse(input) as JobSpec;
-  // The grading process died before the job's death signal was in place: nothing would stop this job later.
-  if (parentIsGone(spec.parent)) process.exit(1);
-  const ctx = setUpJob(spec);
-  if (!ctx) return;
+  const ctx = setUpJob(spec, first);
+  if (!ctx) return null;
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });
-  const first = prestart(ctx, spec.plan.tests[0]);
+  const firstTest = prestart(ctx, spec.plan.tests[0]);
   // The peer's sockets for the tests, bound while the build runs (the job waits for it meanwhile).
   const sockets = bindSpareSockets(peerSocketCount(spec.plan.tests));
   let built = false;
@@ -215,9 +219,66 @@ async function main(): Promise<void> {
     built = await build(ctx, spec.plan);
     await sockets;
   } finally {
-    if (!built) await first?.finish('end-of-test');
+    if (!built) await firstTest?.finish('end-of-test');
   }
-  if (built) await runTests(ctx, spec.plan.tests, first);
+  if (built) await runTests(ctx, spec.plan.tests, firstTest);
+  return ctx;
+}
+
+interface FreshNetworkAddon {
+  freshNetwork(): void;
+  detach(path: string): void;
+}
+
+/** The addon, loaded once (its file is named .so: require() would read it as JavaScript). */
+let addon: FreshNetworkAddon | null = null;
+function loadAddon(file: string): FreshNetworkAddon {
+  if (!addon) {
+    const module = { exports: {} as FreshNetworkAddon };
+    process.dlopen(module, file);
+    addon = module.exports;
+  }
+  return addon;
+}
+
+/**
+ * Readies the job for another grade: the last grade's mounts down, its spare
+ * sockets closed, and a fresh network namespace set up as the first was;
+ * false when any of it fails (the job then ends, and the next grade gets a
+ * new job).
+ */
+function readyForNext(spec: JobSpec, ctx: SandboxContext | null): boolean {
+  if (!spec.freshNetwork || !spec.privateNetwork) return false;
+  try {
+    const addon = loadAddon(spec.freshNetwork);
+    if (ctx?.etcDir) addon.detach(ctx.etcDir);
+    if (ctx && ctx.workDir !== spec.plan.workDir) addon.detach(ctx.workDir); // the scratch tmpfs
+    closeSpareSockets();
+    addon.freshNetwork();
+    setUpJobNetwork();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function main(): Promise<void> {
+  const input = createInterface({ input: process.stdin });
+  let inputEnded = false;
+  input.once('close', () => (inputEnded = true));
+  let first = true;
+  for await (const line of input) {
+    if (!line.trim()) continue;
+    const spec = JSON.parse(line) as JobSpec;
+    // The grading process died before the job's death signal was in place: nothing would stop this job later.
+    if (first && parentIsGone(spec.parent)) process.exit(1);
+    const ctx = await grade(spec, first);
+    first = false;
+    // A job started ahead of its plan (EarlyJob) and never given one ends at its stdin's end, as does a one-grade job.
+    const next = !inputEnded && ctx !== null && readyForNext(spec, ctx);
+    emit({ type: 'end', next });
+    if (!next) return;
+  }
 }
 
 /**
@@ -235,6 +296,7 @@ main().then(
   () => exitAfterEvents(0),
   (err: unknown) => {
     emit({ type: 'fatal', message: err instanceof Error ? err.message : String(err) });
+    emit({ type: 'end', next: false });
     exitAfterEvents(1);
   },
 );

@@ -1,10 +1,8 @@
 // The host side of a grading job: compile the launcher, hand the scratch
 // folder to the sandbox user, start the job in a fresh network namespace and
 // stream its events back. A job that hangs is killed at its deadline.
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { compileEtcView, compileLauncher, stageFile } from '../sandbox/native.js';
+import { compileEtcView, compileFreshNetwork, compileLauncher, stageFile } from '../sandbox/native.js';
 import { canRead, ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
 import { SANDBOX_ETC, SANDBOX_ETC_DIR, type SandboxEtcFiles } from '../sandbox/command.js';
 import { chownTree } from '../sandbox/scratch.js';
@@ -12,12 +10,12 @@ import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
 import type { CommandPlan, JobEvent, JobPlan, SandboxKind } from '../types.js';
 import { directBackend } from './backend.js';
-import { EarlyJob, jobCommand, spawnJob } from './job-process.js';
-import type { JobSpec } from './main.js';
+import { EarlyJob, exited, jobCommand, spawnJob, type JobKeeper, type JobProcess } from './job-process.js';
+import type { JobLine, JobSpec } from './main.js';
 
 export { ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
 export { launcherSource } from '../sandbox/native.js';
-export { EarlyJob } from './job-process.js';
+export { EarlyJob, JobKeeper } from './job-process.js';
 
 /** `file` when the sandbox's uid can read it, else its copy in the helpers' folder. */
 async function reachableCopy(file: string, uid: number): Promise<string> {
@@ -64,6 +62,8 @@ export interface RunJobOptions {
   signal?: AbortSignal;
   /** The job's process, started ahead (EarlyJob); its starter stops it if no job takes it. */
   early?: EarlyJob;
+  /** Keeps the job's process for a next grade when it can serve one (a batch's, a check's). */
+  keeper?: JobKeeper;
 }
 
 /** Runs a job to its end; returns every event it sent, in order. */
@@ -84,7 +84,7 @@ export async function runJob(plan: JobPlan, opts: RunJobOptions): Promise<JobEve
 type Direct = Awaited<ReturnType<typeof directBackend>>;
 
 /** Step 1, on the host: the spec the job reads on stdin, with every trusted native part built and reachable. */
-async function prepareSpec(plan: JobPlan, direct: Direct): Promise<JobSpec | JobEvent> {
+async function prepareSpec(plan: JobPlan, direct: Direct, opts: RunJobOptions): Promise<JobSpec | JobEvent> {
   const launcher = await compileLauncher();
   const dropToUid = direct ? direct.dropToUid : plan.sandbox === 'bwrap' && isRoot() ? ROOT_SANDBOX_UID : null;
   if (dropToUid !== null) chownTree(plan.workDir, dropToUid);
@@ -102,25 +102,31 @@ async function prepareSpec(plan: JobPlan, direct: Direct): Promise<JobSpec | Job
   const faultsShim = plan.tests.some((t) => t.program.calls) ? await compileFaultsShim() : null;
   const isolated = plan.sandbox === 'bwrap';
   const etcView = isolated ? await compileEtcView() : null;
+  const freshNetwork = isolated && opts.keeper ? await compileFreshNetwork() : null;
   return {
-    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null, etcView,
+    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null, etcView, freshNetwork,
     parent: { pid: process.pid, hops: isolated ? 2 : 0 },
     ...(etcFiles ? { etcFiles } : {}),
   };
 }
 
 async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Direct): Promise<JobEvent[]> {
-  const spec = await prepareSpec(plan, direct);
+  const spec = await prepareSpec(plan, direct, opts);
   if ('type' in spec) return [spec];
-  const job = (!direct && (await opts.early?.take(plan.sandbox))) || spawnJob(await jobCommand(spec.privateNetwork));
-  job.child.stdin.end(JSON.stringify(spec));
-  const { events, code } = await collectEvents(job.child, opts);
-  return withFailures(events, code, job.stderr());
+  const command = () => jobCommand(spec.privateNetwork);
+  let job = (!direct && ((await opts.early?.take(plan.sandbox)) || (spec.privateNetwork && opts.keeper?.take()))) || spawnJob(await command());
+  let run = await serve(job, spec, opts);
+  // A kept job that died while it waited (nothing of this grade reached it): once more, on a new one.
+  if (job.served > 0 && !run.events.length) run = await serve((job = spawnJob(await command())), spec, opts);
+  return withFailures(run.events, run.code, job.stderr());
 }
 
-/** Step 2: every event the job writes, until it ends or is stopped (its deadline, or the caller's abort). */
-async function collectEvents(child: ChildProcessWithoutNullStreams, opts: RunJobOptions): Promise<{ events: JobEvent[]; code: number | null }> {
+/** Step 2: hands `job` one spec and reads that grade's events; the job is then kept for another grade, or ended. */
+async function serve(job: JobProcess, spec: JobSpec, opts: RunJobOptions): Promise<{ events: JobEvent[]; code: number | null }> {
+  const keep = Boolean(opts.keeper && spec.freshNetwork);
+  const { child } = job;
   const events: JobEvent[] = [];
+  // Until the grade's end is read, and the job's exit when it is not kept: past its deadline, or on the caller's abort, it is killed.
   const timer = setTimeout(() => {
     events.push({ type: 'fatal', message: `the job did not finish within ${opts.deadlineMs} ms and was stopped` });
     child.kill('SIGKILL'); // our own child, by its pid; its sandboxes die with it
@@ -128,24 +134,39 @@ async function collectEvents(child: ChildProcessWithoutNullStreams, opts: RunJob
   const stop = () => child.kill('SIGKILL');
   if (opts.signal?.aborted) stop();
   else opts.signal?.addEventListener('abort', stop, { once: true });
-  for await (const line of createInterface({ input: child.stdout })) {
-    if (!line.trim()) continue;
-    let event: JobEvent;
+  try {
+    child.stdin.write(JSON.stringify(spec) + '\n');
+    if (!keep) child.stdin.end();
+    const next = await collectEvents(job, events, opts);
+    job.served++;
+    if (keep && next && !events.some((e) => e.type === 'fatal')) {
+      opts.keeper!.keep(job);
+      return { events, code: 0 };
+    }
+    child.stdin.end();
+    await exited(child);
+    return { events, code: child.exitCode };
+  } finally {
+    clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', stop);
+  }
+}
+
+/** Every event of this grade into `events`, until the job's `end` or its exit; true when it said it can take another grade. */
+async function collectEvents(job: JobProcess, events: JobEvent[], opts: RunJobOptions): Promise<boolean> {
+  for (let r = await job.lines.next(); !r.done; r = await job.lines.next()) {
+    if (!r.value.trim()) continue;
+    let event: JobLine;
     try {
-      event = JSON.parse(line) as JobEvent;
+      event = JSON.parse(r.value) as JobLine;
     } catch {
       continue; // only our own code writes here; a partial line means the job died mid-write
     }
+    if (event.type === 'end') return event.next;
     events.push(event);
     opts.onEvent?.(event);
   }
-  const code = await new Promise<number | null>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
-    else child.on('close', (c) => resolve(c));
-  });
-  clearTimeout(timer);
-  opts.signal?.removeEventListener('abort', stop);
-  return { events, code };
+  return false;
 }
 
 /** Step 3: a job that could not start is the machine's fault (thrown); one that died mid-way ends in a fatal event. */

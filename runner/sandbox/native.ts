@@ -41,6 +41,27 @@ export function compileEtcView(): Promise<string> {
   return compileNative(path.join(packageRoot, 'runner', 'sandbox', 'etc-view.c'), 'exe');
 }
 
+/** Where Node's own headers are (node_api.h), for the one addon: beside the node binary, else the system's. */
+function nodeIncludeDir(): string | null {
+  const dirs = [path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'];
+  return dirs.find((d) => existsSync(path.join(d, 'node_api.h'))) ?? null;
+}
+
+/**
+ * The addon that moves a reused job into a fresh network namespace before
+ * each grade (runner/job/fresh-network.c); null where Node's headers are not
+ * installed or it cannot be built: each grade then has a job process of its own.
+ */
+export async function compileFreshNetwork(): Promise<string | null> {
+  const include = nodeIncludeDir();
+  if (!include) return null;
+  try {
+    return await compileNative(path.join(packageRoot, 'runner', 'job', 'fresh-network.c'), 'shared', ['-I', include]);
+  } catch {
+    return null;
+  }
+}
+
 /** sg-remote: runs the program where the platform puts it (run_student's container, a separate user). */
 export function compileRemoteLauncher(): Promise<string> {
   return compileNative(path.join(packageRoot, 'runner', 'sandbox', 'remote-launch.c'), 'exe');
