@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { compileFaultsShim, compileHarness } from './harness/build.js';
 import { installedNativeDir, packageRoot } from './paths.js';
-import { compileEtcView, compileFreshNetwork, compileLauncher, compileReaper, compileRemoteLauncher } from './sandbox/native.js';
+import { compileEtcView, compileJobAddon, compileLauncher, compileReaper, compileRemoteLauncher } from './sandbox/native.js';
 import { CACHE_ENV, helperReader, whyNotWritable } from './sandbox/native-cache.js';
 
 async function main(): Promise<void> {
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     const launcher = await compileLauncher();
     await compileReaper();
     await compileEtcView();
-    await compileFreshNetwork();
+    await compileJobAddon();
     await compileRemoteLauncher();
     await compileFaultsShim();
     for (const h of harnesses) await compileHarness(h);

@@ -1,29 +1,43 @@
 // "Is the program's port bound yet?" asked of the job's own network namespace.
-// /proc/net/udp6 lists every UDP socket there; the namespace is private, so
-// only the program and the peer can appear in it.
+// The namespace is private, so only the program and the peer can appear in it.
+// The job's addon asks the kernel for the one port (socket diagnostics,
+// job-addon.c); without it, /proc/net/udp6 lists every UDP socket as text,
+// which costs ~1 ms with the peer's few hundred sockets, every poll.
 import { readFileSync } from 'node:fs';
 
-function boundPorts(table: '/proc/net/udp6' | '/proc/net/udp'): Set<number> {
-  const ports = new Set<number>();
+export interface PortQuery {
+  /** true or false; null when the kernel cannot say (no UDP socket diagnostics). */
+  udpPortBound(family: 4 | 6, port: number): boolean | null;
+}
+
+let kernel: PortQuery | null = null;
+
+/** From now on, ports are asked of `query` first (the job, once its addon is loaded). */
+export function askKernel(query: PortQuery | null): void {
+  kernel = query;
+}
+
+/** The table lists a socket bound to `port`: its local ADDRESS:PORT field, the port in 4 hex digits. */
+function listed(table: '/proc/net/udp6' | '/proc/net/udp', port: number): boolean {
   let text = '';
   try {
     text = readFileSync(table, 'utf8');
   } catch {
-    return ports;
+    return false;
   }
-  for (const line of text.split('\n').slice(1)) {
-    const local = line.trim().split(/\s+/)[1]; // ADDRESS:PORT, port in hex
-    if (!local) continue;
-    ports.add(parseInt(local.slice(local.lastIndexOf(':') + 1), 16));
-  }
-  return ports;
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  return new RegExp(`^\\s*\\d+: [0-9A-F]+:${hex} `, 'm').test(text);
+}
+
+function bound(family: 4 | 6, port: number): boolean {
+  return kernel?.udpPortBound(family, port) ?? listed(family === 6 ? '/proc/net/udp6' : '/proc/net/udp', port);
 }
 
 export function udp6PortBound(port: number): boolean {
-  return boundPorts('/proc/net/udp6').has(port);
+  return bound(6, port);
 }
 
 /** The port is bound on IPv4 only: an AF_INET socket where AF_INET6 was asked for. */
 export function udp4PortBound(port: number): boolean {
-  return boundPorts('/proc/net/udp').has(port);
+  return bound(4, port);
 }

@@ -8,6 +8,7 @@
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { bindSpareSockets, closeSpareSockets } from '../peer.js';
+import { askKernel } from '../readiness.js';
 import { ProgramRun } from '../process.js';
 import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
@@ -16,6 +17,7 @@ import type { SandboxContext, SandboxEtcFiles } from '../sandbox/command.js';
 import { platformFailure } from '../sandbox/run-student.js';
 import { copyTree } from '../tree.js';
 import type { JobEvent, JobPlan, Limits, ProcessObservation, TestObservation, TestPlan } from '../types.js';
+import { loadJobAddon } from './addon.js';
 import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
 import { runTest, type Prestarted } from './run-test.js';
 import { runOnSharedStart, startUnits } from './shared-start.js';
@@ -40,8 +42,8 @@ export interface JobSpec {
   remote?: { launcher: string; runStudent: string | null } | null;
   /** The grading process this job must not outlive. */
   parent: JobParent;
-  /** The addon that gives the job a fresh network namespace for a next grade (fresh-network.c); null: one grade only. */
-  freshNetwork?: string | null;
+  /** The job's addon (job-addon.c, addon.ts): null, one grade per job and readiness read from /proc. */
+  addon?: string | null;
 }
 
 /** What the job writes: the grade's events, then `end`; `next`: it is ready for another grade, in a fresh namespace. */
@@ -225,22 +227,6 @@ async function grade(spec: JobSpec, first: boolean): Promise<SandboxContext | nu
   return ctx;
 }
 
-interface FreshNetworkAddon {
-  freshNetwork(): void;
-  detach(path: string): void;
-}
-
-/** The addon, loaded once (its file is named .so: require() would read it as JavaScript). */
-let addon: FreshNetworkAddon | null = null;
-function loadAddon(file: string): FreshNetworkAddon {
-  if (!addon) {
-    const module = { exports: {} as FreshNetworkAddon };
-    process.dlopen(module, file);
-    addon = module.exports;
-  }
-  return addon;
-}
-
 /**
  * Readies the job for another grade: the last grade's mounts down, its spare
  * sockets closed, and a fresh network namespace set up as the first was;
@@ -248,9 +234,9 @@ function loadAddon(file: string): FreshNetworkAddon {
  * new job).
  */
 function readyForNext(spec: JobSpec, ctx: SandboxContext | null): boolean {
-  if (!spec.freshNetwork || !spec.privateNetwork) return false;
+  const addon = spec.addon ? loadJobAddon(spec.addon) : null;
+  if (!addon || !spec.privateNetwork) return false;
   try {
-    const addon = loadAddon(spec.freshNetwork);
     if (ctx?.etcDir) addon.detach(ctx.etcDir);
     if (ctx && ctx.workDir !== spec.plan.workDir) addon.detach(ctx.workDir); // the scratch tmpfs
     closeSpareSockets();
@@ -272,6 +258,7 @@ async function main(): Promise<void> {
     const spec = JSON.parse(line) as JobSpec;
     // The grading process died before the job's death signal was in place: nothing would stop this job later.
     if (first && parentIsGone(spec.parent)) process.exit(1);
+    if (first && spec.addon) askKernel(loadJobAddon(spec.addon));
     const ctx = await grade(spec, first);
     first = false;
     // A job started ahead of its plan (EarlyJob) and never given one ends at its stdin's end, as does a one-grade job.

@@ -2,7 +2,7 @@
 // folder to the sandbox user, start the job in a fresh network namespace and
 // stream its events back. A job that hangs is killed at its deadline.
 import path from 'node:path';
-import { compileEtcView, compileFreshNetwork, compileLauncher, stageFile } from '../sandbox/native.js';
+import { compileEtcView, compileJobAddon, compileLauncher, stageFile } from '../sandbox/native.js';
 import { canRead, ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
 import { SANDBOX_ETC, SANDBOX_ETC_DIR, type SandboxEtcFiles } from '../sandbox/command.js';
 import { chownTree } from '../sandbox/scratch.js';
@@ -102,9 +102,9 @@ async function prepareSpec(plan: JobPlan, direct: Direct, opts: RunJobOptions): 
   const faultsShim = plan.tests.some((t) => t.program.calls) ? await compileFaultsShim() : null;
   const isolated = plan.sandbox === 'bwrap';
   const etcView = isolated ? await compileEtcView() : null;
-  const freshNetwork = isolated && opts.keeper ? await compileFreshNetwork() : null;
+  const addon = isolated ? await compileJobAddon() : null;
   return {
-    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null, etcView, freshNetwork,
+    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null, etcView, addon,
     parent: { pid: process.pid, hops: isolated ? 2 : 0 },
     ...(etcFiles ? { etcFiles } : {}),
   };
@@ -123,7 +123,7 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Direct): Pro
 
 /** Step 2: hands `job` one spec and reads that grade's events; the job is then kept for another grade, or ended. */
 async function serve(job: JobProcess, spec: JobSpec, opts: RunJobOptions): Promise<{ events: JobEvent[]; code: number | null }> {
-  const keep = Boolean(opts.keeper && spec.freshNetwork);
+  const keep = Boolean(opts.keeper && spec.addon);
   const { child } = job;
   const events: JobEvent[] = [];
   // Until the grade's end is read, and the job's exit when it is not kept: past its deadline, or on the caller's abort, it is killed.

@@ -48,15 +48,15 @@ function nodeIncludeDir(): string | null {
 }
 
 /**
- * The addon that moves a reused job into a fresh network namespace before
- * each grade (runner/job/fresh-network.c); null where Node's headers are not
- * installed or it cannot be built: each grade then has a job process of its own.
+ * The job's Node-API addon (runner/job/job-addon.c); null where Node's
+ * headers are not installed or it cannot be built: each grade then has a job
+ * process of its own, and readiness reads /proc.
  */
-export async function compileFreshNetwork(): Promise<string | null> {
+export async function compileJobAddon(): Promise<string | null> {
   const include = nodeIncludeDir();
   if (!include) return null;
   try {
-    return await compileNative(path.join(packageRoot, 'runner', 'job', 'fresh-network.c'), 'shared', ['-I', include]);
+    return await compileNative(path.join(packageRoot, 'runner', 'job', 'job-addon.c'), 'shared', ['-I', include]);
   } catch {
     return null;
   }

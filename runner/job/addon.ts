@@ -1,0 +1,27 @@
+// The job's Node-API addon (job-addon.c), built by run-job.ts with the other
+// native helpers and named in the job's spec: what Node cannot do itself.
+import type { PortQuery } from '../readiness.js';
+
+export interface JobAddon extends PortQuery {
+  /** The calling (main) thread moves to a new, empty network namespace. */
+  freshNetwork(): void;
+  /** umount2(path, MNT_DETACH). */
+  detach(path: string): void;
+}
+
+let loaded: { file: string; addon: JobAddon | null } | null = null;
+
+/** The addon at `file`, loaded once; null when it cannot be loaded (the job then does without). */
+export function loadJobAddon(file: string): JobAddon | null {
+  if (loaded?.file !== file) {
+    const module = { exports: {} as JobAddon };
+    try {
+      // Its file is named .so: require() would read it as JavaScript.
+      process.dlopen(module, file);
+      loaded = { file, addon: module.exports };
+    } catch {
+      loaded = { file, addon: null };
+    }
+  }
+  return loaded.addon;
+}

@@ -1,0 +1,147 @@
+/*
+ * A Node addon for a job process that grades one submission after another
+ * (runner/job/main.ts): each grade needs a network namespace of its own, and
+ * only the thread that creates the peer's sockets and starts the sandboxes
+ * (Node's main thread) needs to be in it. unshare(CLONE_NEWNET) moves the
+ * calling thread alone, which a multi-threaded process may do (unlike a new
+ * user or mount namespace); the job already has its own user and mount
+ * namespace from its start. Sockets made before stay in the old namespace,
+ * which ends when the last of them is closed.
+ *
+ * Also umount2(MNT_DETACH), to take a grade's scratch tmpfs and /etc view
+ * down before the next grade, without a process for each; and "is this UDP
+ * port bound?" asked of the kernel's socket diagnostics (netlink sock_diag,
+ * filtered to the one port): /proc/net/udp6 formats every socket of the
+ * namespace as text (~1 ms with the peer's 260 sockets), and readiness asks
+ * it every 2 ms while a program starts.
+ *
+ * Written against Node-API (stable ABI), built with gcc like every other
+ * helper (runner/sandbox/native.ts).
+ */
+#define _GNU_SOURCE
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#include <linux/inet_diag.h>
+
+static napi_value throw_errno(napi_env env, const char *what) {
+    char msg[4400];
+    snprintf(msg, sizeof msg, "%s: %s", what, strerror(errno));
+    napi_throw_error(env, NULL, msg);
+    return NULL;
+}
+
+/* freshNetwork(): the calling (main) thread moves to a new, empty network namespace. */
+static napi_value fresh_network(napi_env env, napi_callback_info info) {
+    (void)info;
+    if (unshare(CLONE_NEWNET) != 0) return throw_errno(env, "unshare(CLONE_NEWNET)");
+    return NULL;
+}
+
+/* detach(path): umount2(path, MNT_DETACH). */
+static napi_value detach(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value argv[1];
+    char path[4096];
+    size_t len = 0;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+        napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok || len >= sizeof path - 1) {
+        napi_throw_type_error(env, NULL, "detach(path): a path is required");
+        return NULL;
+    }
+    if (umount2(path, MNT_DETACH) != 0) {
+        char what[4200];
+        snprintf(what, sizeof what, "umount2(%s)", path);
+        return throw_errno(env, what);
+    }
+    return NULL;
+}
+
+/*
+ * 1: a UDP socket of this family is bound to `port` (any address), 0: none,
+ * -1: the kernel cannot say (no UDP diagnostics): the caller reads /proc.
+ */
+static int udp_bound(int family, unsigned short port) {
+    struct {
+        struct nlmsghdr nlh;
+        struct inet_diag_req_v2 req;
+        struct nlattr attr;
+        struct inet_diag_bc_op ops[4];
+    } msg;
+    memset(&msg, 0, sizeof msg);
+    msg.nlh.nlmsg_len = sizeof msg;
+    msg.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    msg.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    msg.req.sdiag_family = family;
+    msg.req.sdiag_protocol = IPPROTO_UDP;
+    msg.req.idiag_states = ~0U;
+    msg.attr.nla_type = INET_DIAG_REQ_BYTECODE;
+    msg.attr.nla_len = sizeof msg.attr + sizeof msg.ops;
+    /* sport >= port, then sport <= port: a jump past the end (+4) rejects the socket. */
+    msg.ops[0] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_GE, 8, 16 + 4 };
+    msg.ops[1] = (struct inet_diag_bc_op){ 0, 0, port };
+    msg.ops[2] = (struct inet_diag_bc_op){ INET_DIAG_BC_S_LE, 8, 8 + 4 };
+    msg.ops[3] = (struct inet_diag_bc_op){ 0, 0, port };
+
+    int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) return -1;
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&kernel, sizeof kernel) != (ssize_t)sizeof msg) {
+        close(fd);
+        return -1;
+    }
+    int found = 0;
+    long buf[8192 / sizeof(long)];
+    for (;;) {
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { found = -1; break; }
+        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+            if (h->nlmsg_type == NLMSG_DONE) goto done;
+            if (h->nlmsg_type == NLMSG_ERROR) { found = -1; goto done; }
+            if (h->nlmsg_type == SOCK_DIAG_BY_FAMILY) found = 1;
+        }
+    }
+done:
+    close(fd);
+    return found;
+}
+
+/* udpPortBound(family 4|6, port): true, false, or null when the kernel cannot say. */
+static napi_value udp_port_bound(napi_env env, napi_callback_info info) {
+    size_t argc = 2;
+    napi_value argv[2], result;
+    int32_t family = 0, port = -1;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+        napi_get_value_int32(env, argv[0], &family) != napi_ok || napi_get_value_int32(env, argv[1], &port) != napi_ok ||
+        (family != 4 && family != 6) || port < 0 || port > 65535) {
+        napi_throw_type_error(env, NULL, "udpPortBound(family, port): 4 or 6, and a port");
+        return NULL;
+    }
+    int bound = udp_bound(family == 6 ? AF_INET6 : AF_INET, (unsigned short)port);
+    if (bound < 0) napi_get_null(env, &result);
+    else napi_get_boolean(env, bound == 1, &result);
+    return result;
+}
+
+static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
+    napi_value fn;
+    if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok)
+        napi_set_named_property(env, exports, name, fn);
+}
+
+NAPI_MODULE_INIT() {
+    export_fn(env, exports, "freshNetwork", fresh_network);
+    export_fn(env, exports, "detach", detach);
+    export_fn(env, exports, "udpPortBound", udp_port_bound);
+    return exports;
+}
