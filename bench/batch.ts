@@ -72,24 +72,29 @@ export async function benchBatch(): Promise<Section> {
     const out = path.join(base, 'grades');
     mkdirSync(dir);
     const students = await makeClass(dir);
-    const argv = [process.execPath, CLI, 'batch', 'calculator-server', dir, '--out', out, '--jobs', String(JOBS), '--seed', '1'];
+    const argv = (jobs: number, to: string) => [process.execPath, CLI, 'batch', 'calculator-server', dir, '--out', to, '--jobs', String(jobs), '--seed', '1'];
     const ok = (t: Timed): Timed => {
       if (t.code !== 0) throw new Error(`bench: batch exited with status ${t.code}: ${t.stderr.trim().slice(-300)}`);
       return t;
     };
-    const first = ok(await timeCommand(argv));
+    const first = ok(await timeCommand(argv(JOBS, out)));
     const { notPassing, seconds } = checkVerdicts(out, students);
-    const again = ok(await timeCommand(argv));
+    const again = ok(await timeCommand(argv(JOBS, out)));
     if (!/0 graded now/.test(again.stdout + again.stderr)) throw new Error(`bench: a restart graded again: ${again.stdout.trim()}`);
-    const perS = STUDENTS / first.wallS;
+    // The same class with twice as many gradings at once: a grade's waits (an answer that never comes) leave a core idle at --jobs 2.
+    const wider = path.join(base, 'grades-wider');
+    const second = ok(await timeCommand(argv(2 * JOBS, wider)));
+    checkVerdicts(wider, students);
+    const rate = (t: Timed) => `${secs(t.wallS)} = ${(STUDENTS / t.wallS).toFixed(2)} grades/s (target: 8)`;
     return {
-      title: `batch: sockgrade batch calculator-server <${STUDENTS} submissions> --jobs ${JOBS}, one run (target: 8 grades/s or more)`,
+      title: `batch: sockgrade batch calculator-server <${STUDENTS} submissions> --jobs ${JOBS}, then --jobs ${2 * JOBS}, one run each (target: 8 grades/s or more)`,
       lines: [
         ['class', `${STUDENTS} submissions: ${MIX.length} fixtures × ${STUDENTS / MIX.length} (3 correct: C, C+Makefile, Python; 7 bugs), every fourth a .tar.gz`],
-        ['batch, whole process', `${secs(first.wallS)} = ${perS.toFixed(2)} grades/s (target: 8), ${notPassing} not passing, verdicts as the fixtures expect`],
+        [`batch --jobs ${JOBS}, whole process`, `${rate(first)}, ${notPassing} not passing, verdicts as the fixtures expect`],
         ['CPU per grade', `${secs(first.cpuS / STUDENTS)} user+sys (batch and all its children: ${secs(first.cpuS)} in all)`],
+        [`batch --jobs ${2 * JOBS}, whole process`, `${rate(second)}, the same verdicts; CPU per grade ${secs(second.cpuS / STUDENTS)}`],
         ['restart, everything graded', `${secs(again.wallS)} whole process`],
-        ['each fixture, in its report', 'median duration_ms (submission copy to last test; not whole processes: the batch is one):'],
+        ['each fixture, in its report', `median duration_ms at --jobs ${JOBS} (submission copy to last test; not whole processes: the batch is one):`],
         ...[...seconds].map(([name, xs]): [string, string] => [`  ${name}`, secs(median(xs))]),
       ],
     };

@@ -7,6 +7,8 @@ export interface JobAddon extends PortQuery {
   freshNetwork(): void;
   /** umount2(path, MNT_DETACH). */
   detach(path: string): void;
+  /** A tmpfs named sockgrade-scratch on `target`, nosuid and nodev, with `options` (size=, mode=, uid=, gid=). */
+  mountTmpfs(target: string, options: string): void;
 }
 
 let loaded: { file: string; addon: JobAddon | null } | null = null;

@@ -8,8 +8,8 @@
  * namespace from its start. Sockets made before stay in the old namespace,
  * which ends when the last of them is closed.
  *
- * Also umount2(MNT_DETACH), to take a grade's scratch tmpfs and /etc view
- * down before the next grade, without a process for each; and "is this UDP
+ * Also mount(2) and umount2(MNT_DETACH), to put a grade's scratch tmpfs up
+ * and its scratch and /etc view down, without a process for each; and "is this UDP
  * port bound?" asked of the kernel's socket diagnostics (netlink sock_diag,
  * filtered to the one port): /proc/net/udp6 formats every socket of the
  * namespace as text (~1 ms with the peer's 260 sockets), and readiness asks
@@ -61,6 +61,26 @@ static napi_value detach(napi_env env, napi_callback_info info) {
     if (umount2(path, MNT_DETACH) != 0) {
         char what[4200];
         snprintf(what, sizeof what, "umount2(%s)", path);
+        return throw_errno(env, what);
+    }
+    return NULL;
+}
+
+/* mountTmpfs(target, options): a nosuid, nodev tmpfs named sockgrade-scratch. */
+static napi_value mount_tmpfs(napi_env env, napi_callback_info info) {
+    size_t argc = 2;
+    napi_value argv[2];
+    char target[4096], options[512];
+    size_t tlen = 0, olen = 0;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
+        napi_get_value_string_utf8(env, argv[0], target, sizeof target, &tlen) != napi_ok || tlen >= sizeof target - 1 ||
+        napi_get_value_string_utf8(env, argv[1], options, sizeof options, &olen) != napi_ok || olen >= sizeof options - 1) {
+        napi_throw_type_error(env, NULL, "mountTmpfs(target, options): two strings");
+        return NULL;
+    }
+    if (mount("sockgrade-scratch", target, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) {
+        char what[4200];
+        snprintf(what, sizeof what, "mount tmpfs on %s", target);
         return throw_errno(env, what);
     }
     return NULL;
@@ -142,6 +162,7 @@ static void export_fn(napi_env env, napi_value exports, const char *name, napi_c
 NAPI_MODULE_INIT() {
     export_fn(env, exports, "freshNetwork", fresh_network);
     export_fn(env, exports, "detach", detach);
+    export_fn(env, exports, "mountTmpfs", mount_tmpfs);
     export_fn(env, exports, "udpPortBound", udp_port_bound);
     return exports;
 }

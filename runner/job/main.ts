@@ -96,7 +96,8 @@ function setUpJob(spec: JobSpec, first: boolean): SandboxContext | null {
   let workDir = plan.workDir;
   if (spec.privateNetwork && plan.scratchMb) {
     try {
-      workDir = scratchOnTmpfs(plan.workDir, plan.scratchMb, spec.dropToUid);
+      const addon = spec.addon ? loadJobAddon(spec.addon) : null;
+      workDir = scratchOnTmpfs(plan.workDir, plan.scratchMb, spec.dropToUid, addon ? (target, options) => addon.mountTmpfs(target, options) : undefined);
     } catch (err) {
       return fail("cannot mount the scratch tmpfs in the job's mount namespace", err);
     }
@@ -183,16 +184,21 @@ async function runTests(ctx: SandboxContext, tests: TestPlan[], first: Prestarte
       let current = next;
       next = prestart(ctx, units[i + 1]?.[0]);
       let pending = units[i]!;
-      while (pending.length > 1) {
-        const shared = await runOnSharedStart(ctx, pending, current);
-        current = null;
-        for (const [k, obs] of shared.served.entries()) if (!emitTest(obs, pending[k]!)) return;
-        if (!shared.restart) break;
-        pending = shared.again;
-      }
-      for (const test of pending) {
-        if (!emitTest(await runTest(ctx, test, current), test)) return;
-        current = null;
+      try {
+        while (pending.length > 1) {
+          const shared = await runOnSharedStart(ctx, pending, current, () => prestart(ctx, pending[0]));
+          current = shared.next;
+          for (const [k, obs] of shared.served.entries()) if (!emitTest(obs, pending[k]!)) return;
+          if (!shared.restart) break;
+          pending = shared.again;
+        }
+        for (const test of pending) {
+          const set = current;
+          current = null;
+          if (!emitTest(await runTest(ctx, test, set), test)) return;
+        }
+      } finally {
+        await current?.finish('end-of-test'); // set up for a start no test was left for
       }
     }
     emit({ type: 'done' });

@@ -22,6 +22,8 @@ export interface SharedOutcome {
   served: TestObservation[];
   again: TestPlan[];
   restart: boolean;
+  /** The next start's sandbox, set up while this one ended (null: none was). */
+  next: Prestarted;
 }
 
 /** Tests of one start: the same program, port and readiness (what a start depends on). */
@@ -55,19 +57,25 @@ function endedCleanly(proc: ProcessObservation, test: TestPlan): boolean {
   return proc.stoppedBy === 'end-of-test' && !proc.leftover && !proc.execError && proc.launched && proc.peakProcesses < test.program.limits.processes;
 }
 
-/** Plays `tests` on one start of their program (`prestarted`, set up for the first); never throws. */
-export async function runOnSharedStart(ctx: SandboxContext, tests: TestPlan[], prestarted: Prestarted): Promise<SharedOutcome> {
+/**
+ * Plays `tests` on one start of their program (`prestarted`, set up for the
+ * first); never throws. `setUpNext` sets up the sandbox of a next start, once
+ * one is known to be needed, while this one ends.
+ */
+export async function runOnSharedStart(ctx: SandboxContext, tests: TestPlan[], prestarted: Prestarted, setUpNext: () => Prestarted): Promise<SharedOutcome> {
   const runs = [new TestRun(ctx, tests[0]!)];
   let program: ProgramRun | null = null;
   let kept = 0;
   let readyMs = 0;
   let failed = false;
+  let next: Prestarted = null;
+  const another = () => (next = tests.length > 1 ? setUpNext() : null);
   try {
     await runs[0]!.openPeer();
     program = runs[0]!.startProgram(prestarted);
     const ready = await runs[0]!.awaitReady(program);
     readyMs = runs[0]!.clock();
-    if (ready !== 'ready') return await endAlone(runs[0]!, program, ready, readyMs, tests);
+    if (ready !== 'ready') return await endAlone(runs[0]!, program, ready, readyMs, tests, another());
     for (let i = 0; i < tests.length; i++) {
       const run = runs[i] ?? new TestRun(ctx, tests[i]!);
       runs[i] = run;
@@ -82,7 +90,8 @@ export async function runOnSharedStart(ctx: SandboxContext, tests: TestPlan[], p
       await new Promise((resolve) => setImmediate(resolve));
       run.claimAll();
       if (!run.servedAsReference(program)) {
-        if (i === 0) return await endAlone(run, program, ready, readyMs, tests, aliveAfterSteps);
+        if (i === 0) return await endAlone(run, program, ready, readyMs, tests, another(), aliveAfterSteps);
+        another();
         break;
       }
       run.settle();
@@ -96,23 +105,24 @@ export async function runOnSharedStart(ctx: SandboxContext, tests: TestPlan[], p
   }
   const proc = program ? await program.finish('end-of-test') : null;
   for (const run of runs) run.peer.close();
-  if (failed || !proc || !endedCleanly(proc, tests[0]!)) return { served: [], again: tests, restart: false };
+  if (failed || !proc || !endedCleanly(proc, tests[0]!)) return { served: [], again: tests, restart: false, next };
   return {
     served: runs.slice(0, kept).map((run, i) => run.sharedObservation(proc, i === 0 ? readyMs : 0)),
     again: tests.slice(kept),
     restart: true,
+    next,
   };
 }
 
 /** The start's first test showed what a shared start cannot keep: it ends as runTest ends a test, and its observation is final. */
-async function endAlone(run: TestRun, program: ProgramRun, ready: TestObservation['ready'], readyMs: number, tests: TestPlan[], alive?: boolean): Promise<SharedOutcome> {
+async function endAlone(run: TestRun, program: ProgramRun, ready: TestObservation['ready'], readyMs: number, tests: TestPlan[], next: Prestarted, alive?: boolean): Promise<SharedOutcome> {
   try {
     if (ready !== 'ready') await run.playSteps(program, ready);
     const aliveAfterSteps = alive ?? program.running;
     const proc = await run.endProgram(program);
-    return { served: [run.observation({ ready, readyMs, aliveAfterSteps, proc })], again: tests.slice(1), restart: true };
+    return { served: [run.observation({ ready, readyMs, aliveAfterSteps, proc })], again: tests.slice(1), restart: true, next };
   } catch (err) {
-    return { served: [await run.failure(err)], again: tests.slice(1), restart: true };
+    return { served: [await run.failure(err)], again: tests.slice(1), restart: true, next };
   } finally {
     run.peer.close();
   }

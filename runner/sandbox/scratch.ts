@@ -19,17 +19,24 @@ export function chownTree(dir: FsPath, uid: number): void {
   }
 }
 
+/** Mounts a nosuid, nodev tmpfs with `options` on `target` (the job's addon: no `mount` process per grade). */
+export type TmpfsMounter = (target: string, options: string) => void;
+
 /**
  * Mounts a tmpfs of `sizeMb` beside `workDir` (in the job's private mount
  * namespace only), copies the submission into it, and returns its path.
  */
-export function scratchOnTmpfs(workDir: string, sizeMb: number, ownerUid: number | null): string {
+export function scratchOnTmpfs(workDir: string, sizeMb: number, ownerUid: number | null, mountTmpfs?: TmpfsMounter): string {
   const ram = `${workDir}-ram`;
   mkdirSync(ram);
   const owner = ownerUid === null ? '' : `,uid=${ownerUid},gid=${ownerUid}`;
-  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0755,nosuid,nodev${owner}`, 'sockgrade-scratch', ram], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  // nosuid and nodev are flags of mount(2), the rest the tmpfs's own options.
+  if (mountTmpfs) mountTmpfs(ram, `size=${sizeMb}m,mode=0755${owner}`);
+  else {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeMb}m,mode=0755,nosuid,nodev${owner}`, 'sockgrade-scratch', ram], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  }
   copyTree(workDir, ram);
   if (ownerUid !== null) chownTree(ram, ownerUid);
   return ram;
