@@ -162,6 +162,27 @@ select.select([s],[],[],3)
     expect(mounts[2]).toBe(mounts[0]); // each grade's scratch tmpfs and /etc view are gone with it
   });
 
+  it('never keeps a job stopped at its deadline: the next grade gets a new one', async () => {
+    const jobs = new JobKeeper();
+    try {
+      const workDir = scratch();
+      chmodSync(path.dirname(workDir), 0o711);
+      const hang = shellTest('hang', 'sleep 30', {}, { wallSeconds: 60, cpuSeconds: 60 });
+      const stopped = await runJob({ sandbox: 'bwrap', workDir, build: null, tests: [hang] }, { deadlineMs: 1500, keeper: jobs });
+      expect(stopped.find((e) => e.type === 'fatal')).toMatchObject({ message: expect.stringContaining('did not finish within 1500 ms') });
+      expect(jobs.take()).toBeNull();
+      const after = scratch();
+      chmodSync(path.dirname(after), 0o711);
+      const next = await runJob({ sandbox: 'bwrap', workDir: after, build: null, tests: [shellTest('after', 'echo fine')] }, { deadlineMs: 60_000, keeper: jobs });
+      expect(next.find((e) => e.type === 'test')).toMatchObject({ test: { process: { stdout: 'fine\n' } } });
+      const kept = jobs.take();
+      expect(kept, 'the new job is kept').not.toBeNull();
+      jobs.keep(kept!);
+    } finally {
+      await jobs.close();
+    }
+  });
+
   it('reaches nothing on the host network, loopback included', async () => {
     // A service on the grading machine's own loopback, that the student must not reach.
     const server = net.createServer((sock) => sock.end('hello'));
