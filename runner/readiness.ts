@@ -30,7 +30,10 @@ function listed(table: '/proc/net/udp6' | '/proc/net/udp', port: number): boolea
 }
 
 function bound(family: 4 | 6, port: number): boolean {
-  return kernel?.udpPortBound(family, port) ?? listed(family === 6 ? '/proc/net/udp6' : '/proc/net/udp', port);
+  const answer = kernel?.udpPortBound(family, port) ?? null;
+  if (answer !== null) return answer;
+  kernel = null; // a kernel without UDP socket diagnostics: not asked again
+  return listed(family === 6 ? '/proc/net/udp6' : '/proc/net/udp', port);
 }
 
 export function udp6PortBound(port: number): boolean {

@@ -4,9 +4,9 @@
 // such tests one after the other on one running server and keeps a test's
 // observation only when every answer came back byte for byte as the
 // protocol's reference (Protocol.referenceReply) and the server is still
-// serving; any other outcome, however small, and that test and every later
-// one run again on a server of their own, as every test did before. A test
-// can then fail only as it fails on a fresh server.
+// serving; any other outcome, however small, and that test runs again as
+// the first of a fresh start (where it is judged), the tests after it sharing
+// that start. A test can then fail only as it fails on a fresh server.
 import type { StepPlan } from '../../../runner/types.js';
 import type { Task, TestSpec } from '../../model/task.js';
 
