@@ -121,6 +121,13 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Direct): Pro
   return withFailures(run.events, run.code, job.stderr());
 }
 
+/**
+ * A kept job is retired after this many grades: whatever a long life might
+ * pile up in it (its heap grows from ~55 to ~100 MB over its first 40
+ * grades) stays bounded, for one Node start per this many grades.
+ */
+const GRADES_PER_JOB = 100;
+
 /** Step 2: hands `job` one spec and reads that grade's events; the job is then kept for another grade, or ended. */
 async function serve(job: JobProcess, spec: JobSpec, opts: RunJobOptions): Promise<{ events: JobEvent[]; code: number | null }> {
   const keep = Boolean(opts.keeper && spec.addon);
@@ -139,7 +146,7 @@ async function serve(job: JobProcess, spec: JobSpec, opts: RunJobOptions): Promi
     if (!keep) child.stdin.end();
     const next = await collectEvents(job, events, opts);
     job.served++;
-    if (keep && next && !events.some((e) => e.type === 'fatal')) {
+    if (keep && next && job.served < GRADES_PER_JOB && !events.some((e) => e.type === 'fatal')) {
       opts.keeper!.keep(job);
       return { events, code: 0 };
     }
