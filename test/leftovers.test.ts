@@ -219,7 +219,7 @@ describe('a job whose grading process is already gone', () => {
 
   it('runs when it is (the control: same start, the right grading process)', async () => {
     const ok = await startJob(process.pid);
-    expect(ok.events).toEqual(['ready', 'done']);
+    expect(ok.events).toEqual(['ready', 'done', 'end']);
     expect(ok.code).toBe(0);
   });
 });
