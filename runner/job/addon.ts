@@ -11,19 +11,14 @@ export interface JobAddon extends PortQuery {
   mountTmpfs(target: string, options: string): void;
 }
 
-let loaded: { file: string; addon: JobAddon | null } | null = null;
-
-/** The addon at `file`, loaded once; null when it cannot be loaded (the job then does without). */
+/** The addon at `file`; null when it cannot be loaded (the job then does without). */
 export function loadJobAddon(file: string): JobAddon | null {
-  if (loaded?.file !== file) {
-    const module = { exports: {} as JobAddon };
-    try {
-      // Its file is named .so: require() would read it as JavaScript.
-      process.dlopen(module, file);
-      loaded = { file, addon: module.exports };
-    } catch {
-      loaded = { file, addon: null };
-    }
+  const module = { exports: {} as JobAddon };
+  try {
+    // Its file is named .so: require() would read it as JavaScript.
+    process.dlopen(module, file);
+    return module.exports;
+  } catch {
+    return null;
   }
-  return loaded.addon;
 }

@@ -17,7 +17,7 @@ import type { SandboxContext, SandboxEtcFiles } from '../sandbox/command.js';
 import { platformFailure } from '../sandbox/run-student.js';
 import { copyTree } from '../tree.js';
 import type { JobEvent, JobPlan, Limits, ProcessObservation, TestObservation, TestPlan } from '../types.js';
-import { loadJobAddon } from './addon.js';
+import { loadJobAddon, type JobAddon } from './addon.js';
 import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
 import { runTest, type Prestarted } from './run-test.js';
 import { runOnSharedStart, startUnits } from './shared-start.js';
@@ -73,7 +73,7 @@ function sandboxFailed(p: ProcessObservation, limits: Limits): boolean {
 }
 
 /** Step 1: the job's own /proc and network (on its first grade), its scratch tmpfs and /etc; null (after a fatal event) when one cannot be made. */
-function setUpJob(spec: JobSpec, first: boolean): SandboxContext | null {
+function setUpJob(spec: JobSpec, first: boolean, addon: JobAddon | null): SandboxContext | null {
   const { plan } = spec;
   const fail = (what: string, err: unknown) => {
     emit({ type: 'fatal', message: `sandbox-unavailable: ${what}: ${(err as Error).message}` });
@@ -96,7 +96,6 @@ function setUpJob(spec: JobSpec, first: boolean): SandboxContext | null {
   let workDir = plan.workDir;
   if (spec.privateNetwork && plan.scratchMb) {
     try {
-      const addon = spec.addon ? loadJobAddon(spec.addon) : null;
       workDir = scratchOnTmpfs(plan.workDir, plan.scratchMb, spec.dropToUid, addon ? (target, options) => addon.mountTmpfs(target, options) : undefined);
     } catch (err) {
       return fail("cannot mount the scratch tmpfs in the job's mount namespace", err);
@@ -214,9 +213,9 @@ function peerSocketCount(tests: TestPlan[]): number {
 }
 
 /** One grade: its set-up, build and tests, each event sent as it comes; the context of its sandboxes, or null when it could not be set up. */
-async function grade(spec: JobSpec, first: boolean): Promise<SandboxContext | null> {
+async function grade(spec: JobSpec, first: boolean, addon: JobAddon | null): Promise<SandboxContext | null> {
   const t0 = performance.now();
-  const ctx = setUpJob(spec, first);
+  const ctx = setUpJob(spec, first, addon);
   if (!ctx) return null;
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });
   const firstTest = prestart(ctx, spec.plan.tests[0]);
@@ -239,12 +238,11 @@ async function grade(spec: JobSpec, first: boolean): Promise<SandboxContext | nu
  * false when any of it fails (the job then ends, and the next grade gets a
  * new job).
  */
-function readyForNext(spec: JobSpec, ctx: SandboxContext | null): boolean {
-  const addon = spec.addon ? loadJobAddon(spec.addon) : null;
+function readyForNext(spec: JobSpec, ctx: SandboxContext, addon: JobAddon | null): boolean {
   if (!addon || !spec.privateNetwork) return false;
   try {
-    if (ctx?.etcDir) addon.detach(ctx.etcDir);
-    if (ctx && ctx.workDir !== spec.plan.workDir) addon.detach(ctx.workDir); // the scratch tmpfs
+    if (ctx.etcDir) addon.detach(ctx.etcDir);
+    if (ctx.workDir !== spec.plan.workDir) addon.detach(ctx.workDir); // the scratch tmpfs
     closeSpareSockets();
     addon.freshNetwork();
     setUpJobNetwork();
@@ -259,16 +257,21 @@ async function main(): Promise<void> {
   let inputEnded = false;
   input.once('close', () => (inputEnded = true));
   let first = true;
+  // Loaded with the first spec: every spec of one job names the same install's addon.
+  let addon: JobAddon | null = null;
   for await (const line of input) {
     if (!line.trim()) continue;
     const spec = JSON.parse(line) as JobSpec;
-    // The grading process died before the job's death signal was in place: nothing would stop this job later.
-    if (first && parentIsGone(spec.parent)) process.exit(1);
-    if (first && spec.addon) askKernel(loadJobAddon(spec.addon));
-    const ctx = await grade(spec, first);
+    if (first) {
+      // The grading process died before the job's death signal was in place: nothing would stop this job later.
+      if (parentIsGone(spec.parent)) process.exit(1);
+      addon = spec.addon ? loadJobAddon(spec.addon) : null;
+      askKernel(addon);
+    }
+    const ctx = await grade(spec, first, addon);
     first = false;
     // A job started ahead of its plan (EarlyJob) and never given one ends at its stdin's end, as does a one-grade job.
-    const next = !inputEnded && ctx !== null && readyForNext(spec, ctx);
+    const next = !inputEnded && ctx !== null && readyForNext(spec, ctx, addon);
     emit({ type: 'end', next });
     if (!next) return;
   }
