@@ -28,13 +28,15 @@ afterEach(() => askKernel(null));
 describe('readiness', () => {
   for (const way of ['the kernel, through the job\'s addon', '/proc/net/udp6 and /proc/net/udp'] as const) {
     it(`sees a bound port, on IPv6 or IPv4 only, and not a free one: asked of ${way}`, async () => {
+      const answers: (boolean | null)[] = [];
       if (way.startsWith('the kernel')) {
         const file = await compileJobAddon();
         expect(file, 'the addon builds where Node\'s headers are installed').not.toBeNull();
         const addon = loadJobAddon(file!);
         expect(addon).not.toBeNull();
         expect(addon!.udpPortBound(6, 1), 'this kernel answers socket diagnostics for UDP').not.toBeNull();
-        askKernel(addon);
+        // Every answer below must come from the kernel: a null would have sent readiness to /proc.
+        askKernel({ udpPortBound: (family, port) => (answers.push(addon!.udpPortBound(family, port)), answers.at(-1)!) });
       }
       const v6 = await bound('udp6', '::1');
       const v4 = await bound('udp4', '127.0.0.1');
@@ -45,6 +47,7 @@ describe('readiness', () => {
         expect(udp4PortBound(v4.port)).toBe(true);
         expect(udp6PortBound(v4.port)).toBe(false);
         expect(udp6PortBound(free)).toBe(false);
+        if (way.startsWith('the kernel')) expect(answers).toEqual([true, false, true, false, false]);
       } finally {
         v6.socket.close();
         v4.socket.close();

@@ -1,5 +1,6 @@
 /*
- * sg-etc-view: the sandbox's /etc, made once per grading job.
+ * sg-etc-view: the sandbox's /etc, made once per grade (in a job kept for
+ * several grades, again for each: runner/job/main.ts takes it down between them).
  *
  *   sg-etc-view DIR (b SOURCE NAME | l TARGET NAME)...
  *
@@ -9,7 +10,7 @@
  * with one bind mount, where it took one per entry (runner/sandbox/command.ts):
  * that costs the kernel less at every sandbox start. The binds are the
  * machine's own files, not copies: the sandbox sees exactly what it saw
- * before, and a change to them is seen by the next job.
+ * before, and a change to them is seen by the next grade.
  *
  * Runs as root of the job's own mount namespace (run-job.ts): the mounts
  * vanish with the job. Exits 1 with a one-line message on the first failure.

@@ -1,4 +1,4 @@
-// The sandbox's /etc made once per job (etc-view.c): a read-only tmpfs in the
+// The sandbox's /etc made once per grade (etc-view.c): a read-only tmpfs in the
 // job's own mount namespace holding bind mounts of the same host files and
 // sockgrade's own ones. Every sandbox of the job then shows it with one bind
 // instead of one per entry, which saves the kernel ~2.5 ms of CPU per start.

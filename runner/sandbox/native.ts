@@ -36,7 +36,7 @@ export function compileReaper(): Promise<string> {
   return compileNative(path.join(packageRoot, 'runner', 'job', 'reaper.c'), 'exe');
 }
 
-/** sg-etc-view: the job's /etc for its sandboxes, made once (runner/sandbox/etc-view.c). */
+/** sg-etc-view: a grade's /etc for its sandboxes, made once per grade (runner/sandbox/etc-view.c). */
 export function compileEtcView(): Promise<string> {
   return compileNative(path.join(packageRoot, 'runner', 'sandbox', 'etc-view.c'), 'exe');
 }

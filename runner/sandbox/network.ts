@@ -50,7 +50,7 @@ export function setUpJobNetwork(): void {
   const failures: string[] = [];
   for (const add of LINKS) {
     try {
-      // A synchronous call, not execa: this runs once per job, and loading execa would cost more than the call.
+      // A synchronous call, not execa: this runs once per grade, and loading execa would cost more than the call.
       // `ip -batch` stops at the first failing line: when the link cannot be added, nothing was changed.
       execFileSync('ip', ['-batch', '-'], { input: batch(add), stdio: ['pipe', 'ignore', 'pipe'] });
       return;
