@@ -72,7 +72,7 @@ export async function benchBatch(): Promise<Section> {
     const out = path.join(base, 'grades');
     mkdirSync(dir);
     const students = await makeClass(dir);
-    const argv = (jobs: number, to: string) => [process.execPath, CLI, 'batch', 'calculator-server', dir, '--out', to, '--jobs', String(jobs), '--seed', '1'];
+    const argv = (jobs: number, to: string) => [CLI, 'batch', 'calculator-server', dir, '--out', to, '--jobs', String(jobs), '--seed', '1'];
     const ok = (t: Timed): Timed => {
       if (t.code !== 0) throw new Error(`bench: batch exited with status ${t.code}: ${t.stderr.trim().slice(-300)}`);
       return t;

@@ -1,5 +1,5 @@
 // `npm run bench [SUITE]`: the speed figures the issues set targets for, each
-// a whole process as a user runs it (`node bin/sockgrade.js ...`), beside its
+// a whole process as a user runs it (`sockgrade ...`: bin/sockgrade.js run as a command), beside its
 // floors measured in the same run. Figures, not assertions: a loaded machine
 // prints slower numbers, it does not fail. A wrong verdict does fail.
 import os from 'node:os';
@@ -32,6 +32,9 @@ async function main(): Promise<number> {
   const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
   process.stdout.write(`sockgrade bench: ${os.cpus().length} cores, node ${process.version}, load average ${load()}\n`);
   process.stdout.write('whole processes; median (min) wall time; CPU = user+sys of the process and its children (GNU time)\n');
+  if (process.env.NODE_EXTRA_CA_CERTS) {
+    process.stdout.write('NODE_EXTRA_CA_CERTS is set: the floor `node -e 0` reads it as it starts; sockgrade and its jobs start without it\n');
+  }
   const started = performance.now();
   for (const [name, run] of suites) {
     if (only && name !== only) continue;

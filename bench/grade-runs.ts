@@ -19,9 +19,9 @@ export interface GradeRuns {
   floorCommands: Record<FloorName, string>;
 }
 
-/** The command line a user types, as the bench runs it (json, to check the verdicts). */
+/** The command line a user types, as the bench runs it (json, to check the verdicts): the installed `sockgrade` is this file, run through its first line. */
 export function gradeArgv(task: string, submission: string): string[] {
-  return [process.execPath, CLI, 'grade', task, submission, '--format', 'json', '--seed', '1'];
+  return [CLI, 'grade', task, submission, '--format', 'json', '--seed', '1'];
 }
 
 /** Grades `submission` `runs` times; every run must score `expectScore` with `expectTests` tests. */

@@ -1,6 +1,6 @@
 // The command line as users and their scripts see it: exit statuses, one-line
 // errors without stack traces, the JSON report's shape.
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -85,6 +85,19 @@ describe('sockgrade tasks', () => {
     const r = await sockgrade(['tasks']);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^calculator-server\s+server\s+\d+ tests/m);
+  });
+
+  it('runs as an installed command (a symlink to bin/sockgrade.js) without reading NODE_EXTRA_CA_CERTS, and the same under node', async () => {
+    // Node warns on stderr, before any code runs, when the file it names cannot be read.
+    const env = { NODE_EXTRA_CA_CERTS: path.join(tempDir(), 'absent.pem') };
+    const link = path.join(tempDir(), 'sockgrade');
+    symlinkSync(BIN, link);
+    const asCommand = await execa(link, ['tasks'], { env, reject: false });
+    expect(asCommand.exitCode, asCommand.stderr).toBe(0);
+    expect(asCommand.stderr).not.toMatch(/extra certs/);
+    const underNode = await execa(process.execPath, [BIN, 'tasks'], { env, reject: false });
+    expect(underNode.stdout).toBe(asCommand.stdout);
+    expect(underNode.stderr).toMatch(/extra certs/); // what the command's first line spares it
   });
 });
 

@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobKeeper, runJob } from '../runner/job/run-job.js';
+import { spawnJob } from '../runner/job/job-process.js';
 import { etcEntries } from '../runner/sandbox/command.js';
 import type { CommandPlan, JobPlan, Limits, TestObservation, TestPlan } from '../runner/types.js';
 import { ROOT, tempDir, writeFiles } from './helpers.js';
@@ -400,5 +401,20 @@ select.select([s],[],[],3)
     expect(p.exitCode).toBe(0);
     expect(p.maxRssKb!).toBeGreaterThan(45_000);
     expect(p.cpuMs).not.toBeNull();
+  });
+});
+
+describe('the grading job\'s process', () => {
+  it('starts without NODE_EXTRA_CA_CERTS (Node would read the certificates before the job runs), with the rest of the environment', async () => {
+    const saved = process.env.NODE_EXTRA_CA_CERTS;
+    process.env.NODE_EXTRA_CA_CERTS = '/etc/ssl/certs/ca-certificates.crt';
+    try {
+      const job = spawnJob(['--', 'sh', '-c', 'echo "[${NODE_EXTRA_CA_CERTS-unset}] [$PATH]"']);
+      const line = await job.lines.next();
+      expect(line.value).toBe(`[unset] [${process.env.PATH}]`);
+    } finally {
+      if (saved === undefined) delete process.env.NODE_EXTRA_CA_CERTS;
+      else process.env.NODE_EXTRA_CA_CERTS = saved;
+    }
   });
 });

@@ -34,8 +34,19 @@ export interface JobProcess {
   served: number;
 }
 
+/**
+ * The job's environment: the grading process's, without NODE_EXTRA_CA_CERTS.
+ * Node reads and parses that certificate file as it starts, before any code
+ * runs (~40 ms for a distribution's 220 KB bundle, two thirds of a bare
+ * `node -e 0`); a job makes no TLS connection, so it would only delay it.
+ */
+function jobEnvironment(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
+  return env;
+}
+
 export function spawnJob(argv: string[]): JobProcess {
-  const child = spawn('setpriv', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn('setpriv', argv, { stdio: ['pipe', 'pipe', 'pipe'], env: jobEnvironment() });
   child.stdin.on('error', () => {}); // a job that died before reading its spec: its exit status says why
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {

@@ -218,15 +218,21 @@ async function grade(spec: JobSpec, first: boolean, addon: JobAddon | null): Pro
   const ctx = setUpJob(spec, first, addon);
   if (!ctx) return null;
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });
-  const firstTest = prestart(ctx, spec.plan.tests[0]);
-  // The peer's sockets for the tests, bound while the build runs (the job waits for it meanwhile).
-  const sockets = bindSpareSockets(peerSocketCount(spec.plan.tests));
+  // The build starts first: it is what the tests wait for. The first test's
+  // sandbox and the peer's sockets are then made while it runs.
+  const building = build(ctx, spec.plan);
+  let firstTest: Prestarted = null;
   let built = false;
   try {
-    built = await build(ctx, spec.plan);
+    firstTest = prestart(ctx, spec.plan.tests[0]);
+    const sockets = bindSpareSockets(peerSocketCount(spec.plan.tests));
+    built = await building;
     await sockets;
   } finally {
-    if (!built) await firstTest?.finish('end-of-test');
+    if (!built) {
+      await building.catch(() => false);
+      await firstTest?.finish('end-of-test');
+    }
   }
   if (built) await runTests(ctx, spec.plan.tests, firstTest);
   return ctx;
