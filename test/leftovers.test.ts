@@ -10,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { commandLine, descendantsOf, processesMentioning, stillRunning, type ProcessEntry } from '../bench/census.js';
 import { OWNER_RECORD, ownedScratchDirs, sweepDeadScratchDirs } from '../runner/scratch-dirs.js';
 import type { JobSpec } from '../runner/job/main.js';
-import { compileNative } from '../runner/sandbox/native.js';
-import { isRoot } from '../runner/sandbox/probe.js';
+import { jobCommand } from '../runner/job/job-process.js';
 import { deadline, waitUntil } from '../runner/wait.js';
 import { gradeSubmission } from '../grader/grade.js';
 import { BIN, FIXTURES, ROOT, runCli, task, tempDir } from './helpers.js';
@@ -198,10 +197,10 @@ describe('a job whose grading process is already gone', () => {
       privateNetwork: true,
       parent: { pid: parentPid, hops: 2 },
     };
-    const reaper = await compileNative(path.join(ROOT, 'runner', 'job', 'reaper.c'), 'exe');
-    const job = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'unshare', ...(isRoot() ? [] : ['--user', '--map-root-user']),
-      '--net', '--mount', '--pid', '--fork', '--kill-child', '--', reaper, process.execPath, path.join(ROOT, 'dist', 'runner', 'job', 'main.js')],
-      { stdio: ['pipe', 'pipe', 'inherit'] });
+    // run-job.ts's command names this process as the job's grading process, last; here, `parentPid`.
+    const argv = await jobCommand(true);
+    expect(argv.at(-1)).toBe(String(process.pid));
+    const job = spawn('setpriv', [...argv.slice(0, -1), String(parentPid)], { stdio: ['pipe', 'pipe', 'inherit'] });
     job.stdin!.end(JSON.stringify(spec));
     let out = '';
     job.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -209,7 +208,7 @@ describe('a job whose grading process is already gone', () => {
     return { events: out.split('\n').filter(Boolean).map((l) => (JSON.parse(l) as { type: string }).type), code };
   }
 
-  it('starts nothing when the grading process named in its spec is not its ancestor', async () => {
+  it('starts nothing when the grading process named on its command line is not its ancestor', async () => {
     const ended = spawn('true');
     await new Promise((r) => ended.on('exit', r));
     const orphan = await startJob(ended.pid!);

@@ -18,7 +18,7 @@ export async function jobCommand(privateNetwork: boolean): Promise<string[]> {
   // own pid namespace, whose end takes everything in the namespace with it.
   const job = privateNetwork
     ? ['unshare', ...(isRoot() ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
-        await compileReaper(), process.execPath, entry]
+        await compileReaper(), process.execPath, entry, '--own-namespaces-of', String(process.pid)]
     : [process.execPath, entry];
   return ['--pdeathsig', 'KILL', '--', ...job];
 }

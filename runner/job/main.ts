@@ -72,26 +72,39 @@ function sandboxFailed(p: ProcessObservation, limits: Limits): boolean {
   return true;
 }
 
-/** Step 1: the job's own /proc and network (on its first grade), its scratch tmpfs and /etc; null (after a fatal event) when one cannot be made. */
-function setUpJob(spec: JobSpec, first: boolean, addon: JobAddon | null): SandboxContext | null {
+/**
+ * The job's own /proc and network, made as it starts, before its first spec
+ * comes (job-process.ts names the grading process on its command line when
+ * the job has namespaces of its own): this overlaps the grading process
+ * loading the task, or, for a second lane, the build it waits for. Returns
+ * what failed, for the first grade to report; exits when the grading process
+ * is already gone (the check must read the host's /proc, before the mount).
+ */
+function setUpOwnNamespaces(argv: string[]): string | null {
+  const at = argv.indexOf('--own-namespaces-of');
+  if (at < 0) return null;
+  if (parentIsGone({ pid: Number(argv[at + 1]), hops: 2 })) process.exit(1);
+  const step = (what: string, run: () => void): string | null => {
+    try {
+      run();
+      return null;
+    } catch (err) {
+      return `${what}: ${(err as Error).message}`;
+    }
+  };
+  return step("cannot mount /proc in the job's pid namespace", mountOwnProc) ?? step("cannot set up the job's network namespace", setUpJobNetwork);
+}
+
+/** Step 1: the grade's scratch tmpfs and /etc; null (after a fatal event) when one cannot be made, or when the job's start could not set its namespaces up. */
+function setUpJob(spec: JobSpec, startFailure: string | null, addon: JobAddon | null): SandboxContext | null {
   const { plan } = spec;
   const fail = (what: string, err: unknown) => {
     emit({ type: 'fatal', message: `sandbox-unavailable: ${what}: ${(err as Error).message}` });
     return null;
   };
-  if (first && spec.parent.hops > 0) {
-    try {
-      mountOwnProc();
-    } catch (err) {
-      return fail("cannot mount /proc in the job's pid namespace", err);
-    }
-  }
-  if (first && spec.privateNetwork) {
-    try {
-      setUpJobNetwork();
-    } catch (err) {
-      return fail("cannot set up the job's network namespace", err);
-    }
+  if (startFailure) {
+    emit({ type: 'fatal', message: `sandbox-unavailable: ${startFailure}` });
+    return null;
   }
   let workDir = plan.workDir;
   if (spec.privateNetwork && plan.scratchMb) {
@@ -213,9 +226,9 @@ function peerSocketCount(tests: TestPlan[]): number {
 }
 
 /** One grade: its set-up, build and tests, each event sent as it comes; the context of its sandboxes, or null when it could not be set up. */
-async function grade(spec: JobSpec, first: boolean, addon: JobAddon | null): Promise<SandboxContext | null> {
+async function grade(spec: JobSpec, startFailure: string | null, addon: JobAddon | null): Promise<SandboxContext | null> {
   const t0 = performance.now();
-  const ctx = setUpJob(spec, first, addon);
+  const ctx = setUpJob(spec, startFailure, addon);
   if (!ctx) return null;
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });
   // The build starts first: it is what the tests wait for. The first test's
@@ -259,6 +272,8 @@ function readyForNext(spec: JobSpec, ctx: SandboxContext, addon: JobAddon | null
 }
 
 async function main(): Promise<void> {
+  const ownNamespaces = process.argv.includes('--own-namespaces-of');
+  let startFailure = setUpOwnNamespaces(process.argv);
   const input = createInterface({ input: process.stdin });
   let inputEnded = false;
   input.once('close', () => (inputEnded = true));
@@ -270,12 +285,14 @@ async function main(): Promise<void> {
     const spec = JSON.parse(line) as JobSpec;
     if (first) {
       // The grading process died before the job's death signal was in place: nothing would stop this job later.
-      if (parentIsGone(spec.parent)) process.exit(1);
+      // (A job with namespaces of its own checked as it started, before its /proc was its own.)
+      if (!ownNamespaces && parentIsGone(spec.parent)) process.exit(1);
       addon = spec.addon ? loadJobAddon(spec.addon) : null;
       askKernel(addon);
     }
-    const ctx = await grade(spec, first, addon);
+    const ctx = await grade(spec, startFailure, addon);
     first = false;
+    startFailure = null;
     // A job started ahead of its plan (EarlyJob) and never given one ends at its stdin's end, as does a one-grade job.
     const next = !inputEnded && ctx !== null && readyForNext(spec, ctx, addon);
     emit({ type: 'end', next });
