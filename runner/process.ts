@@ -241,6 +241,11 @@ export class ProgramRun {
     return this.remote?.started ?? null;
   }
 
+  /** Calls `listener` whenever the program's report channel carries something (none: never); returns what unsubscribes it. */
+  onReport(listener: () => void): () => void {
+    return this.reportChannel?.onData(listener) ?? (() => {});
+  }
+
   get running(): boolean {
     return this.exitInfo === null;
   }

@@ -30,16 +30,32 @@ export async function withDeadline<T>(p: Promise<T>, d: Deadline): Promise<T | u
  * Polls a condition that has no event to wait on (a port appearing in
  * /proc/net/udp6, a pid disappearing), a few milliseconds apart, until it holds
  * or the deadline passes. `stop` ends the wait early (e.g. the process died).
+ * `wake` subscribes to something that often comes just as the condition
+ * turns true (the report line of the call that bound the port): it is then
+ * checked at once rather than at the next poll.
  */
 export async function waitUntil(
   condition: () => boolean,
   d: Deadline,
-  opts: { intervalMs?: number; stop?: () => boolean } = {},
+  opts: { intervalMs?: number; stop?: () => boolean; wake?: (poke: () => void) => () => void } = {},
 ): Promise<boolean> {
   const interval = opts.intervalMs ?? 2;
-  for (;;) {
-    if (condition()) return true;
-    if (opts.stop?.() || remaining(d) === 0) return condition();
-    await new Promise((r) => setTimeout(r, Math.min(interval, remaining(d))));
+  let poke: (() => void) | null = null;
+  const unsubscribe = opts.wake?.(() => poke?.());
+  try {
+    for (;;) {
+      if (condition()) return true;
+      if (opts.stop?.() || remaining(d) === 0) return condition();
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(interval, remaining(d)));
+        poke = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      poke = null;
+    }
+  } finally {
+    unsubscribe?.();
   }
 }

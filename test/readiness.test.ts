@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { loadJobAddon } from '../runner/job/addon.js';
 import { askKernel, udp4PortBound, udp6PortBound } from '../runner/readiness.js';
 import { compileJobAddon } from '../runner/sandbox/native.js';
+import { deadline, waitUntil, withDeadline } from '../runner/wait.js';
 
 async function bound(type: 'udp4' | 'udp6', address: string): Promise<{ socket: dgram.Socket; port: number }> {
   const socket = dgram.createSocket({ type, ipv6Only: type === 'udp6' });
@@ -54,4 +55,24 @@ describe('readiness', () => {
       }
     });
   }
+
+  it('looks for the port as soon as the program reports its bind, not at the next poll', async () => {
+    const port = await freedPort();
+    let poke: (() => void) | null = null;
+    // A poll a minute apart: only the wake-up can end this wait in time.
+    const waiting = waitUntil(() => udp6PortBound(port), deadline(60_000), {
+      intervalMs: 60_000,
+      wake: (p) => ((poke = p), () => (poke = null)),
+    });
+    const socket = dgram.createSocket({ type: 'udp6', ipv6Only: true });
+    await new Promise<void>((resolve) => socket.bind(port, '::1', () => resolve()));
+    try {
+      expect(poke, 'subscribed while it waits').not.toBeNull();
+      poke!();
+      expect(await withDeadline(waiting, deadline(10_000))).toBe(true);
+      expect(poke, 'unsubscribed once done').toBeNull();
+    } finally {
+      socket.close();
+    }
+  });
 });

@@ -40,6 +40,7 @@ export class ReportChannel {
   private readonly harnessNonce = randomBytes(16).toString('hex');
   private text = '';
   private dropped = 0;
+  private readonly listeners = new Set<() => void>();
   readonly drained: Promise<void>;
 
   /** `stdio`: the child's pipes, indexed by descriptor. */
@@ -50,6 +51,7 @@ export class ReportChannel {
       const room = REPORT_CAP_BYTES - this.text.length;
       if (room > 0) this.text += d.slice(0, room);
       else this.dropped += d.length;
+      for (const listener of this.listeners) listener();
     });
     this.drained = new Promise((resolve) => {
       report.on('end', resolve);
@@ -63,6 +65,12 @@ export class ReportChannel {
     // Only to a reader that is there: an unread copy would be the student's to take.
     give(SHIM_FD, plan.calls ? this.shimNonce + shimOrders(plan.calls.fail) : '');
     give(HARNESS_FD, plan.viaHarness ? this.harnessNonce : '');
+  }
+
+  /** Calls `listener` whenever anything arrives on the channel (a call of the program's reported); returns what unsubscribes it. */
+  onData(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** The authenticated lines (nonce removed), and how many others were written. */

@@ -92,7 +92,8 @@ export class TestRun {
     if (program.remoteStarted) await withDeadline(Promise.race([program.remoteStarted, program.exited]), deadline(REMOTE_START_MS));
     if (test.ready !== 'port') return 'not-required';
     // Every wait of a test is in the program's time: a busy machine does not shorten it (program-time.ts).
-    const bound = await waitProgramTime(program, test.readyTimeoutMs, (d) => waitUntil(() => udp6PortBound(test.port), d, { stop: () => !program.running }), (b) => b);
+    // A function's bind is reported on its report channel (faults.c) as it returns: the port is looked for then, not at the next poll.
+    const bound = await waitProgramTime(program, test.readyTimeoutMs, (d) => waitUntil(() => udp6PortBound(test.port), d, { stop: () => !program.running, wake: (poke) => program.onReport(poke) }), (b) => b);
     if (bound) return 'ready';
     if (!program.running) return 'exited';
     return udp4PortBound(test.port) ? 'ipv4-only' : 'not-ready';
