@@ -13,6 +13,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
 import { needsReportChannel, ReportChannel } from './harness/channel.js';
 import { GATE_FD, INFO_FD, META_FD, sandboxedCommand, type SandboxContext } from './sandbox/command.js';
+import type { KeptRun } from './sandbox/kept-sandbox.js';
 import { RemoteControl, remoteOutcome } from './sandbox/remote-control.js';
 import { OUTPUT_STOP_BYTES, type CommandPlan, type ProcessObservation } from './types.js';
 import { deadline, waitUntil, withDeadline } from './wait.js';
@@ -102,8 +103,9 @@ interface TreeSample {
   queuedMs: number;
 }
 
-function sampleTree(root: number): TreeSample {
-  const pids = descendants(root);
+/** `withRoot` false: the root is a kept sandbox's launcher, whose own time is not the program's. */
+function sampleTree(root: number, withRoot: boolean): TreeSample {
+  const pids = withRoot ? descendants(root) : descendants(root).slice(1);
   // Where the kernel keeps schedstat, its time on a CPU is the CPU time (to the ns, not the tick): /proc/PID/stat is not read.
   if (!KERNEL_COUNTS_RUNNABLE) {
     const cpuMs = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) / CLOCK_TICKS_PER_MS;
@@ -123,7 +125,9 @@ function sampleTree(root: number): TreeSample {
 const KERNEL_COUNTS_RUNNABLE = existsSync('/proc/self/schedstat');
 
 export class ProgramRun {
-  private readonly child: ChildProcess;
+  /** The spawned sandbox (or bare program); null when the program runs in a kept sandbox (`kept`). */
+  private readonly child: ChildProcess | null;
+  private readonly kept: KeptRun | null;
   private startedAt = performance.now();
   private testStart: number;
   private readonly output: CapturedOutput;
@@ -144,8 +148,9 @@ export class ProgramRun {
   private readonly wallMs: number;
   /** A pre-started program's gate (bwrap's --block-fd): its sandbox is set up, the program runs once go() writes here. */
   private gate: Writable | null;
+  /** A pre-started program in a kept sandbox: its run is sent at go(). */
+  private keptGated = false;
   private readonly meta: Promise<string>;
-  private readonly info: Promise<string>;
   /** Resolves when the program's process is gone. */
   readonly exited: Promise<void>;
   private readonly outputDrained: Promise<unknown>;
@@ -163,22 +168,40 @@ export class ProgramRun {
    * `gated`: set the sandbox up now but start the program only at go(), so
    * that a job sets the next test's sandbox up while the current test runs.
    * The program's clocks (wall limit, wall time, exit time) start at go().
+   * `fresh`: a sandbox of its own even where the grade keeps one (the build).
    */
-  constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number, opts: { gated?: boolean } = {}) {
+  constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number, opts: { gated?: boolean; fresh?: boolean } = {}) {
     this.testStart = testStart;
     const gated = opts.gated === true && ProgramRun.canPrestart(ctx);
-    const spec = sandboxedCommand(ctx, plan, { gated });
-    const report = needsReportChannel(plan) ? (['pipe', 'pipe', 'pipe'] as const) : gated ? (['ignore', 'ignore', 'ignore'] as const) : [];
-    this.child = spawn(spec.file, spec.args, {
-      cwd: spec.cwd,
-      env: spec.env,
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...report, ...(gated ? (['pipe'] as const) : [])],
-      detached: true, // its own process group: stop() reaches everything in --sandbox none
-      ...(spec.uid === undefined ? {} : { uid: spec.uid }),
-      ...(spec.gid === undefined ? {} : { gid: spec.gid }),
-    });
-    this.gate = gated ? ((this.child.stdio as unknown as (Writable | null)[])[GATE_FD] ?? null) : null;
-    this.gate?.on('error', () => {}); // bwrap died before go(): its exit says why
+    let stdio: readonly unknown[];
+    let remote = false;
+    if (ctx.kept && !opts.fresh) {
+      // A kept sandbox: the run's sockets now, the program at go() (or now).
+      this.child = null;
+      this.kept = ctx.kept.prepare(ctx, plan);
+      stdio = this.kept.stdio;
+      this.gate = null;
+      if (!gated) this.kept.send();
+      else this.keptGated = true;
+    } else {
+      const spec = sandboxedCommand(ctx, plan, { gated });
+      const report = needsReportChannel(plan) ? (['pipe', 'pipe', 'pipe'] as const) : gated ? (['ignore', 'ignore', 'ignore'] as const) : [];
+      this.kept = null;
+      this.child = spawn(spec.file, spec.args, {
+        cwd: spec.cwd,
+        env: spec.env,
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...report, ...(gated ? (['pipe'] as const) : [])],
+        detached: true, // its own process group: stop() reaches everything in --sandbox none
+        ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+        ...(spec.gid === undefined ? {} : { gid: spec.gid }),
+      });
+      stdio = this.child.stdio;
+      remote = spec.remote === true;
+      this.gate = gated ? ((stdio as (Writable | null)[])[GATE_FD] ?? null) : null;
+      this.gate?.on('error', () => {}); // bwrap died before go(): its exit says why
+    }
+    const stdout = stdio[1] as Readable;
+    const stderr = stdio[2] as Readable;
     // Debug output is normal: all of it is read, output_kb of it kept for the report. Only
     // output that would hurt the machine (a print in an endless loop) stops the program.
     this.output = new CapturedOutput(plan.limits.outputKb * 1024);
@@ -186,30 +209,50 @@ export class ProgramRun {
       this.output.add(which, chunk);
       if (this.output.total > OUTPUT_STOP_BYTES && this.stopReason === null) this.stop('output-limit');
     };
-    this.child.stdout!.on('data', take('stdout'));
-    this.child.stderr!.on('data', take('stderr'));
+    stdout.on('data', take('stdout'));
+    stderr.on('data', take('stderr'));
     const ended = (s: Readable) => new Promise((r) => { s.on('end', r); s.on('error', r); });
-    this.reportChannel = needsReportChannel(plan) ? new ReportChannel(this.child.stdio, plan) : null;
-    this.outputDrained = Promise.all([ended(this.child.stdout!), ended(this.child.stderr!), this.reportChannel?.drained]);
-    this.meta = collect(this.child.stdio[META_FD] as Readable);
-    this.info = collect(this.child.stdio[INFO_FD] as Readable);
-    this.remote = spec.remote ? new RemoteControl(this.child.stdio[META_FD] as Socket) : null;
-    void this.info.then((text) => {
-      const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
-      if (m) this.sandboxInit = Number(m[1]);
-    });
-    this.exited = this.watchExit();
+    this.reportChannel = needsReportChannel(plan) ? new ReportChannel(stdio, plan) : null;
+    this.outputDrained = Promise.all([ended(stdout), ended(stderr), this.reportChannel?.drained]);
+    this.meta = collect(stdio[META_FD] as Readable);
+    this.remote = remote ? new RemoteControl(stdio[META_FD] as Socket) : null;
+    if (this.child) {
+      void collect(stdio[INFO_FD] as Readable).then((text) => {
+        const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
+        if (m) this.sandboxInit = Number(m[1]);
+      });
+    }
+    this.exited = this.kept ? this.watchKeptEnd(this.kept) : this.watchExit(this.child!);
     this.wallMs = plan.limits.wallSeconds * 1000;
-    if (!this.gate) this.startWallTimer();
+    if (!this.gate && !this.keptGated) this.startWallTimer();
   }
 
-  private watchExit(): Promise<void> {
+  /**
+   * A kept sandbox's run is over when the launcher closes its record. When
+   * the sandbox itself died (bwrap could not make it, or it was killed), the
+   * run says so as a spawned sandbox would: bwrap's words on its stderr, and
+   * killed when it had started.
+   */
+  private async watchKeptEnd(kept: KeptRun): Promise<void> {
+    await kept.ended;
+    this.exitedAt ??= performance.now();
+    const sandbox = kept.sandbox;
+    if (!sandbox.gone && (await this.meta) === '' && this.stopReason === null) await withDeadline(sandbox.ended, deadline(2000));
+    if (sandbox.gone) {
+      if (!(await this.meta).startsWith('{"started":1}')) this.output.add('stderr', Buffer.from(sandbox.stderr));
+      this.exitInfo = { code: null, signal: 'SIGKILL' };
+    } else {
+      this.exitInfo = { code: null, signal: null };
+    }
+  }
+
+  private watchExit(child: ChildProcess): Promise<void> {
     return new Promise((resolve) => {
-      this.child.on('error', () => {
+      child.on('error', () => {
         this.exitInfo ??= { code: null, signal: null };
         resolve();
       });
-      this.child.on('exit', (code, signal) => {
+      child.on('exit', (code, signal) => {
         this.exitInfo = { code, signal };
         this.exitedAt ??= performance.now();
         resolve();
@@ -224,16 +267,14 @@ export class ProgramRun {
 
   /** Lets a pre-started program run: from here on it is timed as if started now. */
   go(testStart: number): void {
-    if (!this.gate) return;
+    if (!this.gate && !this.keptGated) return;
     this.testStart = testStart;
     this.startedAt = performance.now();
-    this.gate.end('g');
+    if (this.gate) this.gate.end('g');
+    else this.kept?.send();
     this.gate = null;
+    this.keptGated = false;
     this.startWallTimer();
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
   }
 
   /** For a program under sg-remote: resolves once sg-remote runs, its container up if any (else null). */
@@ -252,8 +293,9 @@ export class ProgramRun {
 
   /** The root of the program's process tree, as far as this job can see it. */
   private treeRoot(): number | null {
+    if (this.kept) return this.kept.sandbox.launcherPid;
     if (this.sandboxInit !== null) return this.sandboxInit;
-    return this.child.pid ?? null;
+    return this.child?.pid ?? null;
   }
 
   /**
@@ -265,8 +307,8 @@ export class ProgramRun {
     if (this.sampled) return this.sampled;
     const root = this.treeRoot();
     if (root === null) return null;
-    const sample = sampleTree(root);
-    this.peakProcesses = Math.max(this.peakProcesses, sample.processes - 1); // the launcher is not the program's
+    const sample = sampleTree(root, !this.kept);
+    this.peakProcesses = Math.max(this.peakProcesses, sample.processes - (this.kept ? 0 : 1)); // the launcher is not the program's
     this.sampled = sample;
     queueMicrotask(() => (this.sampled = null));
     return sample;
@@ -312,9 +354,14 @@ export class ProgramRun {
     this.cpuMsAtStop = this.cpuMs(); // last look at the tree before it goes
     this.runnableMsAtStop = this.runnableMs();
     const root = this.treeRoot();
-    if (root !== null) this.rssKbAtStop = Math.max(0, ...descendants(root).map(peakRssKb)) || null;
+    if (root !== null) this.rssKbAtStop = Math.max(0, ...descendants(root).slice(this.kept ? 1 : 0).map(peakRssKb)) || null;
     this.exitedAt ??= performance.now();
-    const pid = this.child.pid;
+    if (this.kept) {
+      this.kept.kill();
+      return;
+    }
+    const child = this.child!;
+    const pid = child.pid;
     if (pid === undefined) return;
     if (this.remote) {
       // run_student relays no signal, and a separate user's processes are not ours to
@@ -332,7 +379,7 @@ export class ProgramRun {
       process.kill(-pid, 'SIGKILL'); // its process group: bwrap, or the bare program
     } catch {
       try {
-        this.child.kill('SIGKILL');
+        child.kill('SIGKILL');
       } catch {
         /* already gone */
       }

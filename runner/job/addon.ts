@@ -1,8 +1,9 @@
 // The job's Node-API addon (job-addon.c), built by run-job.ts with the other
 // native helpers and named in the job's spec: what Node cannot do itself.
 import type { PortQuery } from '../readiness.js';
+import type { SocketMaker } from '../sandbox/kept-sandbox.js';
 
-export interface JobAddon extends PortQuery {
+export interface JobAddon extends PortQuery, SocketMaker {
   /** The calling (main) thread moves to a new, empty network namespace. */
   freshNetwork(): void;
   /** umount2(path, MNT_DETACH). */

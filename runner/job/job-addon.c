@@ -15,6 +15,11 @@
  * namespace as text (~1 ms with the peer's 260 sockets), and readiness asks
  * it every 2 ms while a program starts.
  *
+ * And what the kept sandbox (runner/sandbox/kept-sandbox.ts) needs: socket
+ * pairs made here (Node makes none it hands out as descriptors), and a
+ * message sent with descriptors attached (SCM_RIGHTS), which Node's own
+ * sockets cannot send.
+ *
  * Written against Node-API (stable ABI), built with gcc like every other
  * helper (runner/sandbox/native.ts).
  */
@@ -153,6 +158,69 @@ static napi_value udp_port_bound(napi_env env, napi_callback_info info) {
     return result;
 }
 
+/* socketPair(seqpacket): [a, b], two connected AF_UNIX sockets, close-on-exec; stream ones unless `seqpacket`. */
+static napi_value socket_pair(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value argv[1], result, v;
+    bool seqpacket = false;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+    if (argc >= 1) napi_get_value_bool(env, argv[0], &seqpacket);
+    int fds[2];
+    if (socketpair(AF_UNIX, (seqpacket ? SOCK_SEQPACKET : SOCK_STREAM) | SOCK_CLOEXEC, 0, fds) != 0)
+        return throw_errno(env, "socketpair");
+    napi_create_array_with_length(env, 2, &result);
+    for (uint32_t i = 0; i < 2; i++) {
+        napi_create_int32(env, fds[i], &v);
+        napi_set_element(env, result, i, v);
+    }
+    return result;
+}
+
+/* sendWithFds(fd, bytes, fds): one message on socket `fd` with `fds` attached; never blocks (EAGAIN throws). */
+static napi_value send_with_fds(napi_env env, napi_callback_info info) {
+    size_t argc = 3;
+    napi_value argv[3];
+    int32_t fd = -1;
+    void *data = NULL;
+    size_t len = 0;
+    uint32_t count = 0;
+    bool is_array = false;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 3 ||
+        napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+        napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok ||
+        napi_is_array(env, argv[2], &is_array) != napi_ok || !is_array ||
+        napi_get_array_length(env, argv[2], &count) != napi_ok || count > 16) {
+        napi_throw_type_error(env, NULL, "sendWithFds(fd, buffer, fds): a socket, a Buffer and at most 16 descriptors");
+        return NULL;
+    }
+    int fds[16];
+    for (uint32_t i = 0; i < count; i++) {
+        napi_value v;
+        if (napi_get_element(env, argv[2], i, &v) != napi_ok || napi_get_value_int32(env, v, &fds[i]) != napi_ok) {
+            napi_throw_type_error(env, NULL, "sendWithFds: descriptors are integers");
+            return NULL;
+        }
+    }
+    struct iovec iov = { .iov_base = data, .iov_len = len };
+    union { char space[CMSG_SPACE(sizeof(int) * 16)]; struct cmsghdr align; } cmsg;
+    memset(&cmsg, 0, sizeof cmsg);
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (count > 0) {
+        msg.msg_control = cmsg.space;
+        msg.msg_controllen = CMSG_SPACE(sizeof(int) * count);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * count);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * count);
+    }
+    ssize_t n;
+    do n = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+    while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)len) return throw_errno(env, "sendmsg");
+    return NULL;
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
     napi_value fn;
     if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok)
@@ -164,5 +232,7 @@ NAPI_MODULE_INIT() {
     export_fn(env, exports, "detach", detach);
     export_fn(env, exports, "mountTmpfs", mount_tmpfs);
     export_fn(env, exports, "udpPortBound", udp_port_bound);
+    export_fn(env, exports, "socketPair", socket_pair);
+    export_fn(env, exports, "sendWithFds", send_with_fds);
     return exports;
 }

@@ -14,6 +14,7 @@ import { setUpJobNetwork } from '../sandbox/network.js';
 import { scratchOnTmpfs } from '../sandbox/scratch.js';
 import { prepareEtcView } from '../sandbox/etc-view.js';
 import type { SandboxContext, SandboxEtcFiles } from '../sandbox/command.js';
+import { KeptSandboxes } from '../sandbox/kept-sandbox.js';
 import { platformFailure } from '../sandbox/run-student.js';
 import { copyTree } from '../tree.js';
 import type { JobEvent, JobPlan, Limits, ProcessObservation, TestObservation, TestPlan } from '../types.js';
@@ -132,6 +133,8 @@ function setUpJob(spec: JobSpec, startFailure: string | null, addon: JobAddon | 
     faultsShim: spec.faultsShim ?? null,
     remote: spec.remote ?? null,
     ...(spec.etcFiles ? { etcFiles: spec.etcFiles } : {}),
+    // The tests' programs start in kept sandboxes where the addon can pass them their sockets.
+    kept: plan.sandbox === 'bwrap' && addon?.sendWithFds ? new KeptSandboxes(addon) : null,
   };
 }
 
@@ -165,7 +168,7 @@ function keep(ctx: SandboxContext, to: string): boolean {
 async function build(ctx: SandboxContext, plan: JobPlan): Promise<boolean> {
   if (!plan.build) return true;
   const started = performance.now();
-  const proc = await new ProgramRun(ctx, plan.build, started).finish(null);
+  const proc = await new ProgramRun(ctx, plan.build, started, { fresh: true }).finish(null);
   if (sandboxFailed(proc, plan.build.limits)) return false;
   const ok = proc.exitCode === 0;
   const durationMs = Math.round(performance.now() - started);
@@ -247,7 +250,11 @@ async function grade(spec: JobSpec, startFailure: string | null, addon: JobAddon
       await firstTest?.finish('end-of-test');
     }
   }
-  if (built) await runTests(ctx, spec.plan.tests, firstTest);
+  try {
+    if (built) await runTests(ctx, spec.plan.tests, firstTest);
+  } finally {
+    await ctx.kept?.close();
+  }
   return ctx;
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { needsReportChannel } from '../harness/channel.js';
 import { packageRoot } from '../paths.js';
 import type { CommandPlan, SandboxKind } from '../types.js';
+import type { KeptSandboxes } from './kept-sandbox.js';
 import { limitArgs } from './limit-args.js';
 import { runStudentCommand } from './run-student.js';
 import { separateUserCommand } from './separate-user.js';
@@ -20,6 +21,8 @@ export const META_FD = 3;
 export const INFO_FD = 4;
 /** bwrap blocks on this fd, sandbox set up, until the runner writes to it (runner/process.ts: a pre-started program). */
 export const GATE_FD = 8;
+/** A kept sandbox's launcher reads its runs on this fd (kept-sandbox.ts). */
+export const CONTROL_FD = 3;
 
 /** uid/gid the student runs as, inside its user namespace. */
 const SANDBOX_UID = 1000;
@@ -45,6 +48,8 @@ export interface SandboxContext {
   etcFiles?: SandboxEtcFiles;
   /** The job's prepared /etc (etc-view.ts), shown with one bind; absent: one bind per entry. */
   etcDir?: string | null;
+  /** The grade's kept sandboxes, where its tests' programs run one after another (kept-sandbox.ts); absent: a sandbox per start. */
+  kept?: KeptSandboxes | null;
 }
 
 function nativePart(path: string | null | undefined, what: string): string {
@@ -168,17 +173,56 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan, opts: {
   if (ctx.kind === 'user') return separateUserCommand(ctx, plan, argv, env);
   if (ctx.kind === 'none') return bareCommand(ctx, plan, argv, env);
 
+  const run = bwrapRun(ctx, plan);
+  const bwrap = [
+    ...namespaceArgs(),
+    ...run.filesystem,
+    ...launcherArgs(plan, run.argv, run.env, opts.gated ?? false),
+  ];
+  return asUnprivilegedUser(ctx, { file: 'bwrap', args: bwrap, cwd: '/', env: BASE_ENV });
+}
+
+/** One program in a bwrap sandbox: what the sandbox shows, and the argv and environment as the sandbox names things. */
+function bwrapRun(ctx: SandboxContext, plan: CommandPlan): { filesystem: string[]; argv: string[]; env: Record<string, string> } {
+  const argv = plan.viaHarness ? [nativePart(ctx.harness, 'harness'), ...plan.argv] : plan.argv;
+  const preload = [...(plan.preload ?? []), ...(plan.calls ? [nativePart(ctx.faultsShim, 'faults shim')] : [])];
   // Each host file the sandbox is shown (the shim, the harness, a task's prelude) at a path of
   // the sandbox's own: where sockgrade is installed (/home/..., /work/...) is none of the program's business.
   const shown = shownFiles(plan, argv, preload);
   const inside = (a: string) => shown.get(a) ?? a;
-  const insideArgv = argv.map(inside);
-  const bwrap = [
-    ...namespaceArgs(),
-    ...filesystemArgs(ctx, shown),
-    ...launcherArgs(plan, insideArgv, programEnv(plan, preload.map(inside)), opts.gated ?? false),
-  ];
-  return asUnprivilegedUser(ctx, { file: 'bwrap', args: bwrap, cwd: '/', env: BASE_ENV });
+  return { filesystem: filesystemArgs(ctx, shown), argv: argv.map(inside), env: programEnv(plan, preload.map(inside)) };
+}
+
+/**
+ * A run in a kept sandbox (kept-sandbox.ts): the sandbox it needs (runs
+ * whose sandboxes would be made alike share one, by `key`), and what the
+ * launcher's --serve mode is sent for it: the limits, whether it carries the
+ * report channel, the argv, and the environment in the order bwrap would set it.
+ */
+export interface KeptRunSpec {
+  key: string;
+  sandbox: SpawnSpec;
+  limits: string[];
+  report: boolean;
+  argv: string[];
+  env: string[];
+}
+
+export function keptRunSpec(ctx: SandboxContext, plan: CommandPlan): KeptRunSpec {
+  const run = bwrapRun(ctx, plan);
+  // The launcher is told of the report channel in the run's message, not in the program's environment.
+  const env: Record<string, string> = { ...run.env, HOME: SANDBOX_HOME };
+  delete env.SG_REPORT_CHANNEL;
+  const launcherEnv = Object.entries(BASE_ENV).flatMap(([k, v]) => ['--setenv', k, v]);
+  const bwrap = [...namespaceArgs(), ...run.filesystem, ...launcherEnv, '--info-fd', String(INFO_FD), '--', LAUNCHER_IN_SANDBOX, '--serve', String(CONTROL_FD)];
+  return {
+    key: JSON.stringify(run.filesystem),
+    sandbox: asUnprivilegedUser(ctx, { file: 'bwrap', args: bwrap, cwd: '/', env: BASE_ENV }),
+    limits: limitArgs(plan),
+    report: needsReportChannel(plan),
+    argv: run.argv,
+    env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+  };
 }
 
 /** The environment the program gets, on top of the base one. */

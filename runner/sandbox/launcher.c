@@ -13,10 +13,25 @@
  * program must not read or leave keys in the grader's) and installs a seccomp
  * filter that refuses the kernel interfaces a grading sandbox has
  * no use for: keyrings, new namespaces, mounts, bpf, perf, userfaultfd, io_uring.
+ *
+ *   sg-launch --serve CONTROL_FD
+ *
+ * The kept sandbox (runner/sandbox/kept-sandbox.ts): one bwrap sandbox runs
+ * one program after another, so that a start costs a fork and an exec, not a
+ * sandbox's namespaces and mounts. Each run arrives as one message on the
+ * control socket (a SOCK_SEQPACKET pair), with the run's descriptors (meta,
+ * stdout, stderr, and the report channel's three when it has one) passed
+ * along. The run's child does what the one-shot launcher does before the
+ * program: keyring, filter, limits, descriptors, environment. When the
+ * program ends, or the job asks it killed, pid 1 kills every process of the
+ * sandbox but itself, reaps them, empties /tmp and /dev/shm, and only then
+ * closes the run's meta descriptor: its end is the run's end for the job.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +39,9 @@
 #include <linux/close_range.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -142,7 +160,10 @@ static void set_limit(int resource, unsigned long long soft, unsigned long long 
 
 static long long ms(struct timeval tv) { return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000; }
 
+static int serve(int control);
+
 int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--serve") == 0) return serve(atoi(argv[2]));
     if (argc < 9 || strcmp(argv[7], "--") != 0) {
         fprintf(stderr, "usage: sg-launch META_FD CPU_S AS_BYTES NPROC FSIZE NOFILE -- CMD ARGS...\n");
         return 125;
@@ -252,4 +273,279 @@ int main(int argc, char **argv) {
     if (exec_errno != 0) return 127;
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
+}
+
+
+/* ---- The kept sandbox: sg-launch --serve CONTROL_FD ---------------------- */
+
+#define SERVE_MAX_MESSAGE 65536
+#define SERVE_MAX_FDS 6
+#define SERVE_MAX_WORDS 1024
+
+/* One run as the job sent it: "R\0ID\0CPU\0AS\0NPROC\0FSIZE\0NOFILE\0REPORT\0ARGC\0ARGV...\0ENV...\0". */
+struct run_request {
+    char buf[SERVE_MAX_MESSAGE + 1];
+    int fds[SERVE_MAX_FDS];
+    int nfds;
+    char *words[SERVE_MAX_WORDS + 1];
+    int nwords;
+};
+
+/* Receives one message and its descriptors: 1, 0 at the job's end, -1 on an error. */
+static int receive(int control, struct run_request *req) {
+    struct iovec iov = { .iov_base = req->buf, .iov_len = SERVE_MAX_MESSAGE };
+    union { char space[CMSG_SPACE(sizeof(int) * SERVE_MAX_FDS)]; struct cmsghdr align; } cmsg;
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cmsg.space, .msg_controllen = sizeof cmsg.space };
+    ssize_t n;
+    do n = recvmsg(control, &msg, MSG_CMSG_CLOEXEC);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) return (int)n;
+    req->buf[n] = '\0';
+    req->nfds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int *got = (int *)CMSG_DATA(c);
+        for (int i = 0; i < count; i++) {
+            if (req->nfds < SERVE_MAX_FDS) req->fds[req->nfds++] = got[i];
+            else close(got[i]);
+        }
+    }
+    /* NUL-separated words. */
+    req->nwords = 0;
+    for (char *p = req->buf; p < req->buf + n && req->nwords < SERVE_MAX_WORDS; p += strlen(p) + 1)
+        req->words[req->nwords++] = p;
+    req->words[req->nwords] = NULL;
+    return 1;
+}
+
+static void close_request(struct run_request *req) {
+    for (int i = 0; i < req->nfds; i++) close(req->fds[i]);
+    req->nfds = 0;
+}
+
+/* Empties a folder this user can write in, whatever the student left there (modes included). */
+static void empty_folder(int dirfd) {
+    DIR *d = fdopendir(dirfd);
+    if (!d) { close(dirfd); return; }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        if (unlinkat(dirfd, e->d_name, 0) == 0) continue;
+        int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sub < 0) {
+            /* A folder without read or search permission for its owner: give them back first. */
+            if (fchmodat(dirfd, e->d_name, 0700, 0) == 0)
+                sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        } else {
+            fchmod(sub, 0700);
+        }
+        if (sub >= 0) empty_folder(sub);
+        unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+    }
+    closedir(d);
+}
+
+static void empty_path(const char *path) {
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) empty_folder(fd);
+}
+
+/* Every process of the sandbox but this one killed, and reaped. */
+static void kill_all_and_reap(void) {
+    kill(-1, SIGKILL);
+    for (;;) {
+        pid_t w = waitpid(-1, NULL, 0);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) break;
+    }
+}
+
+/* In the run's child, before exec: never returns. */
+static void run_child(struct run_request *req, int errpipe) {
+    int report = atoi(req->words[7]);
+    int argc = atoi(req->words[8]);
+    char **cmd = req->words + 9;
+    char **env = cmd + argc;
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    /* Above anything dup2 below writes to; then the run's own stdio (and report channel) in place. */
+    int fds[SERVE_MAX_FDS];
+    for (int i = 0; i < req->nfds; i++) fds[i] = fcntl(req->fds[i], F_DUPFD_CLOEXEC, 64);
+    int meta = fds[0];
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0) _exit(125);
+    if (report && (req->nfds < 6 || dup2(fds[3], 5) < 0 || dup2(fds[4], 6) < 0 || dup2(fds[5], 7) < 0)) _exit(125);
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS && errno != EPERM) {
+        fprintf(stderr, "sg-launch: cannot join a fresh session keyring: %s\n", strerror(errno));
+        _exit(125);
+    }
+    const char *why = install_seccomp_filter();
+    if (why) {
+        fprintf(stderr, "sg-launch: cannot install the seccomp filter: %s: %s\n", why, strerror(errno));
+        _exit(125);
+    }
+    if (write(meta, "{\"started\":1}\n", 14) < 0) _exit(125);
+    unsigned long long limit[5];
+    for (int i = 0; i < 5; i++) limit[i] = strtoull(req->words[2 + i], NULL, 10);
+    set_limit(RLIMIT_CPU, limit[0], limit[0] + 1);
+    set_limit(RLIMIT_AS, limit[1], limit[1]);
+    set_limit(RLIMIT_NPROC, limit[2], limit[2]);
+    set_limit(RLIMIT_FSIZE, limit[3], limit[3]);
+    set_limit(RLIMIT_NOFILE, limit[4], limit[4]);
+    set_limit(RLIMIT_CORE, 1, 1);
+    /* As the one-shot launcher: only stdin/out/err, and fds 5-7 with a report channel, reach the program. */
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+        for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (report)
+        for (int fd = 5; fd <= 7; fd++) fcntl(fd, F_SETFD, 0);
+    clearenv();
+    for (char **e = env; *e; e++) putenv(*e);
+    cmd[argc] = NULL; /* where the environment began: putenv kept the strings, not this array */
+    const char *preload = getenv("SG_LD_PRELOAD");
+    if (preload) {
+        setenv("LD_PRELOAD", preload, 1);
+        unsetenv("SG_LD_PRELOAD");
+    }
+    execvp(cmd[0], cmd);
+    int e = errno;
+    if (write(errpipe, &e, sizeof e) < 0) { /* nothing left to tell */ }
+    _exit(127);
+}
+
+static void add_usage(struct rusage *sum, const struct rusage *ru) {
+    timeradd(&sum->ru_utime, &ru->ru_utime, &sum->ru_utime);
+    timeradd(&sum->ru_stime, &ru->ru_stime, &sum->ru_stime);
+    if (ru->ru_maxrss > sum->ru_maxrss) sum->ru_maxrss = ru->ru_maxrss;
+}
+
+/*
+ * One run, to its end. Returns 0 to go on, 1 when the job is gone. `next`
+ * receives a run the job sent while this one ran (it should not: it starts
+ * a program once the one before is gone), played next.
+ */
+static int serve_run(int control, int sigfd, struct run_request *req, struct run_request *next, int *has_next) {
+    const char *id = req->words[1];
+    int meta = req->fds[0];
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) != 0) return 1;
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(errpipe[0]); close(errpipe[1]);
+        dprintf(req->fds[2], "sg-launch: fork: %s\n", strerror(errno));
+        return 0;
+    }
+    if (pid == 0) {
+        close(errpipe[0]);
+        run_child(req, errpipe[1]);
+    }
+    close(errpipe[1]);
+    /* The program's ends are the program's: EOF comes when its processes close them. */
+    for (int i = 1; i < req->nfds; i++) close(req->fds[i]);
+    req->nfds = 1;
+    int exec_errno = 0;
+    ssize_t got;
+    do got = read(errpipe[0], &exec_errno, sizeof exec_errno);
+    while (got < 0 && errno == EINTR);
+    if (got != (ssize_t)sizeof exec_errno) exec_errno = 0;
+    close(errpipe[0]);
+
+    /* Reap as the program's processes end (orphans are ours too), until the program itself ends. */
+    struct rusage usage;
+    memset(&usage, 0, sizeof usage);
+    int status = 0, killed = 0, gone = 0, job_gone = 0;
+    while (!gone) {
+        struct pollfd p[2] = { { .fd = sigfd, .events = POLLIN }, { .fd = control, .events = POLLIN } };
+        /* Reap first: the child may have ended before SIGCHLD was waited for. */
+        for (;;) {
+            struct rusage ru;
+            int st = 0;
+            pid_t w = wait4(-1, &st, WNOHANG, &ru);
+            if (w <= 0) break;
+            add_usage(&usage, &ru);
+            if (w == pid) { status = st; gone = 1; }
+        }
+        if (gone) break;
+        if (poll(p, job_gone ? 1 : 2, -1) < 0) continue;
+        if (p[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) { /* drained: reaped above */ }
+        }
+        if (!job_gone && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
+            struct run_request *in = *has_next ? NULL : next;
+            struct run_request scratch;
+            int r = receive(control, in ? in : &scratch);
+            if (r <= 0) {
+                job_gone = 1; /* the job is gone: so is every run */
+                killed = 1;
+                kill(-1, SIGKILL);
+                continue;
+            }
+            struct run_request *m = in ? in : &scratch;
+            if (m->words[0][0] == 'K') {
+                if (m->nwords > 1 && strcmp(m->words[1], id) == 0 && !killed) {
+                    killed = 1;
+                    kill(-1, SIGKILL);
+                }
+                close_request(m);
+            } else if (in && m->words[0][0] == 'R' && m->nwords >= 9) {
+                *has_next = 1;
+            } else {
+                close_request(m);
+            }
+        }
+    }
+    kill_all_and_reap();
+    /* What this run left in the sandbox's own tmpfs is not the next run's to see. */
+    empty_path("/tmp");
+    empty_path("/dev/shm");
+    if (!killed) {
+        /* As the one-shot launcher's record, counting only this run's processes. */
+        char line[512];
+        int n;
+        long long cpu_ms = ms(usage.ru_utime) + ms(usage.ru_stime);
+        if (exec_errno != 0)
+            n = snprintf(line, sizeof line, "{\"exec_error\":\"%s\",\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n", strerror(exec_errno), cpu_ms, usage.ru_maxrss);
+        else if (WIFSIGNALED(status))
+            n = snprintf(line, sizeof line, "{\"signal\":%d,\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n", WTERMSIG(status), cpu_ms, usage.ru_maxrss);
+        else
+            n = snprintf(line, sizeof line, "{\"exit\":%d,\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n", WEXITSTATUS(status), cpu_ms, usage.ru_maxrss);
+        if (n > 0 && write(meta, line, (size_t)n) < 0) { /* the job sees no meta */ }
+    }
+    close_request(req);
+    return job_gone;
+}
+
+static int serve(int control) {
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    fcntl(control, F_SETFD, FD_CLOEXEC);
+    /* SIGCHLD read from a descriptor: no handler, so the program cannot signal pid 1 to any effect. */
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &chld, NULL);
+    int sigfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sigfd < 0) {
+        fprintf(stderr, "sg-launch: signalfd: %s\n", strerror(errno));
+        return 125;
+    }
+    static struct run_request a, b;
+    struct run_request *req = &a, *next = &b;
+    int has_next = 0;
+    for (;;) {
+        if (has_next) {
+            struct run_request *t = req; req = next; next = t;
+            has_next = 0;
+        } else {
+            int r = receive(control, req);
+            if (r <= 0) return 0; /* the job closed its end: the sandbox ends */
+        }
+        if (req->words[0][0] != 'R' || req->nwords < 9 || req->nfds < 3) {
+            close_request(req);
+            continue;
+        }
+        if (serve_run(control, sigfd, req, next, &has_next)) return 0;
+    }
 }
