@@ -366,7 +366,7 @@ select.select([s],[],[],3)
     const obs = await observe([shellTest('disk', fill, {}, { fileSizeMb: 8 })], work, 16);
     const files = Number(/files=(\d+)/.exec(obs.get('disk')!.process.stdout)?.[1]);
     expect(files).toBeGreaterThanOrEqual(2); // it could write...
-    expect(files).toBeLessThanOrEqual(4); // ...16 MiB, not the 200 MB it tried
+    expect(files).toBeLessThanOrEqual(5); // ...16 MiB, not the 200 MB it tried
     expect(existsSync(path.join(work, 'f0'))).toBe(false); // and none of it on the host
   });
 
@@ -401,6 +401,63 @@ select.select([s],[],[],3)
     expect(p.exitCode).toBe(0);
     expect(p.maxRssKb!).toBeGreaterThan(45_000);
     expect(p.cpuMs).not.toBeNull();
+  });
+});
+
+describe('a kept sandbox (a grade\'s tests start their programs in one sandbox, one after another)', () => {
+  // pid 1's start time (field 22 of its stat) tells whether two tests ran in the same sandbox.
+  const launcherStart = "cut -d' ' -f22 /proc/1/stat";
+
+  it('starts each program with nothing of the one before but the scratch folder: no process, no /tmp, no /dev/shm', async () => {
+    const first = [
+      launcherStart,
+      'sleep 300 & echo $! > sleeper',
+      'mkdir /tmp/locked && touch /tmp/locked/inside /tmp/file /dev/shm/segment && chmod 0 /tmp/locked',
+      'echo left > kept-file',
+    ].join('\n');
+    const second = [
+      launcherStart,
+      'echo "tmp:$(ls -A /tmp /dev/shm | grep -v : | tr -d "\\n")"',
+      'if [ -e /proc/$(cat sleeper) ]; then echo sleeper-alive; else echo sleeper-gone; fi',
+      'echo "processes:$(ls /proc | grep -cE "^[0-9]+$")"',
+      'cat kept-file',
+    ].join('\n');
+    const obs = await observe([shellTest('first', first), shellTest('second', second)]);
+    const [a, b] = [obs.get('first')!.process, obs.get('second')!.process];
+    expect(a.exitCode).toBe(0);
+    const [startA, startB] = [a.stdout.split('\n')[0], b.stdout.split('\n')[0]];
+    expect(startB).toBe(startA); // one sandbox for both
+    expect(b.stdout).toContain('tmp:\n');
+    expect(b.stdout).toContain('sleeper-gone');
+    // pid 1, the shell, its subshell, ls and grep: nothing of the first test.
+    expect(Number(/processes:(\d+)/.exec(b.stdout)![1])).toBeLessThanOrEqual(5);
+    expect(b.stdout).toContain('left'); // the scratch folder is the grade's, as it always was
+  });
+
+  it('stops a program at its limit and starts the next one in the same sandbox', async () => {
+    const obs = await observe([
+      shellTest('stuck', `${launcherStart}; exec sleep 100`, {}, { wallSeconds: 1 }),
+      shellTest('next', `${launcherStart}; echo next ran`),
+    ]);
+    const [stuck, next] = [obs.get('stuck')!.process, obs.get('next')!.process];
+    expect(stuck.stoppedBy).toBe('wall-time');
+    expect(stuck.signal).toBe('SIGKILL');
+    expect(next.exitCode).toBe(0);
+    expect(next.stdout).toContain('next ran');
+    expect(next.stdout.split('\n')[0]).toBe(stuck.stdout.split('\n')[0]);
+  });
+
+  it('gives each program the exit status, CPU time and memory of its own run only', async () => {
+    const obs = await observe([
+      shellTest('big', 'python3 -c "x = bytearray(80_000_000); print(len(x))"; exit 3'),
+      shellTest('small', 'exit 0'),
+    ]);
+    const [big, small] = [obs.get('big')!.process, obs.get('small')!.process];
+    expect(big.exitCode).toBe(3);
+    expect(big.maxRssKb!).toBeGreaterThan(75_000);
+    expect(small.exitCode).toBe(0);
+    expect(small.maxRssKb!).toBeLessThan(20_000);
+    expect(small.cpuMs!).toBeLessThan(big.cpuMs!);
   });
 });
 
