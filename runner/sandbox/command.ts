@@ -165,8 +165,7 @@ function hostEtcEntries(): EtcEntry[] {
 
 /** `gated`: bwrap makes the sandbox, then waits for a byte on GATE_FD before it starts the launcher (the next test's sandbox, made ahead). */
 export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan, opts: { gated?: boolean } = {}): SpawnSpec {
-  const argv = plan.viaHarness ? [nativePart(ctx.harness, 'harness'), ...plan.argv] : plan.argv;
-  const preload = [...(plan.preload ?? []), ...(plan.calls ? [nativePart(ctx.faultsShim, 'faults shim')] : [])];
+  const { argv, preload } = programParts(ctx, plan);
   const env = programEnv(plan, preload);
 
   if (ctx.kind === 'inginious') return runStudentCommand(ctx, plan, argv, env);
@@ -182,10 +181,17 @@ export function sandboxedCommand(ctx: SandboxContext, plan: CommandPlan, opts: {
   return asUnprivilegedUser(ctx, { file: 'bwrap', args: bwrap, cwd: '/', env: BASE_ENV });
 }
 
+/** The program's argv (behind the harness for a function task) and what is preloaded into it, as host paths. */
+function programParts(ctx: SandboxContext, plan: CommandPlan): { argv: string[]; preload: string[] } {
+  return {
+    argv: plan.viaHarness ? [nativePart(ctx.harness, 'harness'), ...plan.argv] : plan.argv,
+    preload: [...(plan.preload ?? []), ...(plan.calls ? [nativePart(ctx.faultsShim, 'faults shim')] : [])],
+  };
+}
+
 /** One program in a bwrap sandbox: what the sandbox shows, and the argv and environment as the sandbox names things. */
 function bwrapRun(ctx: SandboxContext, plan: CommandPlan): { filesystem: string[]; argv: string[]; env: Record<string, string> } {
-  const argv = plan.viaHarness ? [nativePart(ctx.harness, 'harness'), ...plan.argv] : plan.argv;
-  const preload = [...(plan.preload ?? []), ...(plan.calls ? [nativePart(ctx.faultsShim, 'faults shim')] : [])];
+  const { argv, preload } = programParts(ctx, plan);
   // Each host file the sandbox is shown (the shim, the harness, a task's prelude) at a path of
   // the sandbox's own: where sockgrade is installed (/home/..., /work/...) is none of the program's business.
   const shown = shownFiles(plan, argv, preload);

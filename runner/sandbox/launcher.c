@@ -520,6 +520,8 @@ static int serve_run(int control, int sigfd, struct run_request *req, struct run
 
 static int serve(int control) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* A run's record written after the job let go of it must not end pid 1 (each run's child restores SIGPIPE). */
+    signal(SIGPIPE, SIG_IGN);
     fcntl(control, F_SETFD, FD_CLOEXEC);
     /* SIGCHLD read from a descriptor: no handler, so the program cannot signal pid 1 to any effect. */
     sigset_t chld;
