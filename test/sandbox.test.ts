@@ -408,11 +408,13 @@ describe('a kept sandbox (a grade\'s tests start their programs in one sandbox, 
   // pid 1's start time (field 22 of its stat) tells whether two tests ran in the same sandbox.
   const launcherStart = "cut -d' ' -f22 /proc/1/stat";
 
-  it('starts each program with nothing of the one before but the scratch folder: no process, no /tmp, no /dev/shm', async () => {
+  it('starts each program with nothing of the one before but the scratch folder: no process, nothing in /tmp or /dev/shm, however deep', async () => {
     const first = [
       launcherStart,
       'sleep 300 & echo $! > sleeper',
       'mkdir /tmp/locked && touch /tmp/locked/inside /tmp/file /dev/shm/segment && chmod 0 /tmp/locked',
+      // Deeper than any path can name (PATH_MAX is 4096), with a file at the bottom.
+      `python3 -c "import os; os.chdir('/tmp'); [(os.mkdir('nested'), os.chdir('nested')) for _ in range(3000)]; open('bottom', 'w').close()" && echo deep-made`,
       'echo left > kept-file',
     ].join('\n');
     const second = [
@@ -425,6 +427,7 @@ describe('a kept sandbox (a grade\'s tests start their programs in one sandbox, 
     const obs = await observe([shellTest('first', first), shellTest('second', second)]);
     const [a, b] = [obs.get('first')!.process, obs.get('second')!.process];
     expect(a.exitCode).toBe(0);
+    expect(a.stdout).toContain('deep-made');
     const [startA, startB] = [a.stdout.split('\n')[0], b.stdout.split('\n')[0]];
     expect(startB).toBe(startA); // one sandbox for both
     expect(b.stdout).toContain('tmp:\n');

@@ -324,26 +324,43 @@ static void close_request(struct run_request *req) {
     req->nfds = 0;
 }
 
-/* Empties a folder this user can write in, whatever the student left there (modes included). */
-static void empty_folder(int dirfd) {
-    DIR *d = fdopendir(dirfd);
-    if (!d) { close(dirfd); return; }
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        if (unlinkat(dirfd, e->d_name, 0) == 0) continue;
-        int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (sub < 0) {
-            /* A folder without read or search permission for its owner: give them back first. */
-            if (fchmodat(dirfd, e->d_name, 0700, 0) == 0)
-                sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        } else {
-            fchmod(sub, 0700);
+/*
+ * Empties the folder open as `top`, whatever the student left there: modes
+ * taken away, and folders nested deeper than any path or descriptor limit
+ * would allow (one descriptor is held at a time; ".." leads back up, and
+ * nothing can move a folder meanwhile: every process of the run is gone).
+ */
+static void empty_folder(int top) {
+    int fd = dup(top);
+    int depth = 0;
+    /* A folder that can be entered but never removed would bring the walk back to it forever: bounded. */
+    for (long steps = 0; fd >= 0 && steps < (1L << 22); steps++) {
+        int scan = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
+        if (!d) break;
+        char deeper[256] = "";
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+            if (unlinkat(fd, e->d_name, 0) == 0 || unlinkat(fd, e->d_name, AT_REMOVEDIR) == 0) continue;
+            if (!deeper[0]) snprintf(deeper, sizeof deeper, "%s", e->d_name);
         }
-        if (sub >= 0) empty_folder(sub);
-        unlinkat(dirfd, e->d_name, AT_REMOVEDIR);
+        closedir(d);
+        int next = -1;
+        if (deeper[0]) {
+            /* A folder with something in it: given back its owner's rights, emptied, then removed from here. */
+            fchmodat(fd, deeper, 0700, 0);
+            next = openat(fd, deeper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (next >= 0) depth++;
+        } else if (depth > 0) {
+            next = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            depth--;
+        }
+        close(fd);
+        fd = next;
     }
-    closedir(d);
+    if (fd >= 0) close(fd);
+    close(top);
 }
 
 static void empty_path(const char *path) {
