@@ -19,11 +19,15 @@ const SERVER_FIXTURES = path.join(FIXTURES, 'calculator-server');
 const fixtureSubmission = (name: string) => path.join(SERVER_FIXTURES, name, 'submission');
 const key = (p: ProcessEntry) => `${p.pid}:${p.start}`;
 const isSandbox = (cmd: string) => /(^|\s)bwrap\s/.test(cmd) || cmd.startsWith('/run/sockgrade/launch');
+/** A sandbox's own process, or a program one started: a grade's tests start theirs in one kept sandbox (runner/sandbox/kept-sandbox.ts). */
+const inSandbox = (p: ProcessEntry, byPid: Map<number, ProcessEntry>) =>
+  isSandbox(commandLine(p.pid)) || (byPid.has(p.ppid) && commandLine(p.ppid).startsWith('/run/sockgrade/launch'));
 
 /**
  * Starts the real CLI with its temporary folder inside `run`, waits until
- * `sandboxes` sandbox processes have been seen under it, kills it with
- * SIGKILL, and returns what it had started.
+ * `sandboxes` sandbox processes (bwrap, the launcher, a program the launcher
+ * started) have been seen under it, kills it with SIGKILL, and returns what
+ * it had started.
  */
 async function killWhileGrading(run: string, args: string[], sandboxes: number) {
   const tmp = path.join(run, 'tmp');
@@ -38,9 +42,11 @@ async function killWhileGrading(run: string, args: string[], sandboxes: number) 
   const seen = new Map<string, ProcessEntry>();
   const sandboxesSeen = new Set<string>();
   const look = () => {
-    for (const p of descendantsOf(child.pid!)) {
+    const tree = descendantsOf(child.pid!);
+    const byPid = new Map(tree.map((p) => [p.pid, p]));
+    for (const p of tree) {
       seen.set(key(p), p);
-      if (isSandbox(commandLine(p.pid))) sandboxesSeen.add(key(p));
+      if (inSandbox(p, byPid)) sandboxesSeen.add(key(p));
     }
   };
   const underWay = await waitUntil(() => (look(), sandboxesSeen.size >= sandboxes), deadline(90_000), {

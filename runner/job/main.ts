@@ -81,47 +81,42 @@ function sandboxFailed(p: ProcessObservation, limits: Limits): boolean {
  * what failed, for the first grade to report; exits when the grading process
  * is already gone (the check must read the host's /proc, before the mount).
  */
-function setUpOwnNamespaces(argv: string[]): string | null {
-  const at = argv.indexOf('--own-namespaces-of');
-  if (at < 0) return null;
-  if (parentIsGone({ pid: Number(argv[at + 1]), hops: 2 })) process.exit(1);
-  const step = (what: string, run: () => void): string | null => {
-    try {
-      run();
-      return null;
-    } catch (err) {
-      return `${what}: ${(err as Error).message}`;
-    }
-  };
-  return step("cannot mount /proc in the job's pid namespace", mountOwnProc) ?? step("cannot set up the job's network namespace", setUpJobNetwork);
+function setUpOwnNamespaces(gradingPid: number): string | null {
+  if (parentIsGone({ pid: gradingPid, hops: 2 })) process.exit(1);
+  return failureOf("cannot mount /proc in the job's pid namespace", mountOwnProc) ?? failureOf("cannot set up the job's network namespace", setUpJobNetwork);
+}
+
+/** Runs `step`; what failed, said after `what`, or null. */
+function failureOf(what: string, step: () => unknown): string | null {
+  try {
+    step();
+    return null;
+  } catch (err) {
+    return `${what}: ${(err as Error).message}`;
+  }
 }
 
 /** Step 1: the grade's scratch tmpfs and /etc; null (after a fatal event) when one cannot be made, or when the job's start could not set its namespaces up. */
 function setUpJob(spec: JobSpec, startFailure: string | null, addon: JobAddon | null): SandboxContext | null {
   const { plan } = spec;
-  const fail = (what: string, err: unknown) => {
-    emit({ type: 'fatal', message: `sandbox-unavailable: ${what}: ${(err as Error).message}` });
+  const fail = (failure: string) => {
+    emit({ type: 'fatal', message: `sandbox-unavailable: ${failure}` });
     return null;
   };
-  if (startFailure) {
-    emit({ type: 'fatal', message: `sandbox-unavailable: ${startFailure}` });
-    return null;
-  }
+  if (startFailure) return fail(startFailure);
   let workDir = plan.workDir;
   if (spec.privateNetwork && plan.scratchMb) {
-    try {
-      workDir = scratchOnTmpfs(plan.workDir, plan.scratchMb, spec.dropToUid, addon ? (target, options) => addon.mountTmpfs(target, options) : undefined);
-    } catch (err) {
-      return fail("cannot mount the scratch tmpfs in the job's mount namespace", err);
-    }
+    const failure = failureOf("cannot mount the scratch tmpfs in the job's mount namespace", () => {
+      workDir = scratchOnTmpfs(plan.workDir, plan.scratchMb!, spec.dropToUid, addon ? (target, options) => addon.mountTmpfs(target, options) : undefined);
+    });
+    if (failure) return fail(failure);
   }
   let etcDir: string | null = null;
   if (spec.privateNetwork && spec.etcView) {
-    try {
-      etcDir = prepareEtcView(spec.etcView, `${plan.workDir}-etc`, spec.etcFiles);
-    } catch (err) {
-      return fail("cannot make the sandbox's /etc in the job's mount namespace", err);
-    }
+    const failure = failureOf("cannot make the sandbox's /etc in the job's mount namespace", () => {
+      etcDir = prepareEtcView(spec.etcView!, `${plan.workDir}-etc`, spec.etcFiles);
+    });
+    if (failure) return fail(failure);
   }
   return {
     kind: plan.sandbox,
@@ -279,8 +274,10 @@ function readyForNext(spec: JobSpec, ctx: SandboxContext, addon: JobAddon | null
 }
 
 async function main(): Promise<void> {
-  const ownNamespaces = process.argv.includes('--own-namespaces-of');
-  let startFailure = setUpOwnNamespaces(process.argv);
+  // The grading process's pid, when the job has namespaces of its own to set up as it starts (job-process.ts).
+  const at = process.argv.indexOf('--own-namespaces-of');
+  const ownNamespaces = at >= 0;
+  let startFailure = ownNamespaces ? setUpOwnNamespaces(Number(process.argv[at + 1])) : null;
   const input = createInterface({ input: process.stdin });
   let inputEnded = false;
   input.once('close', () => (inputEnded = true));
