@@ -12,7 +12,7 @@ import type { SandboxKind } from '../types.js';
 
 /** The job's command line, in a fresh network, mount and pid namespace when isolated. */
 export async function jobCommand(privateNetwork: boolean): Promise<string[]> {
-  const entry = path.join(distRunnerDir, 'job', 'main.js');
+  const entry = path.join(distRunnerDir, 'job', 'start.js');
   // The job dies with this process, however it dies (see parent.ts): setpriv's
   // death signal for unshare, --kill-child for the reaper, pid 1 of the job's
   // own pid namespace, whose end takes everything in the namespace with it.

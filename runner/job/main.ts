@@ -19,7 +19,8 @@ import { platformFailure } from '../sandbox/run-student.js';
 import { copyTree } from '../tree.js';
 import type { JobEvent, JobPlan, Limits, ProcessObservation, TestObservation, TestPlan } from '../types.js';
 import { loadJobAddon, type JobAddon } from './addon.js';
-import { mountOwnProc, parentIsGone, type JobParent } from './parent.js';
+import { gradingPidOf, setUpOwnNamespaces } from './own-namespaces.js';
+import { parentIsGone, type JobParent } from './parent.js';
 import { runTest, type Prestarted } from './run-test.js';
 import { runOnSharedStart, startUnits } from './shared-start.js';
 
@@ -71,19 +72,6 @@ function sandboxFailed(p: ProcessObservation, limits: Limits): boolean {
   if (p.launched || p.stoppedBy !== null || !/^(bwrap|setpriv|sg-launch): /m.test(p.stderr)) return false;
   emit({ type: 'fatal', message: `sandbox-unavailable: ${p.stderr.trim().split('\n')[0]}` });
   return true;
-}
-
-/**
- * The job's own /proc and network, made as it starts, before its first spec
- * comes (job-process.ts names the grading process on its command line when
- * the job has namespaces of its own): this overlaps the grading process
- * loading the task, or, for a second lane, the build it waits for. Returns
- * what failed, for the first grade to report; exits when the grading process
- * is already gone (the check must read the host's /proc, before the mount).
- */
-function setUpOwnNamespaces(gradingPid: number): string | null {
-  if (parentIsGone({ pid: gradingPid, hops: 2 })) process.exit(1);
-  return failureOf("cannot mount /proc in the job's pid namespace", mountOwnProc) ?? failureOf("cannot set up the job's network namespace", setUpJobNetwork);
 }
 
 /** Runs `step`; what failed, said after `what`, or null. */
@@ -259,14 +247,14 @@ async function grade(spec: JobSpec, startFailure: string | null, addon: JobAddon
  * false when any of it fails (the job then ends, and the next grade gets a
  * new job).
  */
-function readyForNext(spec: JobSpec, ctx: SandboxContext, addon: JobAddon | null): boolean {
+async function readyForNext(spec: JobSpec, ctx: SandboxContext, addon: JobAddon | null): Promise<boolean> {
   if (!addon || !spec.privateNetwork) return false;
   try {
     if (ctx.etcDir) addon.detach(ctx.etcDir);
     if (ctx.workDir !== spec.plan.workDir) addon.detach(ctx.workDir); // the scratch tmpfs
     closeSpareSockets();
     addon.freshNetwork();
-    setUpJobNetwork();
+    await setUpJobNetwork();
     return true;
   } catch {
     return false;
@@ -274,10 +262,10 @@ function readyForNext(spec: JobSpec, ctx: SandboxContext, addon: JobAddon | null
 }
 
 async function main(): Promise<void> {
-  // The grading process's pid, when the job has namespaces of its own to set up as it starts (job-process.ts).
-  const at = process.argv.indexOf('--own-namespaces-of');
-  const ownNamespaces = at >= 0;
-  let startFailure = ownNamespaces ? setUpOwnNamespaces(Number(process.argv[at + 1])) : null;
+  // With namespaces of its own, the job set them up as it started (start.ts): here it waits for that.
+  const gradingPid = gradingPidOf(process.argv);
+  const ownNamespaces = gradingPid !== null;
+  let startFailure = ownNamespaces ? await setUpOwnNamespaces(gradingPid) : null;
   const input = createInterface({ input: process.stdin });
   let inputEnded = false;
   input.once('close', () => (inputEnded = true));
@@ -298,7 +286,7 @@ async function main(): Promise<void> {
     first = false;
     startFailure = null;
     // A job started ahead of its plan (EarlyJob) and never given one ends at its stdin's end, as does a one-grade job.
-    const next = !inputEnded && ctx !== null && readyForNext(spec, ctx, addon);
+    const next = !inputEnded && ctx !== null && (await readyForNext(spec, ctx, addon));
     emit({ type: 'end', next });
     if (!next) return;
   }

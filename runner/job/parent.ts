@@ -20,8 +20,8 @@
 // unshare that dies before its child's prctl) leaves an orphan with no death
 // signal. The job closes it by checking, once every death signal is in place,
 // that the grading process is still the ancestor it should be.
-import { execFileSync } from 'node:child_process';
 import { procStat } from '../proc-stat.js';
+import { runQuietly } from '../quiet-command.js';
 
 export interface JobParent {
   /** pid of the grading process. */
@@ -54,6 +54,6 @@ export function parentIsGone(parent: JobParent): boolean {
  * reads /proc/<pid> of the programs it starts). The job's mount namespace is
  * private, so the host's /proc is untouched.
  */
-export function mountOwnProc(): void {
-  execFileSync('mount', ['-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', '/proc'], { stdio: ['ignore', 'ignore', 'pipe'] });
+export function mountOwnProc(): Promise<void> {
+  return runQuietly('mount', ['-t', 'proc', '-o', 'nosuid,nodev,noexec', 'proc', '/proc']);
 }

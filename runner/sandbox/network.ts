@@ -7,7 +7,7 @@
 // documentation IPv4 address, so that such code sees an ordinary host; the
 // namespace has no link to anything outside it and no default route, so the
 // interface reaches nothing.
-import { execFileSync } from 'node:child_process';
+import { runQuietly } from '../quiet-command.js';
 
 /** The extra interface's name and addresses (host routes only: nothing beyond them is reachable). */
 export const EXTRA_INTERFACE = 'sg0';
@@ -42,21 +42,19 @@ function batch(add: string[]): string {
 
 /**
  * Brings loopback and the extra interface up, in one `ip` call where veth
- * links can be made. Throws with `ip`'s own messages when neither kind of link
- * can be made: grading without it would judge such code differently from
- * machine to machine.
+ * links can be made. Rejects with `ip`'s own messages when neither kind of
+ * link can be made: grading without it would judge such code differently
+ * from machine to machine.
  */
-export function setUpJobNetwork(): void {
+export async function setUpJobNetwork(): Promise<void> {
   const failures: string[] = [];
   for (const add of LINKS) {
     try {
-      // A synchronous call, not execa: this runs once per grade, and loading execa would cost more than the call.
       // `ip -batch` stops at the first failing line: when the link cannot be added, nothing was changed.
-      execFileSync('ip', ['-batch', '-'], { input: batch(add), stdio: ['pipe', 'ignore', 'pipe'] });
+      await runQuietly('ip', ['-batch', '-'], batch(add));
       return;
     } catch (err) {
-      const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim().replace(/\s+/g, ' ');
-      failures.push(`${add[add.indexOf('type') + 1]}: ${stderr || (err as Error).message}`);
+      failures.push(`${add[add.indexOf('type') + 1]}: ${(err as Error).message}`);
     }
   }
   throw new Error(`cannot add a network interface (${failures.join('; ')}); load the veth or dummy kernel module`);
