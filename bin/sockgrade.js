@@ -8,12 +8,15 @@
 // bundle is named); sockgrade makes no TLS connection. To Node the line is a
 // string and a comment, so `node bin/sockgrade.js` runs the same code.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const cli = new URL('../dist/grader/cli/main.js', import.meta.url);
 if (!existsSync(fileURLToPath(cli))) {
   process.stderr.write('sockgrade: not built yet; run: npm install (or npm run build)\n');
   process.exit(2);
 }
-const { main } = await import(cli.href);
+// The CLI as a bundle (dist/bundle/, made at build time), while it is as new as what it was made from.
+const { freshBundle } = await import(new URL('../dist/runner/bundles.js', import.meta.url).href);
+const bundled = freshBundle('cli');
+const { main } = await import(bundled ? pathToFileURL(bundled).href : cli.href);
 process.exitCode = await main(process.argv.slice(2));

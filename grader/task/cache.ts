@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto';
 import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { codeRoot, packageRoot } from '../../runner/paths.js';
 import { userCacheDir } from '../../runner/sandbox/native-cache.js';
 import type { Task, TestSpec } from '../model/task.js';
 
@@ -67,9 +67,10 @@ let codeStampMemo: string | undefined;
  */
 function codeStamp(): string {
   if (codeStampMemo !== undefined) return codeStampMemo;
-  const grader = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+  // The compiled loader's files (a bundle runs only while it is as new as they are: runner/bundles.ts), or its sources under a test runner.
+  const grader = path.join(codeRoot, 'grader');
   const h = createHash('sha256').update(`format ${FORMAT}\n`);
-  const root = path.dirname(path.basename(path.dirname(grader)) === 'dist' ? path.dirname(grader) : grader);
+  const root = packageRoot;
   try {
     h.update(readFileSync(path.join(root, 'package.json')));
   } catch {

@@ -3,32 +3,17 @@
 // (run-job.ts) so that the CLI can start one as soon as its command line is
 // parsed (grader/cli/early-jobs.ts) without loading the rest of the runner.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { distRunnerDir, packageRoot } from '../paths.js';
+import { freshBundle } from '../bundles.js';
+import { distRunnerDir } from '../paths.js';
 import { compileReaper } from '../sandbox/native.js';
 import { assertSandboxTools, isRoot } from '../sandbox/probe.js';
 import type { SandboxKind } from '../types.js';
 
-/** The job as one file (bundle-job.ts), and the list of the files it was made from. */
-export const JOB_BUNDLE = path.join(distRunnerDir, 'job', 'job.bundle.js');
-export const JOB_BUNDLE_INPUTS = path.join(distRunnerDir, 'job', 'job.bundle.json');
-
-/**
- * The file the job starts from: the bundle while it is at least as new as
- * every file it was made from (a `tsc` run since must not leave an old job
- * running), else its entry module.
- */
+/** The file the job starts from: its bundle while that is fresh (runner/bundles.ts), else its entry module. */
 export function jobEntry(): string {
-  try {
-    const made = statSync(JOB_BUNDLE).mtimeMs;
-    const { inputs } = JSON.parse(readFileSync(JOB_BUNDLE_INPUTS, 'utf8')) as { inputs: string[] };
-    if (inputs.length && inputs.every((f) => statSync(path.join(packageRoot, f)).mtimeMs <= made)) return JOB_BUNDLE;
-  } catch {
-    /* no bundle, or one of its files gone */
-  }
-  return path.join(distRunnerDir, 'job', 'start.js');
+  return freshBundle('job') ?? path.join(distRunnerDir, 'job', 'start.js');
 }
 
 /** The job's command line, in a fresh network, mount and pid namespace when isolated. */
