@@ -160,6 +160,83 @@ static void set_limit(int resource, unsigned long long soft, unsigned long long 
 
 static long long ms(struct timeval tv) { return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000; }
 
+/*
+ * What runs before any program, then "started" on META_FD: a new anonymous
+ * session keyring (the grader's, a login session's, a service's, a
+ * container's, is no longer ours, so neither its keys nor a key the program
+ * leaves behind are shared; ENOSYS, no keyrings in this kernel, and EPERM, a
+ * filter around sockgrade refusing keyctl and so refusing it to the program
+ * too, leave nothing to share, and any other failure is fatal: a sandbox
+ * without it must not look like a working one), and the seccomp filter.
+ * 0, or 125 after saying why on stderr: the sandbox's failure, never the
+ * program's, since "started" was not said (see sandboxFailed in
+ * runner/job/main.ts).
+ */
+static int enter_sandbox(int meta_fd) {
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS && errno != EPERM) {
+        fprintf(stderr, "sg-launch: cannot join a fresh session keyring: %s\n", strerror(errno));
+        return 125;
+    }
+    const char *why = install_seccomp_filter();
+    if (why) {
+        fprintf(stderr, "sg-launch: cannot install the seccomp filter: %s: %s\n", why, strerror(errno));
+        return 125;
+    }
+    if (write(meta_fd, "{\"started\":1}\n", 14) < 0) return 125;
+    return 0;
+}
+
+/* The limits as the command line and a kept sandbox's runs give them: CPU_S AS_BYTES NPROC FSIZE_BYTES NOFILE. */
+static void set_limits(char **given) {
+    unsigned long long l[5];
+    for (int i = 0; i < 5; i++) l[i] = strtoull(given[i], NULL, 10);
+    set_limit(RLIMIT_CPU, l[0], l[0] + 1); /* SIGXCPU at the soft limit, SIGKILL one second later */
+    set_limit(RLIMIT_AS, l[1], l[1]);
+    set_limit(RLIMIT_NPROC, l[2], l[2]);
+    set_limit(RLIMIT_FSIZE, l[3], l[3]);
+    set_limit(RLIMIT_NOFILE, l[4], l[4]);
+    set_limit(RLIMIT_CORE, 1, 1); /* 0 would mean "leave as is": 1 byte writes no core */
+}
+
+/*
+ * The program's own process, after the fork: only stdin/out/err reach the
+ * program, and fds 5-7 when it carries the report channel, never a
+ * descriptor inherited from whoever started us (everything from 3 up closes
+ * at exec: the exec-error pipe must stay open until then, wherever it
+ * landed). Preloads are for the program, not for sg-launch: they arrive as
+ * SG_LD_PRELOAD. Never returns: a failed exec's errno goes to `errpipe`.
+ */
+__attribute__((noreturn)) static void exec_program(char **cmd, int keep_report, int errpipe) {
+    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
+        for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+    if (keep_report)
+        for (int fd = 5; fd <= 7; fd++) fcntl(fd, F_SETFD, 0);
+    signal(SIGPIPE, SIG_DFL);
+    const char *preload = getenv("SG_LD_PRELOAD");
+    if (preload) {
+        setenv("LD_PRELOAD", preload, 1);
+        unsetenv("SG_LD_PRELOAD");
+    }
+    execvp(cmd[0], cmd);
+    int e = errno;
+    if (write(errpipe, &e, sizeof e) < 0) { /* nothing left to tell */ }
+    _exit(127);
+}
+
+/* The record's last line: how the program ended, its CPU time and peak memory (`ru`: every process it ran and was reaped). */
+static void write_record(int meta_fd, int exec_errno, int status, const struct rusage *ru) {
+    char line[512];
+    int n;
+    long long cpu_ms = ms(ru->ru_utime) + ms(ru->ru_stime);
+    if (exec_errno != 0)
+        n = snprintf(line, sizeof line, "{\"exec_error\":\"%s\",\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n", strerror(exec_errno), cpu_ms, ru->ru_maxrss);
+    else if (WIFSIGNALED(status))
+        n = snprintf(line, sizeof line, "{\"signal\":%d,\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n", WTERMSIG(status), cpu_ms, ru->ru_maxrss);
+    else
+        n = snprintf(line, sizeof line, "{\"exit\":%d,\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n", WEXITSTATUS(status), cpu_ms, ru->ru_maxrss);
+    if (n > 0 && write(meta_fd, line, (size_t)n) < 0) { /* the job sees no record */ }
+}
+
 static int serve(int control);
 
 int main(int argc, char **argv) {
@@ -169,11 +246,6 @@ int main(int argc, char **argv) {
         return 125;
     }
     int meta_fd = atoi(argv[1]);
-    unsigned long long cpu = strtoull(argv[2], NULL, 10);
-    unsigned long long as = strtoull(argv[3], NULL, 10);
-    unsigned long long nproc = strtoull(argv[4], NULL, 10);
-    unsigned long long fsize = strtoull(argv[5], NULL, 10);
-    unsigned long long nofile = strtoull(argv[6], NULL, 10);
     char **cmd = argv + 8;
 
     /* Not dumpable: the program runs as the same uid, and must not be able to
@@ -181,63 +253,21 @@ int main(int argc, char **argv) {
      * suppress the meta record. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     fcntl(meta_fd, F_SETFD, FD_CLOEXEC);
-    /* A new anonymous session keyring: the grader's (a login session's, a
-     * service's, a container's) is no longer ours, so neither its keys nor a
-     * key the program leaves behind are shared. ENOSYS (no keyrings in this
-     * kernel) and EPERM (a filter around sockgrade refuses keyctl, and so
-     * refuses it to the program too) leave nothing to share; any other
-     * failure is fatal: a sandbox without it must not look like a working one. */
-    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS && errno != EPERM) {
-        fprintf(stderr, "sg-launch: cannot join a fresh session keyring: %s\n", strerror(errno));
-        return 125;
-    }
-    /* Here, before the fork, so a failure is the sandbox's (no "started" yet);
-     * nothing the launcher itself does afterwards is refused by the filter. */
-    const char *why = install_seccomp_filter();
-    if (why) {
-        fprintf(stderr, "sg-launch: cannot install the seccomp filter: %s: %s\n", why, strerror(errno));
-        return 125;
-    }
-    /* Said before the program runs: from here on, any failure is the program's,
-     * never the sandbox's (see sandboxFailed in runner/job/main.ts). */
-    if (write(meta_fd, "{\"started\":1}\n", 14) < 0) return 125;
+    /* Here, before the fork: nothing the launcher itself does afterwards is refused by the filter. */
+    int failed = enter_sandbox(meta_fd);
+    if (failed) return failed;
     /* The exec-error pipe: closed by a successful exec, carries errno otherwise. */
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) != 0) return 125;
-
-    /* CPU: SIGXCPU at the soft limit, SIGKILL one second later. */
-    set_limit(RLIMIT_CPU, cpu, cpu + 1);
-    set_limit(RLIMIT_AS, as, as);
-    set_limit(RLIMIT_NPROC, nproc, nproc);
-    set_limit(RLIMIT_FSIZE, fsize, fsize);
-    set_limit(RLIMIT_NOFILE, nofile, nofile);
-    set_limit(RLIMIT_CORE, 1, 1); /* 0 would mean "leave as is": 1 byte writes no core */
+    set_limits(argv + 2);
 
     pid_t pid = fork();
     if (pid < 0) return 125;
     if (pid == 0) {
         close(errpipe[0]);
-        /* Only stdin/out/err reach the program, and fds 5-7 when it carries the
-         * report channel: never a descriptor inherited from whoever started us.
-         * Everything from 3 up closes at exec (the exec-error pipe must stay
-         * open until then, wherever it landed). */
         int keep_report = getenv("SG_REPORT_CHANNEL") != NULL;
         unsetenv("SG_REPORT_CHANNEL");
-        if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-            for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
-        if (keep_report)
-            for (int fd = 5; fd <= 7; fd++) fcntl(fd, F_SETFD, 0);
-        signal(SIGPIPE, SIG_DFL);
-        /* Preloads are for the program, not for sg-launch: they arrive as SG_LD_PRELOAD. */
-        const char *preload = getenv("SG_LD_PRELOAD");
-        if (preload) {
-            setenv("LD_PRELOAD", preload, 1);
-            unsetenv("SG_LD_PRELOAD");
-        }
-        execvp(cmd[0], cmd);
-        int e = errno;
-        if (write(errpipe[1], &e, sizeof e) < 0) { /* nothing left to tell */ }
-        _exit(127);
+        exec_program(cmd, keep_report, errpipe[1]);
     }
     close(errpipe[1]);
     int exec_errno = 0;
@@ -255,21 +285,7 @@ int main(int argc, char **argv) {
     }
     struct rusage ru;
     getrusage(RUSAGE_CHILDREN, &ru);
-
-    char line[512];
-    int n;
-    long long cpu_ms = ms(ru.ru_utime) + ms(ru.ru_stime);
-    if (exec_errno != 0) {
-        n = snprintf(line, sizeof line, "{\"exec_error\":\"%s\",\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n",
-                     strerror(exec_errno), cpu_ms, ru.ru_maxrss);
-    } else if (WIFSIGNALED(status)) {
-        n = snprintf(line, sizeof line, "{\"signal\":%d,\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n",
-                     WTERMSIG(status), cpu_ms, ru.ru_maxrss);
-    } else {
-        n = snprintf(line, sizeof line, "{\"exit\":%d,\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n",
-                     WEXITSTATUS(status), cpu_ms, ru.ru_maxrss);
-    }
-    if (n > 0 && write(meta_fd, line, (size_t)n) < 0) { /* the job sees no meta */ }
+    write_record(meta_fd, exec_errno, status, &ru);
     if (exec_errno != 0) return 127;
     if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
     return WEXITSTATUS(status);
@@ -379,7 +395,7 @@ static void kill_all_and_reap(void) {
 }
 
 /* In the run's child, before exec: never returns. */
-static void run_child(struct run_request *req, int errpipe) {
+__attribute__((noreturn)) static void run_child(struct run_request *req, int errpipe) {
     int report = atoi(req->words[7]);
     int argc = atoi(req->words[8]);
     char **cmd = req->words + 9;
@@ -395,41 +411,12 @@ static void run_child(struct run_request *req, int errpipe) {
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0) _exit(125);
     if (report && (req->nfds < 6 || dup2(fds[3], 5) < 0 || dup2(fds[4], 6) < 0 || dup2(fds[5], 7) < 0)) _exit(125);
-    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS && errno != EPERM) {
-        fprintf(stderr, "sg-launch: cannot join a fresh session keyring: %s\n", strerror(errno));
-        _exit(125);
-    }
-    const char *why = install_seccomp_filter();
-    if (why) {
-        fprintf(stderr, "sg-launch: cannot install the seccomp filter: %s: %s\n", why, strerror(errno));
-        _exit(125);
-    }
-    if (write(meta, "{\"started\":1}\n", 14) < 0) _exit(125);
-    unsigned long long limit[5];
-    for (int i = 0; i < 5; i++) limit[i] = strtoull(req->words[2 + i], NULL, 10);
-    set_limit(RLIMIT_CPU, limit[0], limit[0] + 1);
-    set_limit(RLIMIT_AS, limit[1], limit[1]);
-    set_limit(RLIMIT_NPROC, limit[2], limit[2]);
-    set_limit(RLIMIT_FSIZE, limit[3], limit[3]);
-    set_limit(RLIMIT_NOFILE, limit[4], limit[4]);
-    set_limit(RLIMIT_CORE, 1, 1);
-    /* As the one-shot launcher: only stdin/out/err, and fds 5-7 with a report channel, reach the program. */
-    if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
-        for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
-    if (report)
-        for (int fd = 5; fd <= 7; fd++) fcntl(fd, F_SETFD, 0);
+    if (enter_sandbox(meta)) _exit(125);
+    set_limits(req->words + 2);
     clearenv();
     for (char **e = env; *e; e++) putenv(*e);
     cmd[argc] = NULL; /* where the environment began: putenv kept the strings, not this array */
-    const char *preload = getenv("SG_LD_PRELOAD");
-    if (preload) {
-        setenv("LD_PRELOAD", preload, 1);
-        unsetenv("SG_LD_PRELOAD");
-    }
-    execvp(cmd[0], cmd);
-    int e = errno;
-    if (write(errpipe, &e, sizeof e) < 0) { /* nothing left to tell */ }
-    _exit(127);
+    exec_program(cmd, report, errpipe);
 }
 
 static void add_usage(struct rusage *sum, const struct rusage *ru) {
@@ -520,16 +507,7 @@ static int serve_run(int control, int sigfd, struct run_request *req, struct run
     empty_path("/dev/shm");
     if (!killed) {
         /* As the one-shot launcher's record, counting only this run's processes. */
-        char line[512];
-        int n;
-        long long cpu_ms = ms(usage.ru_utime) + ms(usage.ru_stime);
-        if (exec_errno != 0)
-            n = snprintf(line, sizeof line, "{\"exec_error\":\"%s\",\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n", strerror(exec_errno), cpu_ms, usage.ru_maxrss);
-        else if (WIFSIGNALED(status))
-            n = snprintf(line, sizeof line, "{\"signal\":%d,\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n", WTERMSIG(status), cpu_ms, usage.ru_maxrss);
-        else
-            n = snprintf(line, sizeof line, "{\"exit\":%d,\"cpu_ms\":%lld,\"maxrss_kb\":%ld}\n", WEXITSTATUS(status), cpu_ms, usage.ru_maxrss);
-        if (n > 0 && write(meta, line, (size_t)n) < 0) { /* the job sees no meta */ }
+        write_record(meta, exec_errno, status, &usage);
     }
     close_request(req);
     return job_gone;
