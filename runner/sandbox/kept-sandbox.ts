@@ -38,6 +38,7 @@ export class KeptSandboxes {
     const spec = keptRunSpec(ctx, plan);
     let sandbox = this.byKey.get(spec.key);
     if (!sandbox || sandbox.gone) {
+      void sandbox?.close(); // a sandbox that died: its control socket is ours to close
       sandbox = new KeptSandbox(spec, this.sockets);
       this.byKey.set(spec.key, sandbox);
     }
