@@ -24,22 +24,23 @@ const BUNDLES: Record<BundleName, { input: string; out: string }> = {
 async function bundle(name: BundleName): Promise<void> {
   const { build } = await import('rolldown');
   const { input, out } = BUNDLES[name];
-  const dir = BUNDLE_DIR;
+  // `out` is the bundle's one file, or the folder of its files.
+  const target = path.join(BUNDLE_DIR, out);
   const single = out.endsWith('.js');
   const result = await build({
     input: { [name]: input },
     platform: 'node',
     external: [/^node:/, /^[^./]/],
-    output: single ? { file: path.join(dir, out), format: 'esm', codeSplitting: false } : { dir: path.join(dir, out), format: 'esm' },
+    output: single ? { file: target, format: 'esm', codeSplitting: false } : { dir: target, format: 'esm' },
     logLevel: 'warn',
   });
   // The bundler's own helpers have ids that are no files ("\0rolldown/runtime.js").
   const files = (ids: string[]) => ids.filter((id) => path.isAbsolute(id)).map((f) => path.relative(packageRoot, f));
   const chunks: Record<string, string[]> = {};
   for (const chunk of result.output) {
-    if (chunk.type === 'chunk') chunks[path.relative(packageRoot, single ? path.join(dir, out) : path.join(dir, out, chunk.fileName))] = files(chunk.moduleIds);
+    if (chunk.type === 'chunk') chunks[path.relative(packageRoot, single ? target : path.join(target, chunk.fileName))] = files(chunk.moduleIds);
   }
-  const entry = single ? path.join(dir, out) : path.join(dir, out, `${name}.js`);
+  const entry = single ? target : path.join(target, `${name}.js`);
   statSync(entry); // made where the record will say
   const inputs = [...new Set(Object.values(chunks).flat())].sort();
   const record: BundleRecordData = { entry: path.relative(packageRoot, entry), inputs, chunks };

@@ -12,7 +12,7 @@ import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
 import { needsReportChannel, ReportChannel } from './harness/channel.js';
-import { GATE_FD, INFO_FD, META_FD, sandboxedCommand, type SandboxContext } from './sandbox/command.js';
+import { GATE_FD, INFO_FD, META_FD, sandboxedCommand, sandboxInitPid, type SandboxContext } from './sandbox/command.js';
 import type { KeptRun } from './sandbox/kept-sandbox.js';
 import { RemoteControl, remoteOutcome } from './sandbox/remote-control.js';
 import { OUTPUT_STOP_BYTES, type CommandPlan, type ProcessObservation } from './types.js';
@@ -103,9 +103,7 @@ interface TreeSample {
   queuedMs: number;
 }
 
-/** `withRoot` false: the root is a kept sandbox's launcher, whose own time is not the program's. */
-function sampleTree(root: number, withRoot: boolean): TreeSample {
-  const pids = withRoot ? descendants(root) : descendants(root).slice(1);
+function sampleTree(pids: number[]): TreeSample {
   // Where the kernel keeps schedstat, its time on a CPU is the CPU time (to the ns, not the tick): /proc/PID/stat is not read.
   if (!KERNEL_COUNTS_RUNNABLE) {
     const cpuMs = pids.reduce((sum, pid) => sum + cpuTicks(pid), 0) / CLOCK_TICKS_PER_MS;
@@ -148,8 +146,6 @@ export class ProgramRun {
   private readonly wallMs: number;
   /** A pre-started program's gate (bwrap's --block-fd): its sandbox is set up, the program runs once go() writes here. */
   private gate: Writable | null;
-  /** A pre-started program in a kept sandbox: its run is sent at go(). */
-  private keptGated = false;
   private readonly meta: Promise<string>;
   /** Resolves when the program's process is gone. */
   readonly exited: Promise<void>;
@@ -182,7 +178,6 @@ export class ProgramRun {
       stdio = this.kept.stdio;
       this.gate = null;
       if (!gated) this.kept.send();
-      else this.keptGated = true;
     } else {
       const spec = sandboxedCommand(ctx, plan, { gated });
       const report = needsReportChannel(plan) ? (['pipe', 'pipe', 'pipe'] as const) : gated ? (['ignore', 'ignore', 'ignore'] as const) : [];
@@ -217,14 +212,11 @@ export class ProgramRun {
     this.meta = collect(stdio[META_FD] as Readable);
     this.remote = remote ? new RemoteControl(stdio[META_FD] as Socket) : null;
     if (this.child) {
-      void collect(stdio[INFO_FD] as Readable).then((text) => {
-        const m = /"child-pid"\s*:\s*(\d+)/.exec(text);
-        if (m) this.sandboxInit = Number(m[1]);
-      });
+      void collect(stdio[INFO_FD] as Readable).then((text) => (this.sandboxInit = sandboxInitPid(text)));
     }
     this.exited = this.kept ? this.watchKeptEnd(this.kept) : this.watchExit(this.child!);
     this.wallMs = plan.limits.wallSeconds * 1000;
-    if (!this.gate && !this.keptGated) this.startWallTimer();
+    if (!this.gate && !this.kept?.waiting) this.startWallTimer();
   }
 
   /**
@@ -267,13 +259,12 @@ export class ProgramRun {
 
   /** Lets a pre-started program run: from here on it is timed as if started now. */
   go(testStart: number): void {
-    if (!this.gate && !this.keptGated) return;
+    if (!this.gate && !this.kept?.waiting) return;
     this.testStart = testStart;
     this.startedAt = performance.now();
     if (this.gate) this.gate.end('g');
     else this.kept?.send();
     this.gate = null;
-    this.keptGated = false;
     this.startWallTimer();
   }
 
@@ -299,16 +290,29 @@ export class ProgramRun {
   }
 
   /**
+   * The processes whose time and memory are the program's: its whole tree,
+   * its sandbox's own launcher included, as always; in a kept sandbox, the
+   * tree under the launcher, whose own time adds up over every run.
+   * `launcher`: whether the launcher is among them.
+   */
+  private programPids(): { pids: number[]; launcher: boolean } | null {
+    const root = this.treeRoot();
+    if (root === null) return null;
+    const tree = descendants(root);
+    return this.kept ? { pids: tree.slice(1), launcher: false } : { pids: tree, launcher: true };
+  }
+
+  /**
    * The program's tree, looked at once per turn of the event loop: the
    * figures a step takes together (CPU, runnable and queued time before a
    * wait) read /proc once, not once each.
    */
   private sample(): TreeSample | null {
     if (this.sampled) return this.sampled;
-    const root = this.treeRoot();
-    if (root === null) return null;
-    const sample = sampleTree(root, !this.kept);
-    this.peakProcesses = Math.max(this.peakProcesses, sample.processes - (this.kept ? 0 : 1)); // the launcher is not the program's
+    const tree = this.programPids();
+    if (tree === null) return null;
+    const sample = sampleTree(tree.pids);
+    this.peakProcesses = Math.max(this.peakProcesses, sample.processes - (tree.launcher ? 1 : 0)); // the launcher is not one of the program's processes
     this.sampled = sample;
     queueMicrotask(() => (this.sampled = null));
     return sample;
@@ -353,8 +357,8 @@ export class ProgramRun {
     this.stopReason ??= reason;
     this.cpuMsAtStop = this.cpuMs(); // last look at the tree before it goes
     this.runnableMsAtStop = this.runnableMs();
-    const root = this.treeRoot();
-    if (root !== null) this.rssKbAtStop = Math.max(0, ...descendants(root).slice(this.kept ? 1 : 0).map(peakRssKb)) || null;
+    const tree = this.programPids();
+    if (tree !== null) this.rssKbAtStop = Math.max(0, ...tree.pids.map(peakRssKb)) || null;
     this.exitedAt ??= performance.now();
     if (this.kept) {
       this.kept.kill();

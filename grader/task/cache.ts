@@ -70,16 +70,15 @@ function codeStamp(): string {
   // The compiled loader's files (a bundle runs only while it is as new as they are: runner/bundles.ts), or its sources under a test runner.
   const grader = path.join(codeRoot, 'grader');
   const h = createHash('sha256').update(`format ${FORMAT}\n`);
-  const root = packageRoot;
   try {
-    h.update(readFileSync(path.join(root, 'package.json')));
+    h.update(readFileSync(path.join(packageRoot, 'package.json')));
   } catch {
     h.update('no package.json');
   }
   // The parser and schema library read the YAML too: another version may read it otherwise.
   for (const dep of ['yaml', 'zod']) {
     try {
-      const st = statSync(path.join(root, 'node_modules', dep, 'package.json'));
+      const st = statSync(path.join(packageRoot, 'node_modules', dep, 'package.json'));
       h.update(`${dep} ${st.size} ${st.mtimeMs}\n`);
     } catch {
       h.update(`${dep} elsewhere\n`);

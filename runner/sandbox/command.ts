@@ -19,6 +19,11 @@ const SHOWN_IN_SANDBOX = '/run/sockgrade/files';
 /** File descriptors the launcher and bwrap report on (see process.ts). */
 export const META_FD = 3;
 export const INFO_FD = 4;
+/** The pid of the sandbox's pid 1 (the launcher) as the job sees it, from what bwrap writes on INFO_FD; null until it says. */
+export function sandboxInitPid(info: string): number | null {
+  const m = /"child-pid"\s*:\s*(\d+)/.exec(info);
+  return m ? Number(m[1]) : null;
+}
 /** bwrap blocks on this fd, sandbox set up, until the runner writes to it (runner/process.ts: a pre-started program). */
 export const GATE_FD = 8;
 /** A kept sandbox's launcher reads its runs on this fd (kept-sandbox.ts). */

@@ -13,7 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { CONTROL_FD, INFO_FD, META_FD, keptRunSpec, type KeptRunSpec, type SandboxContext } from './command.js';
+import { CONTROL_FD, INFO_FD, META_FD, keptRunSpec, sandboxInitPid, type KeptRunSpec, type SandboxContext } from './command.js';
 import { HARNESS_FD, REPORT_FD, SHIM_FD } from '../harness/channel.js';
 import type { CommandPlan } from '../types.js';
 import { deadline, withDeadline } from '../wait.js';
@@ -85,8 +85,7 @@ export class KeptSandbox {
     info.setEncoding('utf8');
     info.on('data', (d: string) => {
       infoText += d;
-      const m = /"child-pid"\s*:\s*(\d+)/.exec(infoText);
-      if (m) this.launcherPid = Number(m[1]);
+      this.launcherPid ??= sandboxInitPid(infoText);
     });
     const stderrEnded = new Promise((r) => this.child.stderr!.once('close', r));
     this.ended = new Promise((resolve) => {
@@ -152,23 +151,26 @@ export class KeptRun {
     this.ended = new Promise((resolve) => meta.once('close', () => resolve()));
   }
 
-  /** Starts the program: false when the sandbox is gone (the run then ends at once, not started). */
-  send(): boolean {
-    if (this.sent) return true;
+  /** Not sent yet: the program waits for send(). */
+  get waiting(): boolean {
+    return !this.sent;
+  }
+
+  /** Starts the program; where the sandbox is gone, the run ends at once, never started (its record is empty). */
+  send(): void {
+    if (this.sent) return;
     this.sent = true;
     const control = this.sandbox.controlFd;
     const id = (this.id = this.sandbox.newRunId());
-    let ok = control !== null;
     if (control !== null) {
       const words = ['R', id, ...this.spec.limits, this.spec.report ? '1' : '0', String(this.spec.argv.length), ...this.spec.argv, ...this.spec.env];
       try {
         this.sockets.sendWithFds(control, Buffer.from(words.map((w) => `${w}\0`).join('')), this.theirs);
       } catch {
-        ok = false;
+        /* the sandbox is gone: the run's record ends empty when its descriptors close below */
       }
     }
     this.closeTheirs();
-    return ok;
   }
 
   /** Stops the run: the launcher kills every process of it. A run never sent just ends. */

@@ -341,19 +341,21 @@ static void close_request(struct run_request *req) {
 }
 
 /*
- * Empties the folder open as `top`, whatever the student left there: modes
+ * Empties the folder open as `fd` (and closes it), whatever the student left there: modes
  * taken away, and folders nested deeper than any path or descriptor limit
  * would allow (one descriptor is held at a time; ".." leads back up, and
  * nothing can move a folder meanwhile: every process of the run is gone).
  */
-static void empty_folder(int top) {
-    int fd = dup(top);
+static void empty_folder(int fd) {
     int depth = 0;
     /* A folder that can be entered but never removed would bring the walk back to it forever: bounded. */
     for (long steps = 0; fd >= 0 && steps < (1L << 22); steps++) {
         int scan = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         DIR *d = scan >= 0 ? fdopendir(scan) : NULL;
-        if (!d) break;
+        if (!d) {
+            if (scan >= 0) close(scan);
+            break;
+        }
         char deeper[256] = "";
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {
@@ -376,7 +378,6 @@ static void empty_folder(int top) {
         fd = next;
     }
     if (fd >= 0) close(fd);
-    close(top);
 }
 
 static void empty_path(const char *path) {
