@@ -4,6 +4,7 @@
 // `sockgrade tasks` or `--help` does not load the grader, the sandbox or the
 // batch machinery. `--help`, the synopsis in usage errors and the list an
 // unknown option is shown with all come from this table (grader/cli/options.ts).
+import type { JobAhead } from '../../runner/job/job-command.js';
 import type { CommandSpec, ParsedArgs } from './options.js';
 
 /** A command's module: it runs the command line that parsed against its table, and returns the exit status. */
@@ -13,8 +14,8 @@ export interface CommandModule {
 
 export interface Command extends CommandSpec {
   load: () => Promise<CommandModule>;
-  /** Work to start before the command's module loads (grade: its jobs); returns what ends what was left unused. */
-  early?: (args: ParsedArgs) => Promise<() => Promise<void>>;
+  /** Work to start before the command's module loads (grade: its jobs, taking one bin/sockgrade.js started `ahead`); returns what ends what was left unused. */
+  early?: (args: ParsedArgs, ahead?: JobAhead) => Promise<() => Promise<void>>;
 }
 
 const ENV_TASK_CACHE = 'SOCKGRADE_TASK_CACHE=DIR  where loaded tasks are kept (default: tasks/ of the user cache; off: none)';
@@ -31,7 +32,7 @@ const ENV_COLOUR = ['NO_COLOR=1  no colour (also TERM=dumb, --no-color)', 'FORCE
 export const COMMANDS: Record<string, Command> = {
   grade: {
     load: () => import('./grade.js'),
-    early: async (args) => (await import('./early-jobs.js')).startGradeJobs(args),
+    early: async (args, ahead) => (await import('./early-jobs.js')).startGradeJobs(args, ahead),
     args: 'TASK SUBMISSION',
     positionals: ['TASK', 'SUBMISSION'],
     count: [2, 2],

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../runner/paths.js';
 import { logLevelProblem } from '../log-level.js';
+import type { JobAhead } from '../../runner/job/job-command.js';
 import { COMMANDS, NAMED_IN_ERRORS, type CommandModule } from './commands.js';
 import { EXIT, exitFor, guardProcess, UsageError } from './exit.js';
 import { commandHelp, mainHelp, parse } from './options.js';
@@ -29,7 +30,7 @@ function printHelp(command: string | undefined, rest: string[]): number {
 }
 
 /** The command named on the command line, parsed and loaded, or a UsageError. */
-async function runCommand(command: string, rest: string[]): Promise<number> {
+async function runCommand(command: string, rest: string[], ahead?: JobAhead): Promise<number> {
   const extra = Object.hasOwn(registered, command) ? registered[command] : undefined;
   if (extra) return extra(rest);
   const spec = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
@@ -37,7 +38,7 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
   if (!spec && command.startsWith('-')) throw new UsageError(`unknown option '${command}'; before a command sockgrade takes --help or --version; commands: ${names}`);
   if (!spec) throw new UsageError(`unknown command '${command}'; commands: ${names} (sockgrade --help)`);
   const args = parse(command, spec, rest);
-  const release = await spec.early?.(args);
+  const release = await spec.early?.(args, ahead);
   try {
     const module: CommandModule = await spec.load();
     return await module.run(args);
@@ -46,8 +47,16 @@ async function runCommand(command: string, rest: string[]): Promise<number> {
   }
 }
 
-/** Runs the CLI; returns the exit status. */
-export async function main(argv: string[]): Promise<number> {
+/** Runs the CLI; returns the exit status. `ahead`: the job bin/sockgrade.js started before loading it, taken by the command or killed here. */
+export async function main(argv: string[], ahead?: JobAhead): Promise<number> {
+  try {
+    return await runMain(argv, ahead);
+  } finally {
+    await ahead?.discard();
+  }
+}
+
+async function runMain(argv: string[], ahead?: JobAhead): Promise<number> {
   const [command, ...rest] = argv;
   if (logLevelProblem) {
     process.stderr.write(`sockgrade: ${logLevelProblem}\n`);
@@ -60,7 +69,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   guardProcess();
   try {
-    return await runCommand(command, rest);
+    return await runCommand(command, rest, ahead);
   } catch (err) {
     return exitFor(err);
   }

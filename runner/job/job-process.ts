@@ -2,7 +2,7 @@
 // and pid namespace when isolated) and its start, apart from what runs it
 // (run-job.ts) so that the CLI can start one as soon as its command line is
 // parsed (grader/cli/early-jobs.ts) without loading the rest of the runner.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { freshBundle } from '../bundles.js';
@@ -10,6 +10,9 @@ import { distRunnerDir } from '../paths.js';
 import { compileReaper } from '../sandbox/native.js';
 import { assertSandboxTools, isRoot } from '../sandbox/probe.js';
 import type { SandboxKind } from '../types.js';
+import { exited, jobArgv, startJobProcess, type JobAhead } from './job-command.js';
+
+export { exited };
 
 /** The file the job starts from: its bundle while that is fresh (runner/bundles.ts), else its entry module. */
 export function jobEntry(): string {
@@ -18,15 +21,7 @@ export function jobEntry(): string {
 
 /** The job's command line, in a fresh network, mount and pid namespace when isolated. */
 export async function jobCommand(privateNetwork: boolean): Promise<string[]> {
-  const entry = jobEntry();
-  // The job dies with this process, however it dies (see parent.ts): setpriv's
-  // death signal for unshare, --kill-child for the reaper, pid 1 of the job's
-  // own pid namespace, whose end takes everything in the namespace with it.
-  const job = privateNetwork
-    ? ['unshare', ...(isRoot() ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
-        await compileReaper(), process.execPath, entry, '--own-namespaces-of', String(process.pid)]
-    : [process.execPath, entry];
-  return ['--pdeathsig', 'KILL', '--', ...job];
+  return jobArgv(jobEntry(), privateNetwork ? { reaper: await compileReaper(), root: isRoot(), gradingPid: process.pid } : null);
 }
 
 /** The job's process, started; it waits for its spec on stdin. */
@@ -40,31 +35,18 @@ export interface JobProcess {
   served: number;
 }
 
-/**
- * The job's environment: the grading process's, without NODE_EXTRA_CA_CERTS.
- * Node reads and parses that certificate file as it starts, before any code
- * runs (~40 ms for a distribution's 220 KB bundle, two thirds of a bare
- * `node -e 0`); a job makes no TLS connection, so it would only delay it.
- */
-function jobEnvironment(): NodeJS.ProcessEnv {
-  const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
-  return env;
+/** A job's process, started now. */
+export function spawnJob(argv: string[]): JobProcess {
+  return jobProcess(startJobProcess(argv));
 }
 
-export function spawnJob(argv: string[]): JobProcess {
-  const child = spawn('setpriv', argv, { stdio: ['pipe', 'pipe', 'pipe'], env: jobEnvironment() });
-  child.stdin.on('error', () => {}); // a job that died before reading its spec: its exit status says why
+/** `child`, a job's process, as the grade reads it. */
+function jobProcess(child: ChildProcessWithoutNullStreams): JobProcess {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 16_384) stderr += d.toString('utf8');
   });
   return { child, stderr: () => stderr, lines: createInterface({ input: child.stdout })[Symbol.asyncIterator](), served: 0 };
-}
-
-/** Until the process has exited (and, through its reaper, everything in its namespace). */
-export function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('close', () => resolve()));
 }
 
 /**
@@ -123,11 +105,12 @@ export class EarlyJob {
   /**
    * Starts a job for `sandbox` now, before the caller knows what it will
    * grade (the CLI, before it loads the grader and the task); the next
-   * start() for that sandbox takes it. Returns what ends it if no grade took
-   * it: call it before exiting.
+   * start() for that sandbox takes it. A job bin/sockgrade.js started
+   * `ahead` is that job when its command line is the one this would start.
+   * Returns what ends it if no grade took it: call it before exiting.
    */
-  static prestart(sandbox: SandboxKind): () => Promise<void> {
-    const job = EarlyJob.spawnFor(sandbox);
+  static prestart(sandbox: SandboxKind, ahead?: JobAhead | null): () => Promise<void> {
+    const job = EarlyJob.spawnFor(sandbox, undefined, ahead);
     EarlyJob.waiting.push(job);
     return async () => {
       const i = EarlyJob.waiting.indexOf(job);
@@ -146,12 +129,14 @@ export class EarlyJob {
   }
 
   /** Starts one; a backend with a setup of its own ('user', 'inginious'), or a failure, starts none (runJob then says why). */
-  private static spawnFor(sandbox: SandboxKind, keeper?: JobKeeper): EarlyJob {
+  private static spawnFor(sandbox: SandboxKind, keeper?: JobKeeper, ahead?: JobAhead | null): EarlyJob {
     if (sandbox === 'user' || sandbox === 'inginious') return new EarlyJob(sandbox, Promise.resolve(null));
     const started = (async () => {
       try {
         assertSandboxTools(sandbox);
-        return spawnJob(await jobCommand(sandbox === 'bwrap'));
+        const argv = await jobCommand(sandbox === 'bwrap');
+        const child = (await ahead?.take(argv)) ?? null;
+        return child ? jobProcess(child) : spawnJob(argv);
       } catch {
         return null; // runJob meets the same failure and reports it as ever
       }

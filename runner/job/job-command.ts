@@ -1,0 +1,129 @@
+// A grading job's command line and environment, composed in one place. The
+// CLI composes it for every job (jobCommand, job-process.ts); bin/sockgrade.js
+// composes it once more, from what it finds in the install, to start the job
+// of `sockgrade grade` before the CLI itself has loaded (startJobAhead): a
+// job's own start (~40 ms: unshare, its reaper, a Node start) is then no
+// longer behind the CLI's. The CLI takes that process only when the command
+// line it composes itself is the same, else kills it (takeJobAhead), so a
+// guess made from the install's files never decides which job runs.
+// Node builtins only: bin/sockgrade.js loads this before anything else.
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import path from 'node:path';
+
+/** What a job in namespaces of its own needs on its command line. */
+export interface OwnNamespaces {
+  /** pid 1 of its pid namespace (runner/job/reaper.c). */
+  reaper: string;
+  /** Whether the grading process is root (else the namespaces come with a user namespace of their own). */
+  root: boolean;
+  /** The grading process, whose death the job checks for as it starts (own-namespaces.ts). */
+  gradingPid: number;
+}
+
+/** setpriv's arguments for a job running `entry`: in a fresh network, mount and pid namespace when `own` is given. */
+export function jobArgv(entry: string, own: OwnNamespaces | null): string[] {
+  // The job dies with the grading process, however it dies (see parent.ts): setpriv's
+  // death signal for unshare, --kill-child for the reaper, pid 1 of the job's
+  // own pid namespace, whose end takes everything in the namespace with it.
+  const job = own
+    ? ['unshare', ...(own.root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
+        own.reaper, process.execPath, entry, '--own-namespaces-of', String(own.gradingPid)]
+    : [process.execPath, entry];
+  return ['--pdeathsig', 'KILL', '--', ...job];
+}
+
+/**
+ * The job's environment: the grading process's, without NODE_EXTRA_CA_CERTS.
+ * Node reads and parses that certificate file as it starts, before any code
+ * runs (~40 ms for a distribution's 220 KB bundle, two thirds of a bare
+ * `node -e 0`); a job makes no TLS connection, so it would only delay it.
+ */
+function jobEnvironment(): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _unused, ...env } = process.env;
+  return env;
+}
+
+/** The job's process: setpriv with `argv`, its standard streams piped; it waits for its spec on stdin. */
+export function startJobProcess(argv: string[]): ChildProcessWithoutNullStreams {
+  const child = spawn('setpriv', argv, { stdio: ['pipe', 'pipe', 'pipe'], env: jobEnvironment() });
+  child.stdin.on('error', () => {}); // a job that died before reading its spec: its exit status says why
+  return child;
+}
+
+/** The value `grade` would take for --sandbox (its last), read off the raw command line; undefined when not given. */
+function sandboxArgument(args: string[]): string | undefined {
+  let value: string | undefined;
+  for (let i = 0; i < args.length && args[i] !== '--'; i++) {
+    const a = args[i]!;
+    if (a === '--sandbox') value = args[++i];
+    else if (a.startsWith('--sandbox=')) value = a.slice('--sandbox='.length);
+  }
+  return value;
+}
+
+/**
+ * `sockgrade grade`'s job, started before the CLI loads, as the CLI would
+ * start it with the bwrap sandbox and the install's own reaper and job
+ * bundle; null for any other command, for --help, for a sandbox other than
+ * bwrap or auto, or when the install has no single built reaper or no job
+ * bundle (the CLI then starts its job itself, as it always could).
+ */
+export function startJobAhead(cliArgv: string[], packageRoot: string): JobAhead | null {
+  const [command, ...args] = cliArgv;
+  if (command !== 'grade') return null;
+  const options = args.slice(0, args.includes('--') ? args.indexOf('--') : undefined);
+  if (options.includes('--help') || options.includes('-h')) return null;
+  const sandbox = sandboxArgument(args) ?? process.env.SOCKGRADE_SANDBOX ?? 'auto';
+  if (sandbox !== 'auto' && sandbox !== 'bwrap') return null;
+  try {
+    const helpers = realpathSync(path.join(packageRoot, 'dist', 'native'));
+    const reapers = readdirSync(helpers).filter((name) => /^reaper-[0-9a-f]{16}$/.test(name));
+    const entry = path.join(packageRoot, 'dist', 'bundle', 'job.js');
+    if (reapers.length !== 1 || !existsSync(entry)) return null;
+    const argv = jobArgv(entry, { reaper: path.join(helpers, reapers[0]!), root: process.getuid?.() === 0, gradingPid: process.pid });
+    const child = startJobProcess(argv);
+    child.on('error', () => {}); // setpriv missing: never taken (no pid), and the CLI says what to install
+    return new JobAhead(argv, child);
+  } catch {
+    return null;
+  }
+}
+
+/** Until the process has exited (and, through its reaper, everything in its namespace). */
+export function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('close', () => resolve()));
+}
+
+/** A job started by bin/sockgrade.js before the CLI loaded: the CLI takes it (take) or kills it (discard), once. */
+export class JobAhead {
+  private settled = false;
+
+  constructor(
+    private readonly argv: string[],
+    readonly child: ChildProcessWithoutNullStreams,
+  ) {}
+
+  /** The process, when it was started as `argv` and still runs; otherwise null, once it is killed and gone. */
+  async take(argv: string[]): Promise<ChildProcessWithoutNullStreams | null> {
+    if (this.settled) return null;
+    const { child } = this;
+    const same = this.argv.length === argv.length && this.argv.every((a, i) => a === argv[i]);
+    if (!same || child.pid === undefined || child.exitCode !== null || child.signalCode !== null) {
+      await this.discard();
+      return null;
+    }
+    this.settled = true;
+    return child;
+  }
+
+  /** Kills it unless taken (a usage error, another sandbox, another command line), and waits until it is gone. */
+  async discard(): Promise<void> {
+    if (this.settled) return;
+    this.settled = true;
+    if (this.child.pid === undefined) return; // never started
+    this.child.kill('SIGKILL'); // our own child, by its pid; --kill-child and the namespace's end take the rest
+    await exited(this.child);
+  }
+}
