@@ -58,7 +58,7 @@ describe('the bundles the CLI and the grading job run from', () => {
   });
 
   it('the CLI runs from its bundle while it is fresh, else from its compiled modules, with the same output', async () => {
-    expect(freshBundle('cli')).toBe(path.join(DIST, 'bundle', 'cli', 'cli.js'));
+    expect(freshBundle('cli')).toBe(path.join(DIST, 'bundle', 'cli', 'cli.cjs'));
     const { inputs } = JSON.parse(readFileSync(bundleRecord('cli'), 'utf8')) as BundleRecordData;
     expect(inputs).toContain('dist/grader/cli/main.js');
     expect(inputs).toContain('dist/grader/verdict/decide.js');

@@ -15,10 +15,20 @@ import { fixture, ROOT, runCli, taskCopy, TASKS, tempDir } from './helpers.js';
 
 const SUBMISSION = fixture('calculator-server', 'correct-c-plain');
 
-/** Registers a hook that names every module file the CLI loads, one line each in `file`. */
+/**
+ * Names every module file the CLI loads, one file URL a line in `file`: ES
+ * modules through a loader hook, CommonJS files (the CLI's bundle, a
+ * package's CommonJS build) as Node compiles them.
+ */
 function moduleLog(file: string): string {
-  const hook = `export async function load(url, ctx, next) { if (url.startsWith('file:')) (await import('node:fs')).appendFileSync(${JSON.stringify(file)}, url + '\\n'); return next(url, ctx); }`;
-  const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`;
+  const out = JSON.stringify(file);
+  const hook = `export async function load(url, ctx, next) { if (url.startsWith('file:')) (await import('node:fs')).appendFileSync(${out}, url + '\\n'); return next(url, ctx); }`;
+  const register = [
+    `import { register, Module } from 'node:module'; import { appendFileSync } from 'node:fs'; import { pathToFileURL } from 'node:url';`,
+    `register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hook)}`)});`,
+    `const compile = Module.prototype._compile;`,
+    `Module.prototype._compile = function (content, filename) { appendFileSync(${out}, pathToFileURL(filename).href + '\\n'); return compile.call(this, content, filename); };`,
+  ].join(' ');
   return `--import=data:text/javascript,${encodeURIComponent(register)}`;
 }
 
