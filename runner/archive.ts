@@ -8,9 +8,8 @@ import { once } from 'node:events';
 import { closeSync, copyFileSync, createWriteStream, mkdirSync, openSync, read, symlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-// tar and yauzl are imported when an archive is unpacked: most submissions are plain files.
+// zlib, stream/promises, tar and yauzl are imported when an archive is unpacked: most
+// submissions are plain files, and every grade loads this module.
 import type { ReadEntry } from 'tar';
 import type yauzl from 'yauzl';
 import { SubmissionError } from './errors.js';
@@ -297,6 +296,7 @@ async function unpackZip(fd: number, into: string, checks: ArchiveChecks): Promi
     const { limits, reject } = checks;
     if (zip.entryCount > limits.maxEntries) throw reject(`${zip.entryCount} entries, more than the ${limits.maxEntries} allowed`);
     const { listed, zipEntries } = await listZip(zip, checks);
+    const { pipeline } = await import('node:stream/promises');
     await writeEntries(into, planEntries(listed, checks), async (files, dest) => {
       for (const e of files) {
         // yauzl checks the stream against the declared size, which the caps were checked on.
@@ -402,7 +402,7 @@ async function* chunksOf(fd: number): AsyncGenerator<Buffer> {
  * at the end of the disk. An error thrown by `onEntry` ends the walk.
  */
 async function walkTar(fd: number, maxStreamBytes: number, reject: (why: string) => Error, onEntry: (e: ReadEntry) => void): Promise<void> {
-  const { Parser } = await import('tar');
+  const [{ Parser }, { createGunzip }] = await Promise.all([import('tar'), import('node:zlib')]);
   const parser = new Parser({ strict: true });
   // From the start each time (two walks), on the fd the caller opened and closes.
   const source = Readable.from(chunksOf(fd));

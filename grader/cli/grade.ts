@@ -14,7 +14,6 @@ import { useColour } from '../report/text.js';
 import { dueDatePassed, viewReport, type ViewOptions } from '../report/visibility.js';
 import type { Task } from '../model/task.js';
 import type { TraceOptions } from '../trace/files.js';
-import { watchAndGrade } from '../watch.js';
 import { EXIT, UsageError } from './exit.js';
 import type { ParsedArgs } from './options.js';
 import { openTask, outFileOption, seedOption } from './values.js';
@@ -98,10 +97,11 @@ function gradeOnce(r: GradeRequest): Promise<Report> {
   return gradeSubmission(r.task, r.submission, { seed: r.seed, sandbox: r.sandbox, lanes: gradeLanes(), ...(r.testIds ? { testIds: r.testIds } : {}), ...(r.trace ? { trace: r.trace } : {}) });
 }
 
-/** --watch: grade again on every change of the submission's files, until Ctrl-C. */
-function watch(r: GradeRequest): Promise<number> {
+/** --watch: grade again on every change of the submission's files, until Ctrl-C (its module loaded only then). */
+async function watch(r: GradeRequest): Promise<number> {
   if (r.format === 'inginious') throw new UsageError('--watch is for a person at a terminal: use it without --format inginious');
   const written = [r.out, r.trace?.dir].filter((p): p is string => p !== undefined);
+  const { watchAndGrade } = await import('../watch.js');
   return watchAndGrade(r.submission, async () => emit(render(await gradeOnce(r), r.format, r.view.showAll!, r.out === undefined, r.view.afterDueDate), r.out), written);
 }
 

@@ -13,8 +13,8 @@
 // (student code, and the shim's copy) writes to a pipe the parent checks and
 // relays (runner/harness/sockgrade_harness.h). The shim takes its nonce and
 // closes fd 6 before any student code runs.
-import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
+import { randomHex } from '../random-hex.js';
 import type { CommandPlan, FaultPlan, ReportObservation } from '../types.js';
 
 export const REPORT_FD = 5;
@@ -36,8 +36,8 @@ export class ReportChannel {
   // One nonce per writer, each good only for its own kind of line: the shim's
   // copy sits in the student's address space unprotected, so it must not be
   // able to vouch for what the function returned; the harness's never does.
-  private readonly shimNonce = randomBytes(16).toString('hex');
-  private readonly harnessNonce = randomBytes(16).toString('hex');
+  private readonly shimNonce = randomHex(16);
+  private readonly harnessNonce = randomHex(16);
   private text = '';
   private dropped = 0;
   private readonly listeners = new Set<() => void>();

@@ -4,8 +4,8 @@
 // parsed (grader/cli/early-jobs.ts) without loading the rest of the runner.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { freshBundle } from '../bundles.js';
+import { LineReader } from '../line-reader.js';
 import { distRunnerDir } from '../paths.js';
 import { compileReaper } from '../sandbox/native.js';
 import { assertSandboxTools, isRoot } from '../sandbox/probe.js';
@@ -46,7 +46,7 @@ function jobProcess(child: ChildProcessWithoutNullStreams): JobProcess {
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 16_384) stderr += d.toString('utf8');
   });
-  return { child, stderr: () => stderr, lines: createInterface({ input: child.stdout })[Symbol.asyncIterator](), served: 0 };
+  return { child, stderr: () => stderr, lines: new LineReader(child.stdout), served: 0 };
 }
 
 /**

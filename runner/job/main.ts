@@ -6,7 +6,7 @@
 // a check's: job-process.ts, JobKeeper) moves to a fresh network namespace
 // and takes the grade's mounts down before it says it can take another.
 import { rmSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { LineReader } from '../line-reader.js';
 import { bindSpareSockets, closeSpareSockets } from '../peer.js';
 import { askKernel } from '../readiness.js';
 import { ProgramRun } from '../process.js';
@@ -266,9 +266,7 @@ async function main(): Promise<void> {
   const gradingPid = gradingPidOf(process.argv);
   const ownNamespaces = gradingPid !== null;
   let startFailure = ownNamespaces ? await setUpOwnNamespaces(gradingPid) : null;
-  const input = createInterface({ input: process.stdin });
-  let inputEnded = false;
-  input.once('close', () => (inputEnded = true));
+  const input = new LineReader(process.stdin);
   let first = true;
   // Loaded with the first spec: every spec of one job names the same install's addon.
   let addon: JobAddon | null = null;
@@ -286,7 +284,7 @@ async function main(): Promise<void> {
     first = false;
     startFailure = null;
     // A job started ahead of its plan (EarlyJob) and never given one ends at its stdin's end, as does a one-grade job.
-    const next = !inputEnded && ctx !== null && (await readyForNext(spec, ctx, addon));
+    const next = !input.ended && ctx !== null && (await readyForNext(spec, ctx, addon));
     emit({ type: 'end', next });
     if (!next) return;
   }
