@@ -23,12 +23,17 @@ function strays(box: Mailbox): { strays?: StrayDatagram[] } {
 /** A program set up ahead for its test (ProgramRun's `gated`), or null to start it when the test starts. */
 export type Prestarted = ProgramRun | null;
 
-/** Runs one test: its peer sockets, the program, the steps, the end; never throws. */
-export async function runTest(ctx: SandboxContext, test: TestPlan, prestarted: Prestarted = null): Promise<TestObservation> {
+/**
+ * Runs one test: its peer sockets, the program, the steps, the end; never
+ * throws. `started` is called once the program has been started, while it
+ * gets ready: work that must not delay the program goes there.
+ */
+export async function runTest(ctx: SandboxContext, test: TestPlan, prestarted: Prestarted = null, started?: () => void): Promise<TestObservation> {
   const run = new TestRun(ctx, test);
   try {
     await run.openPeer();
     const program = run.startProgram(prestarted);
+    started?.();
     const ready = await run.awaitReady(program);
     const readyMs = run.clock();
     await run.playSteps(program, ready);
