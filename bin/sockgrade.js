@@ -19,7 +19,7 @@ const argv = process.argv.slice(2);
 // `grade`'s job, started before the CLI loads, so that its own start (~40 ms) overlaps the CLI's
 // rather than following it; the CLI takes it when it would start the same, else kills it.
 const ahead = argv[0] === 'grade'
-  ? (await import(new URL('../dist/runner/job/job-command.js', import.meta.url).href)).startJobAhead(argv, fileURLToPath(new URL('..', import.meta.url)))
+  ? (await import(new URL('../dist/runner/job/job-command.js', import.meta.url).href)).startJobAhead(argv)
   : null;
 // The CLI as a bundle (dist/bundle/, made at build time), while it is as new as what it was made from.
 const { freshBundle } = await import(new URL('../dist/runner/bundles.js', import.meta.url).href);

@@ -4,15 +4,16 @@
 import { describe, expect, it } from 'vitest';
 import { exited, startJobAhead } from '../runner/job/job-command.js';
 import { jobCommand } from '../runner/job/job-process.js';
-import { ROOT, sockgrade } from './helpers.js';
+import { sockgrade } from './helpers.js';
 
 const GRADE = ['grade', 'sockets-creating-a-socket', 'fixtures/sockets-creating-a-socket/correct/submission.c'];
 
 describe('the job started before the CLI loads', () => {
   it('is the job the CLI would start with bwrap, and is taken as it is', async () => {
-    const ahead = startJobAhead(GRADE, ROOT);
-    expect(ahead, 'an install with its helpers and bundles starts one').not.toBeNull();
-    const child = await ahead!.take(await jobCommand(true));
+    const argv = await jobCommand(true); // builds the reaper where this install keeps its helpers, when not yet built
+    const ahead = startJobAhead(GRADE);
+    expect(ahead, 'once a reaper is built, one is started').not.toBeNull();
+    const child = await ahead!.take(argv);
     expect(child, 'the same command line as the CLI composes').not.toBeNull();
     expect(child!.exitCode).toBeNull();
     child!.stdin.end(); // no spec: the job ends at its stdin's end
@@ -21,7 +22,7 @@ describe('the job started before the CLI loads', () => {
   });
 
   it('is killed, not taken, when the CLI would start another command line', async () => {
-    const ahead = startJobAhead(GRADE, ROOT)!;
+    const ahead = startJobAhead(GRADE)!;
     const other = (await jobCommand(true)).map((a) => (a === '--kill-child' ? '--kill-child=SIGTERM' : a));
     expect(await ahead.take(other)).toBeNull();
     // Gone by the time take() returns: killed by its pid, its namespace with it.
@@ -33,14 +34,14 @@ describe('the job started before the CLI loads', () => {
     const env = process.env.SOCKGRADE_SANDBOX;
     delete process.env.SOCKGRADE_SANDBOX;
     try {
-      expect(startJobAhead(['tasks'], ROOT)).toBeNull();
-      expect(startJobAhead(['batch', 'calculator-server', 'subs'], ROOT)).toBeNull();
-      expect(startJobAhead([...GRADE, '--help'], ROOT)).toBeNull();
-      expect(startJobAhead([...GRADE, '--sandbox', 'user'], ROOT)).toBeNull();
-      expect(startJobAhead([...GRADE, '--sandbox=none'], ROOT)).toBeNull();
-      expect(startJobAhead([...GRADE, '--sandbox', 'user', '--sandbox', 'none'], ROOT)).toBeNull();
+      expect(startJobAhead(['tasks'])).toBeNull();
+      expect(startJobAhead(['batch', 'calculator-server', 'subs'])).toBeNull();
+      expect(startJobAhead([...GRADE, '--help'])).toBeNull();
+      expect(startJobAhead([...GRADE, '--sandbox', 'user'])).toBeNull();
+      expect(startJobAhead([...GRADE, '--sandbox=none'])).toBeNull();
+      expect(startJobAhead([...GRADE, '--sandbox', 'user', '--sandbox', 'none'])).toBeNull();
       process.env.SOCKGRADE_SANDBOX = 'user';
-      expect(startJobAhead(GRADE, ROOT)).toBeNull();
+      expect(startJobAhead(GRADE)).toBeNull();
     } finally {
       if (env === undefined) delete process.env.SOCKGRADE_SANDBOX;
       else process.env.SOCKGRADE_SANDBOX = env;

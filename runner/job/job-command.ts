@@ -1,22 +1,29 @@
 // A grading job's command line and environment, composed in one place. The
 // CLI composes it for every job (jobCommand, job-process.ts); bin/sockgrade.js
-// composes it once more, from what it finds in the install, to start the job
-// of `sockgrade grade` before the CLI itself has loaded (startJobAhead): a
-// job's own start (~40 ms: unshare, its reaper, a Node start) is then no
-// longer behind the CLI's. The CLI takes that process only when the command
-// line it composes itself is the same, else kills it (takeJobAhead), so a
-// guess made from the install's files never decides which job runs.
-// Node builtins only: bin/sockgrade.js loads this before anything else.
+// composes it once more, from the reaper it finds among the built helpers, to
+// start the job of `sockgrade grade` before the CLI itself has loaded
+// (startJobAhead): a job's own start (~40 ms: unshare, its reaper, a Node
+// start) is then no longer behind the CLI's. The CLI takes that process only
+// when the command line it composes itself is the same, else kills it
+// (JobAhead), so a guess made from the helpers' folders never decides which
+// job runs. Small modules only: bin/sockgrade.js loads this before the CLI.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readdirSync, realpathSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { freshBundle } from '../bundles.js';
+import { distRunnerDir } from '../paths.js';
+import { helperDirs } from '../sandbox/native-cache.js';
+import { isRoot } from '../sandbox/probe.js';
+
+/** The file the job starts from: its bundle while that is fresh (runner/bundles.ts), else its entry module. */
+export function jobEntry(): string {
+  return freshBundle('job') ?? path.join(distRunnerDir, 'job', 'start.js');
+}
 
 /** What a job in namespaces of its own needs on its command line. */
 export interface OwnNamespaces {
   /** pid 1 of its pid namespace (runner/job/reaper.c). */
   reaper: string;
-  /** Whether the grading process is root (else the namespaces come with a user namespace of their own). */
-  root: boolean;
   /** The grading process, whose death the job checks for as it starts (own-namespaces.ts). */
   gradingPid: number;
 }
@@ -26,8 +33,9 @@ export function jobArgv(entry: string, own: OwnNamespaces | null): string[] {
   // The job dies with the grading process, however it dies (see parent.ts): setpriv's
   // death signal for unshare, --kill-child for the reaper, pid 1 of the job's
   // own pid namespace, whose end takes everything in the namespace with it.
+  // Not root: the namespaces come with a user namespace of their own.
   const job = own
-    ? ['unshare', ...(own.root ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
+    ? ['unshare', ...(isRoot() ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
         own.reaper, process.execPath, entry, '--own-namespaces-of', String(own.gradingPid)]
     : [process.execPath, entry];
   return ['--pdeathsig', 'KILL', '--', ...job];
@@ -63,13 +71,33 @@ function sandboxArgument(args: string[]): string | undefined {
 }
 
 /**
- * `sockgrade grade`'s job, started before the CLI loads, as the CLI would
- * start it with the bwrap sandbox and the install's own reaper and job
- * bundle; null for any other command, for --help, for a sandbox other than
- * bwrap or auto, or when the install has no single built reaper or no job
- * bundle (the CLI then starts its job itself, as it always could).
+ * The reaper compileReaper would give, most likely: the newest built one in
+ * the first helpers' folder that has any (native-cache.ts's order). Only a
+ * guess: the CLI takes the job started with it only when compileReaper agrees.
  */
-export function startJobAhead(cliArgv: string[], packageRoot: string): JobAhead | null {
+function builtReaper(): string | null {
+  for (const { dir } of helperDirs()) {
+    let real: string;
+    let names: string[];
+    try {
+      real = realpathSync(dir);
+      names = readdirSync(real).filter((name) => /^reaper-[0-9a-f]{16}$/.test(name));
+    } catch {
+      continue;
+    }
+    const newest = names.map((name) => path.join(real, name)).sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    if (newest) return newest;
+  }
+  return null;
+}
+
+/**
+ * `sockgrade grade`'s job, started before the CLI loads, as the CLI would
+ * start it with the bwrap sandbox; null for any other command, for --help,
+ * for a sandbox other than bwrap or auto, or before any reaper is built
+ * (the CLI then starts its job itself, as it always could).
+ */
+export function startJobAhead(cliArgv: string[]): JobAhead | null {
   const [command, ...args] = cliArgv;
   if (command !== 'grade') return null;
   const options = args.slice(0, args.includes('--') ? args.indexOf('--') : undefined);
@@ -77,11 +105,9 @@ export function startJobAhead(cliArgv: string[], packageRoot: string): JobAhead 
   const sandbox = sandboxArgument(args) ?? process.env.SOCKGRADE_SANDBOX ?? 'auto';
   if (sandbox !== 'auto' && sandbox !== 'bwrap') return null;
   try {
-    const helpers = realpathSync(path.join(packageRoot, 'dist', 'native'));
-    const reapers = readdirSync(helpers).filter((name) => /^reaper-[0-9a-f]{16}$/.test(name));
-    const entry = path.join(packageRoot, 'dist', 'bundle', 'job.js');
-    if (reapers.length !== 1 || !existsSync(entry)) return null;
-    const argv = jobArgv(entry, { reaper: path.join(helpers, reapers[0]!), root: process.getuid?.() === 0, gradingPid: process.pid });
+    const reaper = builtReaper();
+    if (!reaper) return null;
+    const argv = jobArgv(jobEntry(), { reaper, gradingPid: process.pid });
     const child = startJobProcess(argv);
     child.on('error', () => {}); // setpriv missing: never taken (no pid), and the CLI says what to install
     return new JobAhead(argv, child);

@@ -4,24 +4,17 @@
 // parsed (grader/cli/early-jobs.ts) without loading the rest of the runner.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import path from 'node:path';
-import { freshBundle } from '../bundles.js';
 import { LineReader } from '../line-reader.js';
-import { distRunnerDir } from '../paths.js';
 import { compileReaper } from '../sandbox/native.js';
-import { assertSandboxTools, isRoot } from '../sandbox/probe.js';
+import { assertSandboxTools } from '../sandbox/probe.js';
 import type { SandboxKind } from '../types.js';
-import { exited, jobArgv, startJobProcess, type JobAhead } from './job-command.js';
+import { exited, jobArgv, jobEntry, startJobProcess, type JobAhead } from './job-command.js';
 
 export { exited };
 
-/** The file the job starts from: its bundle while that is fresh (runner/bundles.ts), else its entry module. */
-export function jobEntry(): string {
-  return freshBundle('job') ?? path.join(distRunnerDir, 'job', 'start.js');
-}
-
 /** The job's command line, in a fresh network, mount and pid namespace when isolated. */
 export async function jobCommand(privateNetwork: boolean): Promise<string[]> {
-  return jobArgv(jobEntry(), privateNetwork ? { reaper: await compileReaper(), root: isRoot(), gradingPid: process.pid } : null);
+  return jobArgv(jobEntry(), privateNetwork ? { reaper: await compileReaper(), gradingPid: process.pid } : null);
 }
 
 /** The job's process, started; it waits for its spec on stdin. */
