@@ -3,14 +3,11 @@
 // (run-job.ts) so that the CLI can start one as soon as its command line is
 // parsed (grader/cli/early-jobs.ts) without loading the rest of the runner.
 import type { ChildProcessWithoutNullStreams } from 'node:child_process';
-import path from 'node:path';
 import { LineReader } from '../line-reader.js';
 import { compileReaper } from '../sandbox/native.js';
 import { assertSandboxTools } from '../sandbox/probe.js';
 import type { SandboxKind } from '../types.js';
 import { exited, jobArgv, jobEntry, startJobProcess, type JobAhead } from './job-command.js';
-
-export { exited };
 
 /** The job's command line, in a fresh network, mount and pid namespace when isolated. */
 export async function jobCommand(privateNetwork: boolean): Promise<string[]> {

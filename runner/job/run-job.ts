@@ -10,7 +10,8 @@ import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
 import type { CommandPlan, JobEvent, JobPlan, SandboxKind } from '../types.js';
 import { directBackend } from './backend.js';
-import { EarlyJob, exited, jobCommand, spawnJob, type JobKeeper, type JobProcess } from './job-process.js';
+import { exited } from './job-command.js';
+import { EarlyJob, jobCommand, spawnJob, type JobKeeper, type JobProcess } from './job-process.js';
 import type { JobLine, JobSpec } from './main.js';
 
 export { ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
