@@ -121,9 +121,11 @@ describe('the student sandbox', () => {
 import socket,select
 s=socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(('::1', 10000))
 print('bound', flush=True)
-select.select([s],[],[],3)
+if select.select([s],[],[],3)[0]:
+  d,a=s.recvfrom(64); s.sendto(d,a)
 "`,
-      { ready: 'port', end: 'kill', steps: [{ kind: 'send', socket: 'a', datagram: '00', await: 'none', timeoutMs: 100 }] },
+      // The reply comes after 'bound' is written: a kill right after readiness would race the print.
+      { ready: 'port', end: 'kill', steps: [{ kind: 'send', socket: 'a', datagram: '00', await: 'reply', timeoutMs: 3000 }] },
     );
     const [a, b] = await Promise.all([observe([bindAndWait]), observe([bindAndWait])]);
     for (const obs of [a, b]) {
