@@ -4,6 +4,7 @@
 // filter, and run there; the probe's arguments make every refused call fail
 // with another errno, or succeed, when no filter is in place.
 import { spawn } from 'node:child_process';
+import { execa } from 'execa';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -102,9 +103,14 @@ describe('the seccomp filter', () => {
     expect(outcomes(seen.get('seccomp')!)['clone-plain']).toBe('allowed');
   });
 
-  it.runIf(process.arch === 'x64')('kills a program that makes a syscall through the i386 ABI', () => {
+  it.runIf(process.arch === 'x64')('kills a program that makes a syscall through the i386 ABI', async () => {
+    // A kernel without the i386 entry (ia32_emulation off, some VMs) answers
+    // int 0x80 with SIGSEGV before any filter sees it: the probe, run on the
+    // host without a filter, says which kernel this is.
+    const onHost = await execa(await compileNative(path.join(DOCTOR, 'probe.c'), 'exe'), ['i386'], { reject: false });
+    const kernelHasI386 = onHost.signal !== 'SIGSEGV';
     const p = seen.get('i386')!.process;
-    expect(p.signal, p.stdout).toBe('SIGSYS');
+    expect(p.signal, p.stdout).toBe(kernelHasI386 ? 'SIGSYS' : 'SIGSEGV');
     expect(p.stdout).not.toMatch(/i386 getpid/);
   });
 
