@@ -206,7 +206,8 @@ describe('a job whose grading process is already gone', () => {
     // run-job.ts's command names this process as the job's grading process, last; here, `parentPid`.
     const argv = await jobCommand(true);
     expect(argv.at(-1)).toBe(String(process.pid));
-    const job = spawn('setpriv', [...argv.slice(0, -1), String(parentPid)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const [program, ...args] = [...argv.slice(0, -1), String(parentPid)];
+    const job = spawn(program!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     job.stdin!.end(JSON.stringify(spec));
     let out = '';
     job.stdout!.on('data', (d: Buffer) => (out += d.toString()));

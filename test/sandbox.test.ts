@@ -471,7 +471,7 @@ describe('the grading job\'s process', () => {
     const saved = process.env.NODE_EXTRA_CA_CERTS;
     process.env.NODE_EXTRA_CA_CERTS = '/etc/ssl/certs/ca-certificates.crt';
     try {
-      const job = spawnJob(['--', 'sh', '-c', 'echo "[${NODE_EXTRA_CA_CERTS-unset}] [$PATH]"']);
+      const job = spawnJob(['sh', '-c', 'echo "[${NODE_EXTRA_CA_CERTS-unset}] [$PATH]"']);
       const line = await job.lines.next();
       expect(line.value).toBe(`[unset] [${process.env.PATH}]`);
     } finally {

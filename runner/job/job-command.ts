@@ -2,7 +2,7 @@
 // CLI composes it for every job (jobCommand, job-process.ts); bin/sockgrade.js
 // composes it once more, from the reaper it finds among the built helpers, to
 // start the job of `sockgrade grade` before the CLI itself has loaded
-// (startJobAhead): a job's own start (~40 ms: unshare, its reaper, a Node
+// (startJobAhead): a job's own start (~40 ms: its reaper, a Node
 // start) is then no longer behind the CLI's. The CLI takes that process only
 // when the command line it composes itself is the same, else kills it
 // (JobAhead), so a guess made from the helpers' folders never decides which
@@ -28,17 +28,16 @@ export interface OwnNamespaces {
   gradingPid: number;
 }
 
-/** setpriv's arguments for a job running `entry`: in a fresh network, mount and pid namespace when `own` is given. */
+/** The job's command line, program first: in a fresh network, mount and pid namespace when `own` is given. */
 export function jobArgv(entry: string, own: OwnNamespaces | null): string[] {
-  // The job dies with the grading process, however it dies (see parent.ts): setpriv's
-  // death signal for unshare, --kill-child for the reaper, pid 1 of the job's
-  // own pid namespace, whose end takes everything in the namespace with it.
-  // Not root: the namespaces come with a user namespace of their own.
-  const job = own
-    ? ['unshare', ...(isRoot() ? [] : ['--user', '--map-root-user']), '--net', '--mount', '--pid', '--fork', '--kill-child', '--',
-        own.reaper, process.execPath, entry, '--own-namespaces-of', String(own.gradingPid)]
-    : [process.execPath, entry];
-  return ['--pdeathsig', 'KILL', '--', ...job];
+  // The job dies with the grading process, however it dies (see parent.ts):
+  // the reaper's death signals for itself and pid 1 of the job's own pid
+  // namespace, whose end takes everything in the namespace with it; setpriv's
+  // for a job started without namespaces. Not root: the namespaces come with
+  // a user namespace of their own.
+  return own
+    ? [own.reaper, ...(isRoot() ? [] : ['--map-root-user']), '--', process.execPath, entry, '--own-namespaces-of', String(own.gradingPid)]
+    : ['setpriv', '--pdeathsig', 'KILL', '--', process.execPath, entry];
 }
 
 /**
@@ -52,9 +51,10 @@ function jobEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** The job's process: setpriv with `argv`, its standard streams piped; it waits for its spec on stdin. */
+/** The job's process, started as `argv` (jobArgv), its standard streams piped; it waits for its spec on stdin. */
 export function startJobProcess(argv: string[]): ChildProcessWithoutNullStreams {
-  const child = spawn('setpriv', argv, { stdio: ['pipe', 'pipe', 'pipe'], env: jobEnvironment() });
+  const [program, ...args] = argv;
+  const child = spawn(program!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: jobEnvironment() });
   child.stdin.on('error', () => {}); // a job that died before reading its spec: its exit status says why
   return child;
 }
@@ -109,7 +109,7 @@ export function startJobAhead(cliArgv: string[]): JobAhead | null {
     if (!reaper) return null;
     const argv = jobArgv(jobEntry(), { reaper, gradingPid: process.pid });
     const child = startJobProcess(argv);
-    child.on('error', () => {}); // setpriv missing: never taken (no pid), and the CLI says what to install
+    child.on('error', () => {}); // the reaper gone meanwhile: never taken (no pid), and the CLI starts its own
     return new JobAhead(argv, child);
   } catch {
     return null;
@@ -149,7 +149,7 @@ export class JobAhead {
     if (this.settled) return;
     this.settled = true;
     if (this.child.pid === undefined) return; // never started
-    this.child.kill('SIGKILL'); // our own child, by its pid; --kill-child and the namespace's end take the rest
+    this.child.kill('SIGKILL'); // our own child, by its pid; pid 1's death signal and the namespace's end take the rest
     await exited(this.child);
   }
 }

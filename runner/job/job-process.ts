@@ -149,7 +149,7 @@ export class EarlyJob {
     if (!job) return;
     if (this.keeper && this.sandbox === 'bwrap') return this.keeper.keep(job); // never given a spec: as good as new
     // It has no spec, so nothing of a grade in it: killed, not waited for while Node starts in it
-    // (our own child, by its pid; --kill-child and the namespace's end take the rest).
+    // (our own child, by its pid; pid 1's death signal and the namespace's end take the rest).
     job.child.kill('SIGKILL');
     await exited(job.child);
   }

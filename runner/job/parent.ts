@@ -2,24 +2,25 @@
 // that process (even with SIGKILL) takes the job and every sandbox with it.
 //
 // The chain, set up by run-job.ts: the grading process starts
-// `setpriv --pdeathsig KILL -- unshare ... --pid --fork --kill-child -- sg-reaper node main.js`.
-// setpriv's death signal survives its exec of unshare, so unshare is killed
-// when the grading process dies; unshare's --kill-child gives the reaper the
-// same signal when unshare dies; and the reaper is pid 1 of the job's own pid
-// namespace, so when it dies the kernel kills every process in that
-// namespace: the job, bwrap, the launcher, the student's programs (and when
-// the job dies, the reaper exits). No step relies on a process that may
-// itself be dead, and none on bwrap's --die-with-parent, whose prctl comes
-// only after bwrap has started (a job killed in between would orphan it).
+// `sg-reaper -- node start.js` (runner/job/reaper.c). The reaper's death
+// signal kills it when the grading process dies; it unshares the job's
+// namespaces and forks pid 1 of its pid namespace, whose own death signal
+// kills it when the outer reaper dies; and when pid 1 dies the kernel kills
+// every process in that namespace: the job, bwrap, the launcher, the
+// student's programs (and when the job dies, pid 1 exits). No step relies on
+// a process that may itself be dead, and none on bwrap's --die-with-parent,
+// whose prctl comes only after bwrap has started (a job killed in between
+// would orphan it). A job without namespaces of its own is started by
+// `setpriv --pdeathsig KILL`.
 //
 // A death signal fires when the *thread* that started the process ends, not
 // the process: runJob must run on a thread that lives as long as the grading
 // (node spawns on the calling JS thread; the CLI's is the main thread).
 //
-// The one gap: a grading process that dies before setpriv's prctl (or an
-// unshare that dies before its child's prctl) leaves an orphan with no death
-// signal. The job closes it by checking, once every death signal is in place,
-// that the grading process is still the ancestor it should be.
+// The one gap: a grading process that dies before the reaper's prctl leaves
+// an orphan with no death signal (pid 1 checks for the outer reaper's death
+// itself). The job closes it by checking, once every death signal is in
+// place, that the grading process is still the ancestor it should be.
 import { procStat } from '../proc-stat.js';
 import { runQuietly } from '../quiet-command.js';
 
@@ -27,8 +28,8 @@ export interface JobParent {
   /** pid of the grading process. */
   pid: number;
   /**
-   * Processes between the grading process and the job: 2 (unshare and the
-   * reaper) in the job's own pid namespace, 0 when it is started directly.
+   * Processes between the grading process and the job: 2 (the reaper and
+   * pid 1 it forks) in the job's own pid namespace, 0 when it is started directly.
    */
   hops: 0 | 2;
 }
