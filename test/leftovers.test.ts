@@ -191,9 +191,10 @@ describe('sweeping scratch folders', () => {
 });
 
 describe('a job whose grading process is already gone', () => {
-  // The window no death signal covers: the grading process died before setpriv
-  // set one. The job, started exactly as run-job.ts starts it, must see that
-  // its grading process is not the ancestor its spec names, and start nothing.
+  // The window no death signal covers: the grading process died before the
+  // reaper set one. The job, started exactly as run-job.ts starts it, must
+  // see that its grading process is not the parent its command line names,
+  // and start nothing.
   async function startJob(parentPid: number): Promise<{ events: string[]; code: number | null }> {
     const workDir = tempDir('sockgrade-orphan-');
     const spec: JobSpec = {
@@ -201,12 +202,13 @@ describe('a job whose grading process is already gone', () => {
       launcher: '/bin/false',
       dropToUid: null,
       privateNetwork: true,
-      parent: { pid: parentPid, hops: 2 },
+      parent: { pid: parentPid },
     };
-    // run-job.ts's command names this process as the job's grading process, last; here, `parentPid`.
+    // run-job.ts's command names this process as the job's grading process; here, `parentPid`.
     const argv = await jobCommand(true);
-    expect(argv.at(-1)).toBe(String(process.pid));
-    const [program, ...args] = [...argv.slice(0, -1), String(parentPid)];
+    const at = argv.indexOf('--grading-process') + 1;
+    expect(argv[at]).toBe(String(process.pid));
+    const [program, ...args] = argv.map((a, i) => (i === at ? String(parentPid) : a));
     const job = spawn(program!, args, { stdio: ['pipe', 'pipe', 'inherit'] });
     job.stdin!.end(JSON.stringify(spec));
     let out = '';

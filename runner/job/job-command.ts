@@ -14,6 +14,7 @@ import { freshBundle } from '../bundles.js';
 import { distRunnerDir } from '../paths.js';
 import { helperDirs } from '../sandbox/native-cache.js';
 import { isRoot } from '../sandbox/probe.js';
+import { OWN_NAMESPACES } from './own-namespaces.js';
 
 /** The file the job starts from: its bundle while that is fresh (runner/bundles.ts), else its entry module. */
 export function jobEntry(): string {
@@ -24,7 +25,7 @@ export function jobEntry(): string {
 export interface OwnNamespaces {
   /** pid 1 of its pid namespace (runner/job/reaper.c). */
   reaper: string;
-  /** The grading process, whose death the job checks for as it starts (own-namespaces.ts). */
+  /** The grading process, whose death before the reaper's death signal was set the reaper checks for. */
   gradingPid: number;
 }
 
@@ -36,7 +37,7 @@ export function jobArgv(entry: string, own: OwnNamespaces | null): string[] {
   // for a job started without namespaces. Not root: the namespaces come with
   // a user namespace of their own.
   return own
-    ? [own.reaper, ...(isRoot() ? [] : ['--map-root-user']), '--', process.execPath, entry, '--own-namespaces-of', String(own.gradingPid)]
+    ? [own.reaper, ...(isRoot() ? [] : ['--map-root-user']), '--grading-process', String(own.gradingPid), '--', process.execPath, entry, OWN_NAMESPACES]
     : ['setpriv', '--pdeathsig', 'KILL', '--', process.execPath, entry];
 }
 

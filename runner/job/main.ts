@@ -19,7 +19,7 @@ import { platformFailure } from '../sandbox/run-student.js';
 import { copyTree } from '../tree.js';
 import type { JobEvent, JobPlan, Limits, ProcessObservation, TestObservation, TestPlan } from '../types.js';
 import { loadJobAddon, type JobAddon } from './addon.js';
-import { gradingPidOf, setUpOwnNamespaces } from './own-namespaces.js';
+import { hasOwnNamespaces, setUpOwnNamespaces } from './own-namespaces.js';
 import { parentIsGone, type JobParent } from './parent.js';
 import { runTest, type Prestarted } from './run-test.js';
 import { runOnSharedStart, startUnits } from './shared-start.js';
@@ -284,9 +284,8 @@ async function readyForNext(spec: JobSpec, ctx: SandboxContext, addon: JobAddon 
 
 async function main(): Promise<void> {
   // With namespaces of its own, the job set them up as it started (start.ts): here it waits for that.
-  const gradingPid = gradingPidOf(process.argv);
-  const ownNamespaces = gradingPid !== null;
-  let startFailure = ownNamespaces ? await setUpOwnNamespaces(gradingPid) : null;
+  const ownNamespaces = hasOwnNamespaces(process.argv);
+  let startFailure = ownNamespaces ? await setUpOwnNamespaces() : null;
   const input = new LineReader(process.stdin);
   let first = true;
   // Loaded with the first spec: every spec of one job names the same install's addon.
@@ -296,7 +295,7 @@ async function main(): Promise<void> {
     const spec = JSON.parse(line) as JobSpec;
     if (first) {
       // The grading process died before the job's death signal was in place: nothing would stop this job later.
-      // (A job with namespaces of its own checked as it started, before its /proc was its own.)
+      // (A job with namespaces of its own: its reaper checked before it started it.)
       if (!ownNamespaces && parentIsGone(spec.parent)) process.exit(1);
       addon = spec.addon ? loadJobAddon(spec.addon) : null;
       askKernel(addon);

@@ -1,31 +1,25 @@
-// A job with namespaces of its own mounts its /proc and sets its network up
-// as it starts, before its first spec comes (job-process.ts names the
-// grading process on its command line). The job's entry (start.ts) starts
-// both before Node loads the rest of the job, so the two short processes
-// run meanwhile; main.ts waits for them before its first grade.
+// A job with namespaces of its own (made by its reaper, runner/job/reaper.c,
+// which also mounts their /proc) sets its network up as it starts, before its
+// first spec comes. The job's entry (start.ts) starts that before Node loads
+// the rest of the job, so the short `ip` process runs meanwhile; main.ts
+// waits for it before its first grade.
 import { setUpJobNetwork } from '../sandbox/network.js';
-import { mountOwnProc, parentIsGone } from './parent.js';
+
+/** The job's argument saying it runs in namespaces of its own (job-command.ts puts it there). */
+export const OWN_NAMESPACES = '--own-namespaces';
 
 let started: Promise<string | null> | null = null;
 
-/**
- * Starts the set-up once (later calls get the same promise): what failed, for
- * the first grade to report, or null. Exits when the grading process is
- * already gone: the check reads the host's /proc, so it comes before the mount.
- */
-export function setUpOwnNamespaces(gradingPid: number): Promise<string | null> {
-  if (started) return started;
-  if (parentIsGone({ pid: gradingPid, hops: 2 })) process.exit(1);
-  const step = (what: string, run: Promise<void>) => run.then(() => null, (err: Error) => `${what}: ${err.message}`);
-  started = Promise.all([
-    step("cannot mount /proc in the job's pid namespace", mountOwnProc()),
-    step("cannot set up the job's network namespace", setUpJobNetwork()),
-  ]).then(([proc, network]) => proc ?? network);
+/** Starts the set-up once (later calls get the same promise): what failed, for the first grade to report, or null. */
+export function setUpOwnNamespaces(): Promise<string | null> {
+  started ??= setUpJobNetwork().then(
+    () => null,
+    (err: Error) => `cannot set up the job's network namespace: ${err.message}`,
+  );
   return started;
 }
 
-/** The grading process's pid, when the job's command line says it has namespaces of its own; else null. */
-export function gradingPidOf(argv: string[]): number | null {
-  const at = argv.indexOf('--own-namespaces-of');
-  return at < 0 ? null : Number(argv[at + 1]);
+/** True when the job's command line says it has namespaces of its own. */
+export function hasOwnNamespaces(argv: string[]): boolean {
+  return argv.includes(OWN_NAMESPACES);
 }

@@ -2,20 +2,23 @@
  * sg-reaper: starts a grading job in a fresh network, mount and pid
  * namespace, and is pid 1 there (see parent.ts).
  *
- *   sg-reaper [--map-root-user] -- CMD ARGS...
+ *   sg-reaper [--map-root-user] --grading-process PID -- CMD ARGS...
  *
  * The grading process starts it directly. It does what `setpriv --pdeathsig`
  * and `unshare --net --mount --pid --fork --kill-child` did before it, in one
  * process start instead of three (a process start is what a grade spends
  * most on, beside the compiler):
- *   - it dies when the grading process dies (its death signal);
+ *   - it dies when the grading process dies (its death signal), and ends
+ *     at once if that process (PID, its parent) died before the signal was set;
  *   - it unshares the namespaces (with a user namespace mapping the caller
  *     to root in it, --map-root-user, for a grading process that is not root)
  *     and makes its mounts private, so that nothing the job mounts is seen
  *     outside;
  *   - it forks pid 1 of the new pid namespace, which dies when it dies, and
  *     waits for it, exiting with its status.
- * Pid 1 runs CMD (the job) as its child and reaps every process the
+ * Pid 1 mounts the namespace's own /proc (the job reads /proc/<pid> of the
+ * programs it starts; the host's /proc is untouched, the mounts being
+ * private), then runs CMD (the job) as its child and reaps every process the
  * namespace hands to it: a sandbox killed at the end of a test leaves its
  * launcher orphaned, and an unreaped launcher would count against the
  * sandbox user's process limit (RLIMIT_NPROC) for every later test. It exits
@@ -28,6 +31,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -91,19 +95,22 @@ static int reap(char **cmd) {
 
 int main(int argc, char **argv) {
     int map_root_user = 0, i = 1;
+    long grading = 0;
     for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
         if (strcmp(argv[i], "--map-root-user") == 0) map_root_user = 1;
+        else if (strcmp(argv[i], "--grading-process") == 0 && i + 1 < argc) grading = strtol(argv[++i], NULL, 10);
         else break;
     }
-    if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc) {
-        fprintf(stderr, "usage: sg-reaper [--map-root-user] -- CMD [ARGS...]\n");
+    if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc || grading <= 0) {
+        fprintf(stderr, "usage: sg-reaper [--map-root-user] --grading-process PID -- CMD [ARGS...]\n");
         return 2;
     }
     char **cmd = argv + i + 1;
 
-    // A grading process that died before this prctl leaves this process
-    // without a death signal: the job checks its ancestry as it starts (parent.ts).
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) return fail("prctl");
+    // A grading process that died before the prctl left no one to send the
+    // signal: this process was handed to another parent. Nothing would end it.
+    if (getppid() != (pid_t)grading) return 1;
     uid_t uid = getuid();
     gid_t gid = getgid();
     if (unshare(CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID | (map_root_user ? CLONE_NEWUSER : 0)) < 0) return fail("unshare");
@@ -122,6 +129,7 @@ int main(int argc, char **argv) {
         char byte;
         if (read(alive[0], &byte, 1) == 0) _exit(1);
         close(alive[0]);
+        if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) _exit(fail("mounting /proc"));
         _exit(reap(cmd));
     }
     close(alive[0]);

@@ -106,7 +106,7 @@ async function prepareSpec(plan: JobPlan, direct: Direct, opts: RunJobOptions): 
   const addon = isolated ? await compileJobAddon() : null;
   return {
     plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null, etcView, addon,
-    parent: { pid: process.pid, hops: isolated ? 2 : 0 },
+    parent: { pid: process.pid },
     ...(etcFiles ? { etcFiles } : {}),
   };
 }

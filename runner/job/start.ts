@@ -1,8 +1,7 @@
 // The grading job's entry (job-process.ts): starts setting up its own
-// namespaces (own-namespaces.ts), then loads the job (main.ts), so that
-// Node's loading of the job's modules and those short processes overlap.
-import { gradingPidOf, setUpOwnNamespaces } from './own-namespaces.js';
+// network (own-namespaces.ts), then loads the job (main.ts), so that Node's
+// loading of the job's modules and that short process overlap.
+import { hasOwnNamespaces, setUpOwnNamespaces } from './own-namespaces.js';
 
-const gradingPid = gradingPidOf(process.argv);
-if (gradingPid !== null) void setUpOwnNamespaces(gradingPid);
+if (hasOwnNamespaces(process.argv)) void setUpOwnNamespaces();
 await import('./main.js');
