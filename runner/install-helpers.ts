@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { compileFaultsShim, compileHarness } from './harness/build.js';
 import { installedNativeDir, packageRoot } from './paths.js';
-import { compileEtcView, compileJobAddon, compileLauncher, compileReaper, compileRemoteLauncher } from './sandbox/native.js';
+import { compileJobAddon, compileLauncher, compileReaper, compileRemoteLauncher } from './sandbox/native.js';
 import { CACHE_ENV, helperReader, whyNotWritable } from './sandbox/native-cache.js';
 
 async function main(): Promise<void> {
@@ -24,7 +24,6 @@ async function main(): Promise<void> {
   try {
     const launcher = await compileLauncher();
     await compileReaper();
-    await compileEtcView();
     await compileJobAddon();
     await compileRemoteLauncher();
     await compileFaultsShim();

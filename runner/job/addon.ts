@@ -8,8 +8,12 @@ export interface JobAddon extends PortQuery, SocketMaker {
   freshNetwork(): void;
   /** umount2(path, MNT_DETACH). */
   detach(path: string): void;
-  /** A tmpfs named sockgrade-scratch on `target`, nosuid and nodev, with `options` (size=, mode=, uid=, gid=). */
-  mountTmpfs(target: string, options: string): void;
+  /** A tmpfs named `name` (sockgrade-scratch when not given) on `target`, nosuid and nodev, with `options` (size=, mode=, uid=, gid=). */
+  mountTmpfs(target: string, options: string, name?: string): void;
+  /** mount --rbind `source` `target`. */
+  bindMount(source: string, target: string): void;
+  /** The tmpfs on `target` made read-only, with the same `options`. */
+  remountReadOnly(target: string, options: string): void;
 }
 
 /** The addon at `file`; null when it cannot be loaded (the job then does without). */

@@ -8,8 +8,8 @@
  * namespace from its start. Sockets made before stay in the old namespace,
  * which ends when the last of them is closed.
  *
- * Also mount(2) and umount2(MNT_DETACH), to put a grade's scratch tmpfs up
- * and its scratch and /etc view down, without a process for each; and "is this UDP
+ * Also mount(2) and umount2(MNT_DETACH), to put a grade's scratch tmpfs and
+ * its sandboxes' /etc view up and down, without a process for each; and "is this UDP
  * port bound?" asked of the kernel's socket diagnostics (netlink sock_diag,
  * filtered to the one port): /proc/net/udp6 formats every socket of the
  * namespace as text (~1 ms with the peer's 260 sockets), and readiness asks
@@ -71,21 +71,62 @@ static napi_value detach(napi_env env, napi_callback_info info) {
     return NULL;
 }
 
-/* mountTmpfs(target, options): a nosuid, nodev tmpfs named sockgrade-scratch. */
+/* Reads argument `i` as a string into `out`; 0 when it is not one or does not fit. */
+static int string_arg(napi_env env, napi_value *argv, size_t argc, size_t i, char *out, size_t size) {
+    size_t len = 0;
+    return i < argc && napi_get_value_string_utf8(env, argv[i], out, size, &len) == napi_ok && len < size - 1;
+}
+
+/* mountTmpfs(target, options, name = 'sockgrade-scratch'): a nosuid, nodev tmpfs. */
 static napi_value mount_tmpfs(napi_env env, napi_callback_info info) {
+    size_t argc = 3;
+    napi_value argv[3];
+    char target[4096], options[512], name[64] = "sockgrade-scratch";
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok ||
+        !string_arg(env, argv, argc, 0, target, sizeof target) || !string_arg(env, argv, argc, 1, options, sizeof options) ||
+        (argc > 2 && !string_arg(env, argv, argc, 2, name, sizeof name))) {
+        napi_throw_type_error(env, NULL, "mountTmpfs(target, options, name?): strings");
+        return NULL;
+    }
+    if (mount(name, target, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) {
+        char what[4200];
+        snprintf(what, sizeof what, "mount tmpfs on %s", target);
+        return throw_errno(env, what);
+    }
+    return NULL;
+}
+
+/* bindMount(source, target): mount --rbind source target. */
+static napi_value bind_mount(napi_env env, napi_callback_info info) {
+    size_t argc = 2;
+    napi_value argv[2];
+    char source[4096], target[4096];
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok ||
+        !string_arg(env, argv, argc, 0, source, sizeof source) || !string_arg(env, argv, argc, 1, target, sizeof target)) {
+        napi_throw_type_error(env, NULL, "bindMount(source, target): two strings");
+        return NULL;
+    }
+    if (mount(source, target, NULL, MS_BIND | MS_REC, NULL) != 0) {
+        char what[8300];
+        snprintf(what, sizeof what, "bind %s on %s", source, target);
+        return throw_errno(env, what);
+    }
+    return NULL;
+}
+
+/* remountReadOnly(target, options): a tmpfs made read-only (nosuid, nodev), its options kept. */
+static napi_value remount_read_only(napi_env env, napi_callback_info info) {
     size_t argc = 2;
     napi_value argv[2];
     char target[4096], options[512];
-    size_t tlen = 0, olen = 0;
-    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-        napi_get_value_string_utf8(env, argv[0], target, sizeof target, &tlen) != napi_ok || tlen >= sizeof target - 1 ||
-        napi_get_value_string_utf8(env, argv[1], options, sizeof options, &olen) != napi_ok || olen >= sizeof options - 1) {
-        napi_throw_type_error(env, NULL, "mountTmpfs(target, options): two strings");
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok ||
+        !string_arg(env, argv, argc, 0, target, sizeof target) || !string_arg(env, argv, argc, 1, options, sizeof options)) {
+        napi_throw_type_error(env, NULL, "remountReadOnly(target, options): two strings");
         return NULL;
     }
-    if (mount("sockgrade-scratch", target, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) {
+    if (mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, options) != 0) {
         char what[4200];
-        snprintf(what, sizeof what, "mount tmpfs on %s", target);
+        snprintf(what, sizeof what, "remount %s read-only", target);
         return throw_errno(env, what);
     }
     return NULL;
@@ -231,6 +272,8 @@ NAPI_MODULE_INIT() {
     export_fn(env, exports, "freshNetwork", fresh_network);
     export_fn(env, exports, "detach", detach);
     export_fn(env, exports, "mountTmpfs", mount_tmpfs);
+    export_fn(env, exports, "bindMount", bind_mount);
+    export_fn(env, exports, "remountReadOnly", remount_read_only);
     export_fn(env, exports, "udpPortBound", udp_port_bound);
     export_fn(env, exports, "socketPair", socket_pair);
     export_fn(env, exports, "sendWithFds", send_with_fds);

@@ -33,8 +33,6 @@ export interface JobSpec {
   dropToUid: number | null;
   /** sockgrade's own /etc files, where the sandbox's uid can read them (run-job.ts). */
   etcFiles?: SandboxEtcFiles;
-  /** The helper that makes the sandboxes' /etc once for the job (sandbox/etc-view.c), when it has its own mount namespace. */
-  etcView?: string | null;
   /** The job owns a private network namespace and must bring loopback up. */
   privateNetwork: boolean;
   /** Host paths of the compiled harness and faults shim, when the plan uses them. */
@@ -100,9 +98,9 @@ function setUpJob(spec: JobSpec, startFailure: string | null, addon: JobAddon | 
     if (failure) return fail(failure);
   }
   let etcDir: string | null = null;
-  if (spec.privateNetwork && spec.etcView) {
+  if (spec.privateNetwork && addon) {
     const failure = failureOf("cannot make the sandbox's /etc in the job's mount namespace", () => {
-      etcDir = prepareEtcView(spec.etcView!, `${plan.workDir}-etc`, spec.etcFiles);
+      etcDir = prepareEtcView(addon, `${plan.workDir}-etc`, spec.etcFiles);
     });
     if (failure) return fail(failure);
   }

@@ -2,7 +2,7 @@
 // folder to the sandbox user, start the job in a fresh network namespace and
 // stream its events back. A job that hangs is killed at its deadline.
 import path from 'node:path';
-import { compileEtcView, compileJobAddon, compileLauncher, stageFile } from '../sandbox/native.js';
+import { compileJobAddon, compileLauncher, stageFile } from '../sandbox/native.js';
 import { canRead, ROOT_SANDBOX_UID } from '../sandbox/native-cache.js';
 import { SANDBOX_ETC, SANDBOX_ETC_DIR, type SandboxEtcFiles } from '../sandbox/command.js';
 import { chownTree } from '../sandbox/scratch.js';
@@ -102,10 +102,9 @@ async function prepareSpec(plan: JobPlan, direct: Direct, opts: RunJobOptions): 
   }
   const faultsShim = plan.tests.some((t) => t.program.calls) ? await compileFaultsShim() : null;
   const isolated = plan.sandbox === 'bwrap';
-  const etcView = isolated ? await compileEtcView() : null;
   const addon = isolated ? await compileJobAddon() : null;
   return {
-    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null, etcView, addon,
+    plan, launcher, dropToUid, privateNetwork: isolated, harness, faultsShim, remote: direct?.remote ?? null, addon,
     parent: { pid: process.pid },
     ...(etcFiles ? { etcFiles } : {}),
   };

@@ -36,11 +36,6 @@ export function compileReaper(): Promise<string> {
   return compileNative(path.join(packageRoot, 'runner', 'job', 'reaper.c'), 'exe');
 }
 
-/** sg-etc-view: a grade's /etc for its sandboxes, made once per grade (runner/sandbox/etc-view.c). */
-export function compileEtcView(): Promise<string> {
-  return compileNative(path.join(packageRoot, 'runner', 'sandbox', 'etc-view.c'), 'exe');
-}
-
 /** Where Node's own headers are (node_api.h), for the one addon: beside the node binary, else the system's. */
 function nodeIncludeDir(): string | null {
   const dirs = [path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'];
