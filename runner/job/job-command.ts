@@ -14,7 +14,7 @@ import { freshBundle } from '../bundles.js';
 import { distRunnerDir } from '../paths.js';
 import { helperDirs } from '../sandbox/native-cache.js';
 import { isRoot } from '../sandbox/probe.js';
-import { OWN_NAMESPACES } from './own-namespaces.js';
+import { OWN_NAMESPACES } from './own-namespaces-flag.js';
 
 /** The file the job starts from: its bundle while that is fresh (runner/bundles.ts), else its entry module. */
 export function jobEntry(): string {

@@ -5,9 +5,6 @@
 // waits for it before its first grade.
 import { setUpJobNetwork } from '../sandbox/network.js';
 
-/** The job's argument saying it runs in namespaces of its own (job-command.ts puts it there). */
-export const OWN_NAMESPACES = '--own-namespaces';
-
 let started: Promise<string | null> | null = null;
 
 /** Starts the set-up once (later calls get the same promise): what failed, for the first grade to report, or null. */
@@ -17,9 +14,4 @@ export function setUpOwnNamespaces(): Promise<string | null> {
     (err: Error) => `cannot set up the job's network namespace: ${err.message}`,
   );
   return started;
-}
-
-/** True when the job's command line says it has namespaces of its own. */
-export function hasOwnNamespaces(argv: string[]): boolean {
-  return argv.includes(OWN_NAMESPACES);
 }
