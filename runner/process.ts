@@ -351,14 +351,19 @@ export class ProgramRun {
     return { program, runner: runnerQueuedMs() };
   }
 
+  /** The program's peak resident memory (kB) so far: the largest of its processes'; 0 when none is left. */
+  peakMemoryKb(): number {
+    const tree = this.programPids();
+    return tree === null ? 0 : Math.max(0, ...tree.pids.map(peakRssKb));
+  }
+
   /** Stops the program and everything it started. Only ever signals processes this run created. */
   stop(reason: StopReason): void {
     if (!this.running) return;
     this.stopReason ??= reason;
     this.cpuMsAtStop = this.cpuMs(); // last look at the tree before it goes
     this.runnableMsAtStop = this.runnableMs();
-    const tree = this.programPids();
-    if (tree !== null) this.rssKbAtStop = Math.max(0, ...tree.pids.map(peakRssKb)) || null;
+    this.rssKbAtStop = this.peakMemoryKb() || null;
     this.exitedAt ??= performance.now();
     if (this.kept) {
       this.kept.kill();

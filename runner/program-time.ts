@@ -7,16 +7,28 @@
 // spent since the wait began (runner/run-queue.ts). A program that blocks
 // (waits for a datagram) queues for nothing: its wait ends on time. The
 // program's wall limit still ends every wait: it stops the program.
+//
+// A wait for an answer also goes on while the program's memory grows: a
+// program filling its memory is on its way to its limit, and how much CPU
+// that takes depends on the machine (each new page costs a page fault, 30-70
+// µs in some VMs rather than ~1), so its verdict should not depend on
+// whether the limit came before the wait's end.
 import type { Deadline } from './wait.js';
 
 /** Below this much new run-queue time the wait is over: nothing left to give back. */
 const MIN_EXTENSION_MS = 2;
 const EARLY_TIMER_MS = 5;
+/** Peak memory grown by this much since the last look: the program is still filling its memory. */
+const GROWING_KB = 4096;
+/** Each such look gives it this much longer. */
+const GROWING_MS = 250;
 
 export interface QueuedClock {
   /** Run-queue time (ms) so far of the program and of the runner serving it; 0 where the kernel does not count it. */
   queuedMs(): { program: number; runner: number };
   readonly running: boolean;
+  /** Peak resident memory (kB) of the program so far; asked only of waits that go on while it grows. */
+  peakMemoryKb?(): number;
 }
 
 /**
@@ -24,15 +36,19 @@ export interface QueuedClock {
  * the program is running, `done` is false, and the program or the runner
  * queued for a CPU since the start: the wait lasts `ms` plus that time. On a
  * busy machine a spinning program thus gets about `ms` of CPU time in it.
+ * With `whileMemoryGrows`, each time the deadline passes while the program's
+ * peak memory grew by GROWING_KB since the last look, it gets GROWING_MS more.
  */
 export async function waitProgramTime<T>(
   program: QueuedClock,
   ms: number,
   wait: (d: Deadline) => Promise<T>,
   done: (v: T) => boolean,
+  whileMemoryGrows = false,
 ): Promise<T> {
   const start = performance.now();
   const before = program.queuedMs();
+  let memoryKb = whileMemoryGrows ? (program.peakMemoryKb?.() ?? null) : null;
   let allowed = ms;
   for (;;) {
     const v = await wait({ at: start + allowed });
@@ -41,7 +57,14 @@ export async function waitProgramTime<T>(
     if (done(v) || !program.running || performance.now() < start + allowed - EARLY_TIMER_MS) return v;
     // The larger of the two, not their sum: while both queue at once, that time was lost once.
     const now = program.queuedMs();
-    const owed = ms + Math.max(0, now.program - before.program, now.runner - before.runner);
+    let owed = ms + Math.max(0, now.program - before.program, now.runner - before.runner);
+    if (memoryKb !== null) {
+      // Nothing to read after a reading: its process is on its way out (freeing a full memory takes a while), once.
+      const grown = program.peakMemoryKb!();
+      const exiting = grown === 0 && memoryKb > 0;
+      if (exiting || grown - memoryKb >= GROWING_KB) owed = Math.max(owed, performance.now() - start + GROWING_MS);
+      memoryKb = grown;
+    }
     if (owed - allowed < MIN_EXTENSION_MS) return v;
     allowed = owed;
   }

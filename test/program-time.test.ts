@@ -75,6 +75,30 @@ describe('a wait in the program time', () => {
     expect(performance.now() - t0).toBeLessThan(WAIT_MS);
   });
 
+  it('goes on while the program fills its memory, and ends once it stops', async () => {
+    // 6 MiB more every 100 ms for ~1.2 s, then nothing: a program on its way to its memory
+    // limit, whose CPU for it depends on the machine's page faults (runner/program-time.ts).
+    const grower = `exec python3 -c "import time
+b = []
+for _ in range(12):
+    b.append(bytes([1]) * (6 << 20)); time.sleep(0.1)
+time.sleep(30)"`;
+    const peakKb = (pid: number) => Number(/^VmHWM:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+    const shortMs = 300;
+    const wait = async (program: ChildProcess, whileGrowing: boolean) => {
+      expect(await waitUntil(() => peakKb(program.pid!) > 8 << 10, deadline(10_000))).toBe(true); // python up, growing
+      const t0 = performance.now();
+      await waitProgramTime({ ...clockOf(program), peakMemoryKb: () => peakKb(program.pid!) }, shortMs, (d) => withDeadline(never, d), () => false, whileGrowing);
+      return { wallMs: performance.now() - t0, peakMb: peakKb(program.pid!) >> 10 };
+    };
+    const growing = await wait(start(grower), true);
+    expect(growing.peakMb, 'given the time to fill it').toBeGreaterThanOrEqual(70);
+    expect(growing.wallMs).toBeGreaterThan(shortMs * 2);
+    expect(growing.wallMs, 'ends once the memory stops growing').toBeLessThan(10_000);
+    const plain = await wait(start(grower), false);
+    expect(plain.peakMb, 'a plain wait ends before').toBeLessThan(70);
+  }, 60_000);
+
   it('ends when the awaited event comes', async () => {
     const program = start('while :; do :; done');
     const t0 = performance.now();

@@ -96,16 +96,21 @@ static napi_value mount_tmpfs(napi_env env, napi_callback_info info) {
     return NULL;
 }
 
-/* bindMount(source, target): mount --rbind source target. */
-static napi_value bind_mount(napi_env env, napi_callback_info info) {
+/* Reads two string arguments into `a` and `b`; throws `usage` (and returns 0) when they are not two strings that fit. */
+static int two_strings(napi_env env, napi_callback_info info, char *a, size_t a_size, char *b, size_t b_size, const char *usage) {
     size_t argc = 2;
     napi_value argv[2];
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok &&
+        string_arg(env, argv, argc, 0, a, a_size) && string_arg(env, argv, argc, 1, b, b_size))
+        return 1;
+    napi_throw_type_error(env, NULL, usage);
+    return 0;
+}
+
+/* bindMount(source, target): mount --rbind source target. */
+static napi_value bind_mount(napi_env env, napi_callback_info info) {
     char source[4096], target[4096];
-    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok ||
-        !string_arg(env, argv, argc, 0, source, sizeof source) || !string_arg(env, argv, argc, 1, target, sizeof target)) {
-        napi_throw_type_error(env, NULL, "bindMount(source, target): two strings");
-        return NULL;
-    }
+    if (!two_strings(env, info, source, sizeof source, target, sizeof target, "bindMount(source, target): two strings")) return NULL;
     if (mount(source, target, NULL, MS_BIND | MS_REC, NULL) != 0) {
         char what[8300];
         snprintf(what, sizeof what, "bind %s on %s", source, target);
@@ -114,7 +119,6 @@ static napi_value bind_mount(napi_env env, napi_callback_info info) {
     return NULL;
 }
 
-/* remountReadOnly(target, options): a tmpfs made read-only (nosuid, nodev), its options kept. */
 static napi_value remount_read_only(napi_env env, napi_callback_info info) {
     size_t argc = 2;
     napi_value argv[2];

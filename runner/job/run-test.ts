@@ -139,7 +139,7 @@ export class TestRun {
     if (quick) return { kind: 'send', outcome: 'replied', replies: [quick], ...strays(box), cpuMsWhileWaiting: null, runnableMsWhileWaiting: null, waitedMs: Math.round(performance.now() - started) };
     const cpuBefore = program.cpuMs();
     const runnableBefore = program.runnableMs();
-    const reply = await waitProgramTime(program, Math.max(0, step.timeoutMs - QUICK_REPLY_MS), (d) => box.next(d, program.exited), (r) => r !== null);
+    const reply = await waitProgramTime(program, Math.max(0, step.timeoutMs - QUICK_REPLY_MS), (d) => box.next(d, program.exited), (r) => r !== null, true);
     const cpuAfter = program.cpuMs();
     const runnableAfter = program.runnableMs();
     this.silent = reply === null;
@@ -158,7 +158,7 @@ export class TestRun {
   private async playReceive(program: ProgramRun, step: Extract<StepPlan, { kind: 'receive' }>): Promise<StepObservation> {
     const started = performance.now();
     const box = this.peer.listening;
-    const got = box ? await waitProgramTime(program, step.timeoutMs, (d) => box.next(d, program.exited), (r) => r !== null) : null;
+    const got = box ? await waitProgramTime(program, step.timeoutMs, (d) => box.next(d, program.exited), (r) => r !== null, true) : null;
     if (got && step.reply !== null) await this.peer.reply(got, step.reply);
     this.silent = got === null;
     return {
