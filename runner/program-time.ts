@@ -18,9 +18,9 @@ import type { Deadline } from './wait.js';
 /** Below this much new run-queue time the wait is over: nothing left to give back. */
 const MIN_EXTENSION_MS = 2;
 const EARLY_TIMER_MS = 5;
-/** Peak memory grown by this much since the last look: the program is still filling its memory. */
+/** Peak memory grown by this much: the program is still filling its memory. */
 const GROWING_KB = 4096;
-/** Each such look gives it this much longer. */
+/** It then gets this much more of its own time (the wait's time less the time queued) to grow again. */
 const GROWING_MS = 250;
 
 export interface QueuedClock {
@@ -36,8 +36,9 @@ export interface QueuedClock {
  * the program is running, `done` is false, and the program or the runner
  * queued for a CPU since the start: the wait lasts `ms` plus that time. On a
  * busy machine a spinning program thus gets about `ms` of CPU time in it.
- * With `whileMemoryGrows`, each time the deadline passes while the program's
- * peak memory grew by GROWING_KB since the last look, it gets GROWING_MS more.
+ * With `whileMemoryGrows`, while the program's peak memory grows by
+ * GROWING_KB within GROWING_MS of its own time, the wait goes on: its own
+ * time, not the wall clock's, so that a busy machine cannot end it early.
  */
 export async function waitProgramTime<T>(
   program: QueuedClock,
@@ -49,6 +50,7 @@ export async function waitProgramTime<T>(
   const start = performance.now();
   const before = program.queuedMs();
   let memoryKb = whileMemoryGrows ? (program.peakMemoryKb?.() ?? null) : null;
+  let grewAtMs = 0; // the program's own time (since the start, less the time queued) when it last grew
   let allowed = ms;
   for (;;) {
     const v = await wait({ at: start + allowed });
@@ -57,14 +59,18 @@ export async function waitProgramTime<T>(
     if (done(v) || !program.running || performance.now() < start + allowed - EARLY_TIMER_MS) return v;
     // The larger of the two, not their sum: while both queue at once, that time was lost once.
     const now = program.queuedMs();
-    let owed = ms + Math.max(0, now.program - before.program, now.runner - before.runner);
+    const queued = Math.max(0, now.program - before.program, now.runner - before.runner);
+    let programMs = ms;
     if (memoryKb !== null) {
       // Nothing to read after a reading: its process is on its way out (freeing a full memory takes a while), once.
       const grown = program.peakMemoryKb!();
-      const exiting = grown === 0 && memoryKb > 0;
-      if (exiting || grown - memoryKb >= GROWING_KB) owed = Math.max(owed, performance.now() - start + GROWING_MS);
-      memoryKb = grown;
+      if ((grown === 0 && memoryKb > 0) || grown - memoryKb >= GROWING_KB) {
+        grewAtMs = performance.now() - start - queued;
+        memoryKb = grown;
+      }
+      programMs = Math.max(ms, grewAtMs + GROWING_MS);
     }
+    const owed = programMs + queued;
     if (owed - allowed < MIN_EXTENSION_MS) return v;
     allowed = owed;
   }
