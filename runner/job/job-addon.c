@@ -119,15 +119,10 @@ static napi_value bind_mount(napi_env env, napi_callback_info info) {
     return NULL;
 }
 
+/* remountReadOnly(target, options): a tmpfs made read-only (nosuid, nodev), its options kept. */
 static napi_value remount_read_only(napi_env env, napi_callback_info info) {
-    size_t argc = 2;
-    napi_value argv[2];
     char target[4096], options[512];
-    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok ||
-        !string_arg(env, argv, argc, 0, target, sizeof target) || !string_arg(env, argv, argc, 1, options, sizeof options)) {
-        napi_throw_type_error(env, NULL, "remountReadOnly(target, options): two strings");
-        return NULL;
-    }
+    if (!two_strings(env, info, target, sizeof target, options, sizeof options, "remountReadOnly(target, options): two strings")) return NULL;
     if (mount(NULL, target, NULL, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, options) != 0) {
         char what[4200];
         snprintf(what, sizeof what, "remount %s read-only", target);
