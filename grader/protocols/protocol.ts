@@ -48,7 +48,8 @@ export interface Finding {
 export interface StepHistory {
   /** The peer socket this request came from (each name one source port). */
   socket: string;
-  earlier: { request: unknown; socket: string; answered: boolean }[];
+  /** Read during the call only: the caller goes on adding to it. */
+  earlier: readonly { request: unknown; socket: string; answered: boolean }[];
 }
 
 export interface BuiltRequest {

@@ -161,24 +161,19 @@ function peerSocket(spec: { socket: string }, i: number): string {
   return spec.socket || `step-${i}`;
 }
 
-/** The send steps before step `i`: what each asked, from which socket, and whether it got an answer (evidence for a diagnosis). */
-function historyBefore(i: number, test: TestSpec, obs: TestObservation, contexts: StepContext[]): StepHistory['earlier'] {
-  const earlier: StepHistory['earlier'] = [];
-  for (let j = 0; j < i; j++) {
-    const s = obs.steps[j];
-    const spec = test.steps[j];
-    if (s?.kind === 'send' && spec?.kind === 'send') earlier.push({ request: contexts[j]?.request, socket: peerSocket(spec, j), answered: s.replies.length > 0 });
-  }
-  return earlier;
-}
-
 /** The steps in order; the first that fails decides. Stops at a step the program did not live to see (its exit decides). */
 export function checkSteps(who: string, task: Task, test: TestSpec, obs: TestObservation, contexts: StepContext[]): TestVerdict | null {
+  // The send steps checked so far: what each asked, from which socket, and whether it got an answer (evidence for a diagnosis).
+  const earlier: StepHistory['earlier'][number][] = [];
   for (let i = 0; i < obs.steps.length; i++) {
     const s = obs.steps[i]!;
     const spec = test.steps[i]!;
     let verdict: TestVerdict | null | undefined = null;
-    if (s.kind === 'send' && spec.kind === 'send') verdict = checkSend(who, task, s, spec, contexts[i]!, { socket: peerSocket(spec, i), earlier: historyBefore(i, test, obs, contexts) });
+    if (s.kind === 'send' && spec.kind === 'send') {
+      const socket = peerSocket(spec, i);
+      verdict = checkSend(who, task, s, spec, contexts[i]!, { socket, earlier });
+      earlier.push({ request: contexts[i]?.request, socket, answered: s.replies.length > 0 });
+    }
     else if (s.kind === 'receive' && spec.kind === 'receive') verdict = checkReceive(who, task, test, obs, s, spec);
     else if (s.kind === 'wait-exit' && spec.kind === 'wait-exit' && s.outcome === 'still-running') {
       verdict = { result: 'failed', feedback: `${who} did not exit within ${spec.timeoutMs ?? task.timeouts.exitMs} ms` };
