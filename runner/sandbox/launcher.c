@@ -21,8 +21,9 @@
  * sandbox's namespaces and mounts. Each run arrives as one message on the
  * control socket (a SOCK_SEQPACKET pair), with the run's descriptors (meta,
  * stdout, stderr, and the report channel's three when it has one) passed
- * along. The run's child does what the one-shot launcher does before the
- * program: keyring, filter, limits, descriptors, environment. When the
+ * along. Pid 1 joins its fresh keyring and installs the filter once, and
+ * every run's child inherits both; the child then does what the one-shot
+ * launcher does before the program: limits, descriptors, environment. When the
  * program ends, or the job asks it killed, pid 1 kills every process of the
  * sandbox but itself, reaps them, empties /tmp and /dev/shm, and only then
  * closes the run's meta descriptor: its end is the run's end for the job.
@@ -161,25 +162,37 @@ static void set_limit(int resource, unsigned long long soft, unsigned long long 
 static long long ms(struct timeval tv) { return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000; }
 
 /*
- * What runs before any program, then "started" on META_FD: a new anonymous
- * session keyring (the grader's, a login session's, a service's, a
- * container's, is no longer ours, so neither its keys nor a key the program
- * leaves behind are shared; ENOSYS, no keyrings in this kernel, and EPERM, a
- * filter around sockgrade refusing keyctl and so refusing it to the program
- * too, leave nothing to share, and any other failure is fatal: a sandbox
- * without it must not look like a working one), and the seccomp filter.
+ * What must hold before any program runs: a new anonymous session keyring
+ * (the grader's, a login session's, a service's, a container's, is no longer
+ * ours, so neither its keys nor a key the program leaves behind are shared;
+ * ENOSYS, no keyrings in this kernel, and EPERM, a filter around sockgrade
+ * refusing keyctl and so refusing it to the program too, leave nothing to
+ * share, and any other failure is fatal: a sandbox without it must not look
+ * like a working one), and the seccomp filter. 0, or -1 with why in `why`.
+ */
+static int harden(char *why, size_t size) {
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS && errno != EPERM) {
+        snprintf(why, size, "sg-launch: cannot join a fresh session keyring: %s", strerror(errno));
+        return -1;
+    }
+    const char *step = install_seccomp_filter();
+    if (step) {
+        snprintf(why, size, "sg-launch: cannot install the seccomp filter: %s: %s", step, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * The process about to become the program: hardened (`failure`, when not
+ * NULL, is why that failed where it was done), then "started" on META_FD.
  * 0, or 125 after saying why on stderr: the sandbox's failure, never the
  * program's, since "started" was not said (see sandboxFailed in
  * runner/job/main.ts).
  */
-static int enter_sandbox(int meta_fd) {
-    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL, 0, 0, 0) < 0 && errno != ENOSYS && errno != EPERM) {
-        fprintf(stderr, "sg-launch: cannot join a fresh session keyring: %s\n", strerror(errno));
-        return 125;
-    }
-    const char *why = install_seccomp_filter();
-    if (why) {
-        fprintf(stderr, "sg-launch: cannot install the seccomp filter: %s: %s\n", why, strerror(errno));
+static int enter_sandbox(int meta_fd, const char *failure) {
+    if (failure && failure[0]) {
+        fprintf(stderr, "%s\n", failure);
         return 125;
     }
     if (write(meta_fd, "{\"started\":1}\n", 14) < 0) return 125;
@@ -254,7 +267,9 @@ int main(int argc, char **argv) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     fcntl(meta_fd, F_SETFD, FD_CLOEXEC);
     /* Here, before the fork: nothing the launcher itself does afterwards is refused by the filter. */
-    int failed = enter_sandbox(meta_fd);
+    char why[256] = "";
+    harden(why, sizeof why);
+    int failed = enter_sandbox(meta_fd, why);
     if (failed) return failed;
     /* The exec-error pipe: closed by a successful exec, carries errno otherwise. */
     int errpipe[2];
@@ -395,6 +410,9 @@ static void kill_all_and_reap(void) {
     }
 }
 
+/* Why pid 1 could not harden itself (harden() in serve()), said by every run instead of starting its program; empty when it could. */
+static char serve_failure[256];
+
 /* In the run's child, before exec: never returns. */
 __attribute__((noreturn)) static void run_child(struct run_request *req, int errpipe) {
     int report = atoi(req->words[7]);
@@ -412,7 +430,7 @@ __attribute__((noreturn)) static void run_child(struct run_request *req, int err
     int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null < 0 || dup2(null, 0) < 0 || dup2(fds[1], 1) < 0 || dup2(fds[2], 2) < 0) _exit(125);
     if (report && (req->nfds < 6 || dup2(fds[3], 5) < 0 || dup2(fds[4], 6) < 0 || dup2(fds[5], 7) < 0)) _exit(125);
-    if (enter_sandbox(meta)) _exit(125);
+    if (enter_sandbox(meta, serve_failure)) _exit(125);
     set_limits(req->words + 2);
     clearenv();
     for (char **e = env; *e; e++) putenv(*e);
@@ -516,6 +534,10 @@ static int serve_run(int control, int sigfd, struct run_request *req, struct run
 
 static int serve(int control) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    /* Once for every run: each run's child inherits the keyring and the
+     * filter (pid 1 needs nothing either refuses), and no run can add a key
+     * for the next to find: keyctl and add_key are refused to it. */
+    harden(serve_failure, sizeof serve_failure);
     /* A run's record written after the job let go of it must not end pid 1 (each run's child restores SIGPIPE). */
     signal(SIGPIPE, SIG_IGN);
     fcntl(control, F_SETFD, FD_CLOEXEC);
