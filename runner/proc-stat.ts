@@ -15,6 +15,8 @@ export interface ProcStat {
   cstime: number;
   /** Start time in clock ticks since boot: with the pid, it names one process for good. */
   start: number;
+  /** Once it has exited (state Z): its status as waitpid() would give it. */
+  exitStatus: number;
 }
 
 /** The stat of a process; null when there is no such process (any more). */
@@ -35,5 +37,6 @@ export function procStat(pid: number | 'self'): ProcStat | null {
     cutime: Number(f[13]),
     cstime: Number(f[14]),
     start: Number(f[19]),
+    exitStatus: Number(f[49]),
   };
 }

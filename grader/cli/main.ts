@@ -52,6 +52,10 @@ export async function main(argv: string[], ahead?: JobAhead): Promise<number> {
   try {
     return await runMain(argv, ahead);
   } finally {
+    if (ahead) {
+      const { log } = await import('../log.js');
+      log.debug({ startedBy: ahead.startedBy, taken: ahead.taken }, 'the job started before the CLI loaded');
+    }
     await ahead?.discard();
   }
 }

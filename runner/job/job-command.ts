@@ -7,11 +7,17 @@
 // when the command line it composes itself is the same, else kills it
 // (JobAhead), so a guess made from the helpers' folders never decides which
 // job runs. Small modules only: bin/sockgrade.js loads this before the CLI.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { constants } from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import path from 'node:path';
 import { freshBundle } from '../bundles.js';
 import { distRunnerDir } from '../paths.js';
+import { procStat } from '../proc-stat.js';
+import { deadline, waitUntil } from '../wait.js';
 import { helperDirs } from '../sandbox/native-cache.js';
 import { isRoot } from '../sandbox/probe.js';
 import { OWN_NAMESPACES } from './own-namespaces-flag.js';
@@ -52,8 +58,21 @@ function jobEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** What a grade uses of its job's process: a child Node started, or one the shell line started (AdoptedJob). */
+export interface JobChild {
+  readonly pid?: number | undefined;
+  readonly stdin: Writable;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly exitCode: number | null;
+  readonly signalCode: NodeJS.Signals | null;
+  kill(signal?: NodeJS.Signals | number): boolean;
+  on(event: 'exit' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
+  once(event: 'exit' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
+}
+
 /** The job's process, started as `argv` (jobArgv), its standard streams piped; it waits for its spec on stdin. */
-export function startJobProcess(argv: string[]): ChildProcessWithoutNullStreams {
+export function startJobProcess(argv: string[]): JobChild {
   const [program, ...args] = argv;
   const child = spawn(program!, args, { stdio: ['pipe', 'pipe', 'pipe'], env: jobEnvironment() });
   child.stdin.on('error', () => {}); // a job that died before reading its spec: its exit status says why
@@ -111,29 +130,117 @@ export function startJobAhead(cliArgv: string[]): JobAhead | null {
     const argv = jobArgv(jobEntry(), { reaper, gradingPid: process.pid });
     const child = startJobProcess(argv);
     child.on('error', () => {}); // the reaper gone meanwhile: never taken (no pid), and the CLI starts its own
-    return new JobAhead(argv, child);
+    return new JobAhead(argv, child, 'bin/sockgrade.js');
   } catch {
     return null;
   }
 }
 
+/**
+ * The job the shell line of bin/sockgrade.js started before Node did
+ * (`sg-reaper --ahead-of-cli`, runner/job/reaper.c), when it did: the
+ * variables that say so are removed, so that nothing this process starts
+ * inherits them.
+ */
+export function adoptJobAhead(): JobAhead | null {
+  const said = process.env.SOCKGRADE_JOB_AHEAD;
+  const argv = process.env.SOCKGRADE_JOB_AHEAD_ARGV;
+  delete process.env.SOCKGRADE_JOB_AHEAD;
+  delete process.env.SOCKGRADE_JOB_AHEAD_ARGV;
+  const numbers = (said ?? '').split(' ').map(Number);
+  if (!argv || numbers.length !== 4 || !numbers.every((n) => Number.isInteger(n) && n > 0)) return null;
+  const [pid, stdin, stdout, stderr] = numbers as [number, number, number, number];
+  // Only a child of this very process: variables left in an environment by anyone else name nothing to take or kill.
+  if (procStat(pid)?.ppid !== process.pid) return null;
+  try {
+    return new JobAhead(argv.split('\n'), new AdoptedJob(pid, stdin, stdout, stderr), 'shell line');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * A job this process did not spawn but is the parent of (sg-reaper forked
+ * it, then became this process), read as a spawned child is: its standard
+ * streams from the socket pairs' descriptors, its end when both its output
+ * streams have closed, its status from /proc once it is a zombie (Node reaps
+ * only the children it spawned; this one is reaped when the CLI ends). Its
+ * end is seen as its output ends: whoever takes it reads both streams
+ * (jobProcess does); once it is killed, what nobody reads is drained.
+ */
+class AdoptedJob extends EventEmitter {
+  readonly stdin: Socket;
+  readonly stdout: Socket;
+  readonly stderr: Socket;
+  exitCode: number | null = null;
+  signalCode: NodeJS.Signals | null = null;
+  private ended = false;
+
+  constructor(readonly pid: number, stdin: number, stdout: number, stderr: number) {
+    super();
+    this.stdin = new Socket({ fd: stdin, readable: false, writable: true });
+    this.stdout = new Socket({ fd: stdout, readable: true, writable: false });
+    this.stderr = new Socket({ fd: stderr, readable: true, writable: false });
+    this.stdin.on('error', () => {}); // a job that died before reading its spec: its status says why
+    let open = 2;
+    const closed = () => {
+      if (--open === 0) void this.end();
+    };
+    this.stdout.once('close', closed);
+    this.stderr.once('close', closed);
+  }
+
+  kill(signal: NodeJS.Signals | number = 'SIGTERM'): boolean {
+    if (this.ended) return false;
+    for (const stream of [this.stdout, this.stderr]) if (!stream.readableFlowing) stream.resume();
+    try {
+      process.kill(this.pid, signal); // our own child, unreaped: its pid is not anyone else's
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Its status once the kernel has it (the streams close as it exits, a moment before), then 'exit' and 'close'. */
+  private async end(): Promise<void> {
+    await waitUntil(() => procStat(this.pid)?.state === 'Z', deadline(2000), { intervalMs: 1 });
+    this.ended = true;
+    const stat = procStat(this.pid);
+    if (stat?.state === 'Z') {
+      const status = stat.exitStatus;
+      if ((status & 0x7f) === 0) this.exitCode = (status >> 8) & 0xff;
+      else this.signalCode = signalName(status & 0x7f);
+    }
+    this.emit('exit', this.exitCode, this.signalCode);
+    this.emit('close', this.exitCode, this.signalCode);
+  }
+}
+
+function signalName(n: number): NodeJS.Signals | null {
+  return (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
+}
+
 /** Until the process has exited (and, through its reaper, everything in its namespace). */
-export function exited(child: ChildProcessWithoutNullStreams): Promise<void> {
+export function exited(child: JobChild): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('close', () => resolve()));
 }
 
-/** A job started by bin/sockgrade.js before the CLI loaded: the CLI takes it (take) or kills it (discard), once. */
+/** A job started before the CLI loaded (by the shell line of bin/sockgrade.js, or by its Node code): the CLI takes it (take) or kills it (discard), once. */
 export class JobAhead {
   private settled = false;
+  /** Whether the CLI took it (for the debug log: a job started twice costs a Node start). */
+  taken = false;
 
   constructor(
     private readonly argv: string[],
-    readonly child: ChildProcessWithoutNullStreams,
+    readonly child: JobChild,
+    /** Who started it: the shell line (through the reaper, before Node) or bin/sockgrade.js (before the CLI loaded). */
+    readonly startedBy: 'shell line' | 'bin/sockgrade.js',
   ) {}
 
   /** The process, when it was started as `argv` and still runs; otherwise null, once it is killed and gone. */
-  async take(argv: string[]): Promise<ChildProcessWithoutNullStreams | null> {
+  async take(argv: string[]): Promise<JobChild | null> {
     if (this.settled) return null;
     const { child } = this;
     const same = this.argv.length === argv.length && this.argv.every((a, i) => a === argv[i]);
@@ -142,6 +249,7 @@ export class JobAhead {
       return null;
     }
     this.settled = true;
+    this.taken = true;
     return child;
   }
 

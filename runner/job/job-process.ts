@@ -2,12 +2,11 @@
 // and pid namespace when isolated) and its start, apart from what runs it
 // (run-job.ts) so that the CLI can start one as soon as its command line is
 // parsed (grader/cli/early-jobs.ts) without loading the rest of the runner.
-import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { LineReader } from '../line-reader.js';
 import { compileReaper } from '../sandbox/native.js';
 import { assertSandboxTools } from '../sandbox/probe.js';
 import type { SandboxKind } from '../types.js';
-import { exited, jobArgv, jobEntry, startJobProcess, type JobAhead } from './job-command.js';
+import { exited, jobArgv, jobEntry, startJobProcess, type JobAhead, type JobChild } from './job-command.js';
 
 /** The job's command line, in a fresh network, mount and pid namespace when isolated. */
 export async function jobCommand(privateNetwork: boolean): Promise<string[]> {
@@ -16,7 +15,7 @@ export async function jobCommand(privateNetwork: boolean): Promise<string[]> {
 
 /** The job's process, started; it waits for its spec on stdin. */
 export interface JobProcess {
-  child: ChildProcessWithoutNullStreams;
+  child: JobChild;
   /** What it wrote on stderr so far (the first 16 KiB): why a job that could not start failed. */
   stderr: () => string;
   /** Its stdout, line by line, across every grade it serves (run-job.ts reads each grade's up to its `end`). */
@@ -31,7 +30,7 @@ export function spawnJob(argv: string[]): JobProcess {
 }
 
 /** `child`, a job's process, as the grade reads it. */
-function jobProcess(child: ChildProcessWithoutNullStreams): JobProcess {
+function jobProcess(child: JobChild): JobProcess {
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => {
     if (stderr.length < 16_384) stderr += d.toString('utf8');

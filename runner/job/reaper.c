@@ -24,10 +24,25 @@
  * sandbox user's process limit (RLIMIT_NPROC) for every later test. It exits
  * with the job's status; its exit makes the kernel kill whatever else is
  * left in the namespace.
+ *
+ *   sg-reaper --ahead-of-cli JOB_ENTRY -- NODE CLI ARGS...
+ *
+ * The shell line of bin/sockgrade.js runs this for `sockgrade grade`, before
+ * any Node has started: it forks the job's reaper (as above, with the job
+ * `node JOB_ENTRY --own-namespaces` on pipes, and this process as its
+ * grading process), then becomes the CLI (exec, same pid). The job's Node
+ * then starts beside the CLI's rather than after it. The CLI finds the job
+ * in SOCKGRADE_JOB_AHEAD ("PID STDIN STDOUT STDERR", its ends of the job's
+ * standard streams)
+ * and the job's command line in SOCKGRADE_JOB_AHEAD_ARGV (one word a line),
+ * and takes it only when it would start the same command line itself
+ * (runner/job/job-command.ts). Anything that stops it here (no node on
+ * PATH, a path with a newline) leaves the CLI to start its job itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -35,6 +50,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -93,20 +109,8 @@ static int reap(char **cmd) {
     }
 }
 
-int main(int argc, char **argv) {
-    int map_root_user = 0, i = 1;
-    long grading = 0;
-    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
-        if (strcmp(argv[i], "--map-root-user") == 0) map_root_user = 1;
-        else if (strcmp(argv[i], "--grading-process") == 0 && i + 1 < argc) grading = strtol(argv[++i], NULL, 10);
-        else break;
-    }
-    if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc || grading <= 0) {
-        fprintf(stderr, "usage: sg-reaper [--map-root-user] --grading-process PID -- CMD [ARGS...]\n");
-        return 2;
-    }
-    char **cmd = argv + i + 1;
-
+/* The job's reaper: dies with the grading process, unshares, forks pid 1 and exits as it does. */
+static int reaper(int map_root_user, long grading, char **cmd) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) return fail("prctl");
     // A grading process that died before the prctl left no one to send the
     // signal: this process was handed to another parent. Nothing would end it.
@@ -141,4 +145,81 @@ int main(int argc, char **argv) {
         }
         return exit_like(status);
     }
+}
+
+/* `name` found on PATH, as its real path (what Node's process.execPath is); 0, or -1. */
+static int find_on_path(const char *name, char *out) {
+    const char *dirs = getenv("PATH");
+    if (!dirs || strchr(name, '/')) return -1;
+    for (const char *p = dirs; ; ) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char candidate[PATH_MAX];
+        int m = n > 0 && n < sizeof candidate ? snprintf(candidate, sizeof candidate, "%.*s/%s", (int)n, p, name) : -1;
+        if (m > 0 && (size_t)m < sizeof candidate && access(candidate, X_OK) == 0 && realpath(candidate, out)) return 0;
+        if (!end) return -1;
+        p = end + 1;
+    }
+}
+
+/* The --ahead-of-cli mode (see the top of this file): `cli` is NODE CLI ARGS...; never returns. */
+__attribute__((noreturn)) static void ahead_of_cli(const char *entry, char **cli) {
+    char self[PATH_MAX], node[PATH_MAX], job_entry[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    int fds[6];
+    int ok = n > 0 && find_on_path(cli[0], node) == 0 && realpath(entry, job_entry) != NULL;
+    if (ok) {
+        self[n] = '\0';
+        ok = !strchr(self, '\n') && !strchr(node, '\n') && !strchr(job_entry, '\n');
+    }
+    /* Socket pairs, as Node gives a child's standard streams: the CLI ends the
+     * job's stdin by shutting down its side, whoever else holds the job's. */
+    for (int k = 0; ok && k < 6; k += 2) ok = socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds + k) == 0 && fds[k] > 2;
+    pid_t cli_pid = getpid();
+    int map_root_user = getuid() != 0;
+    pid_t job = ok ? fork() : -1;
+    if (job == 0) {
+        /* The job's stdin, stdout and stderr, and nothing else of the pipes: this
+         * process lives on beside the job, and a copy of the CLI's end of stdin
+         * held here would keep the job from ever seeing its end. */
+        if (dup2(fds[0], 0) < 0 || dup2(fds[3], 1) < 0 || dup2(fds[5], 2) < 0) _exit(1);
+        for (int k = 0; k < 6; k++) close(fds[k]);
+        char *cmd[] = { node, job_entry, "--own-namespaces", NULL };
+        _exit(reaper(map_root_user, cli_pid, cmd));
+    }
+    if (job > 0) {
+        char said[96], argv_text[3 * PATH_MAX + 128];
+        snprintf(said, sizeof said, "%ld %d %d %d", (long)job, fds[1], fds[2], fds[4]);
+        snprintf(argv_text, sizeof argv_text, "%s\n%s--grading-process\n%ld\n--\n%s\n%s\n--own-namespaces",
+                 self, map_root_user ? "--map-root-user\n" : "", (long)cli_pid, node, job_entry);
+        close(fds[0]);
+        close(fds[3]);
+        close(fds[5]);
+        /* The CLI's ends outlive the exec. */
+        fcntl(fds[1], F_SETFD, 0);
+        fcntl(fds[2], F_SETFD, 0);
+        fcntl(fds[4], F_SETFD, 0);
+        setenv("SOCKGRADE_JOB_AHEAD", said, 1);
+        setenv("SOCKGRADE_JOB_AHEAD_ARGV", argv_text, 1);
+    }
+    execvp(cli[0], cli);
+    fprintf(stderr, "sg-reaper: exec %s: %s\n", cli[0], strerror(errno));
+    if (job > 0) kill(job, SIGKILL);
+    _exit(127);
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 5 && strcmp(argv[1], "--ahead-of-cli") == 0 && strcmp(argv[3], "--") == 0) ahead_of_cli(argv[2], argv + 4);
+    int map_root_user = 0, i = 1;
+    long grading = 0;
+    for (; i < argc && strcmp(argv[i], "--") != 0; i++) {
+        if (strcmp(argv[i], "--map-root-user") == 0) map_root_user = 1;
+        else if (strcmp(argv[i], "--grading-process") == 0 && i + 1 < argc) grading = strtol(argv[++i], NULL, 10);
+        else break;
+    }
+    if (i >= argc || strcmp(argv[i], "--") != 0 || i + 1 >= argc || grading <= 0) {
+        fprintf(stderr, "usage: sg-reaper [--map-root-user] --grading-process PID -- CMD [ARGS...]\n");
+        return 2;
+    }
+    return reaper(map_root_user, grading, argv + i + 1);
 }

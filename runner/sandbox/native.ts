@@ -14,10 +14,10 @@
 // - healing: a cached helper is trusted only when it is ours, 0755 and a
 //   complete ELF file; otherwise it is rebuilt.
 import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, lstatSync, openSync, readFileSync, readSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, openSync, readFileSync, readlinkSync, readSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxUnavailableError } from '../errors.js';
-import { packageRoot } from '../paths.js';
+import { installedNativeDir, packageRoot } from '../paths.js';
 import { deadline, waitUntil } from '../wait.js';
 import { CACHE_ENV, helperDirs, helperReader, whyNotWritable, whyUnusable } from './native-cache.js';
 
@@ -32,8 +32,37 @@ export function compileLauncher(): Promise<string> {
 }
 
 /** pid 1 of a job's pid namespace: reaps what the namespace hands to it (runner/job/reaper.c). */
-export function compileReaper(): Promise<string> {
-  return compileNative(path.join(packageRoot, 'runner', 'job', 'reaper.c'), 'exe');
+export async function compileReaper(): Promise<string> {
+  const reaper = await compileNative(path.join(packageRoot, 'runner', 'job', 'reaper.c'), 'exe');
+  linkReaper(reaper);
+  return reaper;
+}
+
+/**
+ * dist/native/reaper, a link to the reaper built there: the name the shell
+ * line of bin/sockgrade.js looks for, to start `grade`'s job before Node
+ * starts (a shell cannot pick the newest of the hashed names cheaply). Made
+ * at install, and again whenever a newer reaper is built there; where the
+ * helpers live elsewhere (a read-only install's, in the cache) there is
+ * none, and bin/sockgrade.js starts the job as it always could. Never fails
+ * a grade: without the link the job is only started later.
+ */
+function linkReaper(reaper: string): void {
+  if (path.dirname(reaper) !== installedNativeDir) return;
+  const link = path.join(installedNativeDir, 'reaper');
+  try {
+    if (readlinkSync(link) === path.basename(reaper)) return;
+  } catch {
+    /* none yet */
+  }
+  const tmp = `${link}.${process.pid}.tmp`;
+  try {
+    rmSync(tmp, { force: true });
+    symlinkSync(path.basename(reaper), tmp);
+    renameSync(tmp, link); // in one step: a grade starting meanwhile finds the old link or the new one
+  } catch {
+    rmSync(tmp, { force: true });
+  }
 }
 
 /** Where Node's own headers are (node_api.h), for the one addon: beside the node binary, else the system's. */
