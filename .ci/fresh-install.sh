@@ -66,6 +66,13 @@ chown -R "$ci_user:" "$user_dir/p" "$user_dir/home"
 user_env=(HOME="$user_dir/home" XDG_CACHE_HOME="$user_dir/home/.cache")
 (cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" npm run -s build </dev/null)
 grade_full "$ci_user" "$user_dir/p" calculator-server fixtures/calculator-server/correct-c-plain/submission "${user_env[@]}"
+# As the user types it: the command itself, whose shell line starts the job through dist/native/reaper before Node.
+out="$(cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" PATH="$(dirname "$node_bin"):$PATH" SOCKGRADE_LOG=debug \
+  ./bin/sockgrade.js grade sockets-creating-a-socket fixtures/sockets-creating-a-socket/correct/submission.c --format json 2>&1 </dev/null)" \
+  || fail "./bin/sockgrade.js grade as $ci_user exited $?: $out"
+grep -q '"startedBy":"shell line","taken":true' <<<"$out" || fail "the job the shell line started was not taken: $out"
+grep -q '"score": 100,' <<<"$out" || fail "./bin/sockgrade.js grade as $ci_user did not get 100: $out"
+step "  the command itself as $ci_user: its shell line's job taken, 100/100"
 # What the student's program sees as this user (the job in a user namespace): /etc read-only, sockgrade's own files too.
 (cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" "$node_bin" node_modules/vitest/vitest.mjs run test/sandbox.test.ts \
   -t 'shows the system programs' </dev/null >"$user_dir/home/sandbox-test.log" 2>&1) \
@@ -75,6 +82,13 @@ step "   read-only install: dist/ not writable, no helpers in it"
 rm -rf "$user_dir/p/dist/native"
 chmod -R a-w "$user_dir/p/dist"
 grade_full "$ci_user" "$user_dir/p" calculator-server fixtures/calculator-server/correct-c-plain/submission "${user_env[@]}"
+# As the user types it: the command itself, whose shell line starts the job through dist/native/reaper before Node.
+out="$(cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" PATH="$(dirname "$node_bin"):$PATH" SOCKGRADE_LOG=debug \
+  ./bin/sockgrade.js grade sockets-creating-a-socket fixtures/sockets-creating-a-socket/correct/submission.c --format json 2>&1 </dev/null)" \
+  || fail "./bin/sockgrade.js grade as $ci_user exited $?: $out"
+grep -q '"startedBy":"shell line","taken":true' <<<"$out" || fail "the job the shell line started was not taken: $out"
+grep -q '"score": 100,' <<<"$out" || fail "./bin/sockgrade.js grade as $ci_user did not get 100: $out"
+step "  the command itself as $ci_user: its shell line's job taken, 100/100"
 grade_full "$ci_user" "$user_dir/p" sockets-creating-a-socket fixtures/sockets-creating-a-socket/correct/submission.c "${user_env[@]}"
 ls "$user_dir/home/.cache/sockgrade"/launcher-* >/dev/null 2>&1 || fail "the read-only install did not build its launcher in the user's cache"
 [ ! -e "$user_dir/p/dist/native" ] || fail "a read-only install was written to"
