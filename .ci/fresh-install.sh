@@ -35,6 +35,19 @@ grade_full() {
   step "  $task as ${who:-root}: 100/100"
 }
 
+# Grades as $ci_user through the command itself (its shell line, `node` found on PATH), as a user types it;
+# demands 100/100 and the job started before the CLI loaded, by $2, taken.
+grade_command() {
+  local dir="$1" starter="$2" out
+  shift 2
+  out="$(cd "$dir" && runuser -u "$ci_user" -- env "$@" PATH="$(dirname "$node_bin"):$PATH" SOCKGRADE_LOG=debug \
+    ./bin/sockgrade.js grade sockets-creating-a-socket fixtures/sockets-creating-a-socket/correct/submission.c --format json 2>&1 </dev/null)" \
+    || fail "./bin/sockgrade.js grade as $ci_user exited $?: $out"
+  grep -q "\"startedBy\":\"$starter\",\"taken\":true" <<<"$out" || fail "the job $starter started was not taken: $out"
+  grep -q '"score": 100,' <<<"$out" || fail "./bin/sockgrade.js grade as $ci_user did not get 100: $out"
+  step "  the command itself as $ci_user: the job $starter started taken, 100/100"
+}
+
 # A fresh clone with its dependencies, installed as `npm ci` does (prepare builds it).
 install_clone() {
   local dest="$1"
@@ -67,12 +80,7 @@ user_env=(HOME="$user_dir/home" XDG_CACHE_HOME="$user_dir/home/.cache")
 (cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" npm run -s build </dev/null)
 grade_full "$ci_user" "$user_dir/p" calculator-server fixtures/calculator-server/correct-c-plain/submission "${user_env[@]}"
 # As the user types it: the command itself, whose shell line starts the job through dist/native/reaper before Node.
-out="$(cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" PATH="$(dirname "$node_bin"):$PATH" SOCKGRADE_LOG=debug \
-  ./bin/sockgrade.js grade sockets-creating-a-socket fixtures/sockets-creating-a-socket/correct/submission.c --format json 2>&1 </dev/null)" \
-  || fail "./bin/sockgrade.js grade as $ci_user exited $?: $out"
-grep -q '"startedBy":"shell line","taken":true' <<<"$out" || fail "the job the shell line started was not taken: $out"
-grep -q '"score": 100,' <<<"$out" || fail "./bin/sockgrade.js grade as $ci_user did not get 100: $out"
-step "  the command itself as $ci_user: its shell line's job taken, 100/100"
+grade_command "$user_dir/p" "shell line" "${user_env[@]}"
 # What the student's program sees as this user (the job in a user namespace): /etc read-only, sockgrade's own files too.
 (cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" "$node_bin" node_modules/vitest/vitest.mjs run test/sandbox.test.ts \
   -t 'shows the system programs' </dev/null >"$user_dir/home/sandbox-test.log" 2>&1) \
@@ -82,13 +90,8 @@ step "   read-only install: dist/ not writable, no helpers in it"
 rm -rf "$user_dir/p/dist/native"
 chmod -R a-w "$user_dir/p/dist"
 grade_full "$ci_user" "$user_dir/p" calculator-server fixtures/calculator-server/correct-c-plain/submission "${user_env[@]}"
-# As the user types it: the command itself, whose shell line starts the job through dist/native/reaper before Node.
-out="$(cd "$user_dir/p" && runuser -u "$ci_user" -- env "${user_env[@]}" PATH="$(dirname "$node_bin"):$PATH" SOCKGRADE_LOG=debug \
-  ./bin/sockgrade.js grade sockets-creating-a-socket fixtures/sockets-creating-a-socket/correct/submission.c --format json 2>&1 </dev/null)" \
-  || fail "./bin/sockgrade.js grade as $ci_user exited $?: $out"
-grep -q '"startedBy":"shell line","taken":true' <<<"$out" || fail "the job the shell line started was not taken: $out"
-grep -q '"score": 100,' <<<"$out" || fail "./bin/sockgrade.js grade as $ci_user did not get 100: $out"
-step "  the command itself as $ci_user: its shell line's job taken, 100/100"
+# Without dist/native/reaper the shell line starts Node at once, and bin/sockgrade.js starts the job.
+grade_command "$user_dir/p" "bin/sockgrade.js" "${user_env[@]}"
 grade_full "$ci_user" "$user_dir/p" sockets-creating-a-socket fixtures/sockets-creating-a-socket/correct/submission.c "${user_env[@]}"
 ls "$user_dir/home/.cache/sockgrade"/launcher-* >/dev/null 2>&1 || fail "the read-only install did not build its launcher in the user's cache"
 [ ! -e "$user_dir/p/dist/native" ] || fail "a read-only install was written to"
