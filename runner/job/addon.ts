@@ -14,6 +14,8 @@ export interface JobAddon extends PortQuery, SocketMaker {
   bindMount(source: string, target: string): void;
   /** The tmpfs on `target` made read-only, with the same `options`. */
   remountReadOnly(target: string, options: string): void;
+  /** Loopback up, then `name` (a veth to `peer`, else a dummy) with `ipv6`/128 and `ipv4`/32, up, as `ip` would (runner/sandbox/network.ts); throws what failed. */
+  setUpNetwork(name: string, peer: string, ipv6: string, ipv4: string): void;
 }
 
 /** The addon at `file`; null when it cannot be loaded (the job then does without). */

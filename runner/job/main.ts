@@ -274,7 +274,7 @@ async function readyForNext(spec: JobSpec, ctx: SandboxContext, addon: JobAddon 
     if (ctx.workDir !== spec.plan.workDir) addon.detach(ctx.workDir); // the scratch tmpfs
     closeSpareSockets();
     addon.freshNetwork();
-    await setUpJobNetwork();
+    await setUpJobNetwork(addon);
     return true;
   } catch {
     return false;
