@@ -203,7 +203,8 @@ class AdoptedJob extends EventEmitter {
 
   /** Its status once the kernel has it (the streams close as it exits, a moment before), then 'exit' and 'close'. */
   private async end(): Promise<void> {
-    await waitUntil(() => procStat(this.pid)?.state === 'Z', deadline(2000), { intervalMs: 1 });
+    // Within microseconds as a rule; the deadline is for a machine that deschedules it for seconds meanwhile.
+    await waitUntil(() => procStat(this.pid)?.state === 'Z', deadline(10_000), { intervalMs: 1 });
     this.ended = true;
     const stat = procStat(this.pid);
     if (stat?.state === 'Z') {
