@@ -22,6 +22,7 @@ import { adoptJobAhead, exited, startJobAhead } from '../runner/job/job-command.
 import { jobCommand } from '../runner/job/job-process.js';
 import { runJob } from '../runner/job/run-job.js';
 import { procStat } from '../runner/proc-stat.js';
+import { compileJobAddon } from '../runner/sandbox/native.js';
 import type { JobPlan } from '../runner/types.js';
 import { BIN, ROOT, runCli, sockgrade, tempDir } from './helpers.js';
 
@@ -95,10 +96,13 @@ const GRADE = ['grade', 'sockets-creating-a-socket', 'fixtures/sockets-creating-
 /**
  * What a CLI started by `sg-reaper --ahead-of-cli` (the shell line's way) finds:
  * a Node process the reaper became, which adopts the job it forked and offers
- * it the command line the CLI composes (`other`: with another grading pid).
+ * it the command line the CLI composes (`other`: with another grading pid);
+ * a job it takes it reaps through the job's addon, as a grade does (`reaped`:
+ * gone from /proc, its CPU time counted in the CLI's children).
  */
-async function adoptedByCli(other: boolean): Promise<{ adopted: boolean; startedBy?: string; taken: boolean; exit: number | null; signal: string | null; left: string | null }> {
+async function adoptedByCli(other: boolean): Promise<{ adopted: boolean; startedBy?: string; taken: boolean; exit: number | null; signal: string | null; left: string | null; reaped: boolean }> {
   const argv = await jobCommand(true);
+  const addon = await compileJobAddon();
   const dist = (f: string) => pathToFileURL(path.join(ROOT, 'dist', 'runner', 'job', f)).href;
   const script = `
     const { adoptJobAhead, exited } = await import(${JSON.stringify(dist('job-command.js'))});
@@ -108,10 +112,17 @@ async function adoptedByCli(other: boolean): Promise<{ adopted: boolean; started
     let argv = await jobCommand(true);
     if (${other}) argv = argv.map((a, i) => (argv[i - 1] === '--grading-process' ? '1' : a));
     const child = ahead ? await ahead.take(argv) : null;
-    // No spec: the job ends at its stdin's end; its output read as the CLI reads it.
-    if (child) { child.stdout.resume(); child.stderr.resume(); child.stdin.end(); await exited(child); }
+    if (child) {
+      const module = { exports: {} };
+      process.dlopen(module, ${JSON.stringify(addon)});
+      child.reapWith((pid) => module.exports.reap(pid));
+      // No spec: the job ends at its stdin's end; its output read as the CLI reads it.
+      child.stdout.resume(); child.stderr.resume(); child.stdin.end(); await exited(child);
+    }
     const gone = ahead?.child;
-    console.log(JSON.stringify({ adopted: !!ahead, startedBy: ahead?.startedBy, taken: !!child, exit: gone?.exitCode ?? null, signal: gone?.signalCode ?? null, left }));
+    const { existsSync } = await import('node:fs');
+    const reaped = gone?.pid !== undefined && !existsSync('/proc/' + gone.pid);
+    console.log(JSON.stringify({ adopted: !!ahead, startedBy: ahead?.startedBy, taken: !!child, exit: gone?.exitCode ?? null, signal: gone?.signalCode ?? null, left, reaped }));
   `;
   const entry = argv[argv.indexOf('--') + 2]!;
   const r = await execa(argv[0]!, ['--ahead-of-cli', entry, '--', 'node', '--input-type=module', '-e', script], { reject: false });
@@ -144,12 +155,13 @@ describe('the job started before the CLI loads', () => {
 
   it('started by the shell line through the reaper, before any Node, is the same job and is taken', async () => {
     const seen = await adoptedByCli(false);
-    expect(seen).toEqual({ adopted: true, startedBy: 'shell line', taken: true, exit: 0, signal: null, left: null });
+    expect(seen).toEqual({ adopted: true, startedBy: 'shell line', taken: true, exit: 0, signal: null, left: null, reaped: true });
   });
 
   it('started by the shell line, is killed, not taken, when the CLI would start another command line', async () => {
     const seen = await adoptedByCli(true);
-    expect(seen).toMatchObject({ adopted: true, taken: false, exit: null, signal: 'SIGKILL' });
+    // Killed before any grade had it: its status read from /proc, left to be reaped when the CLI ends.
+    expect(seen).toMatchObject({ adopted: true, taken: false, exit: null, signal: 'SIGKILL', reaped: false });
   });
 
   it('named by variables in the environment but not a child of the CLI, is neither taken nor killed', async () => {

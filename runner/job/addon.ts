@@ -16,6 +16,8 @@ export interface JobAddon extends PortQuery, SocketMaker {
   remountReadOnly(target: string, options: string): void;
   /** Loopback up, then `name` (a veth to `peer`, else a dummy) with `ipv6`/128 and `ipv4`/32, up, as `ip` would (runner/sandbox/network.ts); throws what failed. */
   setUpNetwork(name: string, peer: string, ipv6: string, ipv4: string): void;
+  /** waitpid(pid, WNOHANG): the child's wait status once it has ended (reaped then), null while it runs. */
+  reap(pid: number): number | null;
 }
 
 /** The addon at `file`; null when it cannot be loaded (the job then does without). */

@@ -19,6 +19,11 @@
  * set up through rtnetlink as `ip -batch` would set it, without a process:
  * Node starts a process by forking itself, which costs more than `ip` does.
  *
+ * And waitpid() for the CLI, the one place it loads this addon: the job the
+ * `sockgrade` command's shell line started is the CLI's child, but not one
+ * Node spawned, so Node never reaps it, and a child nobody reaps is counted
+ * in nobody's CPU time (`time sockgrade grade ...` would leave the job out).
+ *
  * And what the kept sandbox (runner/sandbox/kept-sandbox.ts) needs: socket
  * pairs made here (Node makes none it hands out as descriptors), and a
  * message sent with descriptors attached (SCM_RIGHTS), which Node's own
@@ -36,6 +41,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <linux/netlink.h>
@@ -438,6 +444,26 @@ static napi_value set_up_network(napi_env env, napi_callback_info info) {
     return NULL;
 }
 
+/* reap(pid): the wait status of the child `pid` once it has ended (it is then reaped), null while it runs; throws for a pid that is not our child. */
+static napi_value reap(napi_env env, napi_callback_info info) {
+    size_t argc = 1;
+    napi_value argv[1], result;
+    int32_t pid = 0;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+        napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
+        napi_throw_type_error(env, NULL, "reap(pid): a positive pid");
+        return NULL;
+    }
+    int status = 0;
+    pid_t got;
+    do got = waitpid(pid, &status, WNOHANG);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) return throw_errno(env, "waitpid");
+    if (got == 0) napi_get_null(env, &result);
+    else napi_create_int32(env, status, &result);
+    return result;
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
     napi_value fn;
     if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok)
@@ -454,5 +480,6 @@ NAPI_MODULE_INIT() {
     export_fn(env, exports, "socketPair", socket_pair);
     export_fn(env, exports, "sendWithFds", send_with_fds);
     export_fn(env, exports, "setUpNetwork", set_up_network);
+    export_fn(env, exports, "reap", reap);
     return exports;
 }

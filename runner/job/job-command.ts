@@ -69,6 +69,8 @@ export interface JobChild {
   kill(signal?: NodeJS.Signals | number): boolean;
   on(event: 'exit' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
   once(event: 'exit' | 'close' | 'error', listener: (...args: unknown[]) => void): unknown;
+  /** A child Node did not spawn (AdoptedJob) is reaped through `reap` (the job's addon: waitpid) once it ends. */
+  reapWith?(reap: (pid: number) => number | null): void;
 }
 
 /** The job's process, started as `argv` (jobArgv), its standard streams piped; it waits for its spec on stdin. */
@@ -163,10 +165,13 @@ export function adoptJobAhead(): JobAhead | null {
  * A job this process did not spawn but is the parent of (sg-reaper forked
  * it, then became this process), read as a spawned child is: its standard
  * streams from the socket pairs' descriptors, its end when both its output
- * streams have closed, its status from /proc once it is a zombie (Node reaps
- * only the children it spawned; this one is reaped when the CLI ends). Its
- * end is seen as its output ends: whoever takes it reads both streams
- * (jobProcess does); once it is killed, what nobody reads is drained.
+ * streams have closed. Node reaps only the children it spawned: the CLI that
+ * takes this one hands it the job's addon (reapWith), whose waitpid() gives
+ * its status and counts its CPU time in the CLI's children, as a spawned
+ * job's is; without it, its status is read from /proc once it is a zombie,
+ * and it is reaped when the CLI ends. Its end is seen as its output ends:
+ * whoever takes it reads both streams (jobProcess does); once it is killed,
+ * what nobody reads is drained.
  */
 class AdoptedJob extends EventEmitter {
   readonly stdin: Socket;
@@ -175,6 +180,7 @@ class AdoptedJob extends EventEmitter {
   exitCode: number | null = null;
   signalCode: NodeJS.Signals | null = null;
   private ended = false;
+  private reap: ((pid: number) => number | null) | null = null;
 
   constructor(readonly pid: number, stdin: number, stdout: number, stderr: number) {
     super();
@@ -201,16 +207,33 @@ class AdoptedJob extends EventEmitter {
     }
   }
 
+  reapWith(reap: (pid: number) => number | null): void {
+    this.reap = reap;
+  }
+
   /** Its status once the kernel has it (the streams close as it exits, a moment before), then 'exit' and 'close'. */
   private async end(): Promise<void> {
+    let status: number | null = null;
+    const ended = (): boolean => {
+      if (this.reap) {
+        try {
+          status = this.reap(this.pid);
+          return status !== null;
+        } catch {
+          this.reap = null; // not ours to wait for after all: read as a zombie, below
+        }
+      }
+      const stat = procStat(this.pid);
+      status = stat?.state === 'Z' ? stat.exitStatus : null;
+      return status !== null;
+    };
     // Within microseconds as a rule; the deadline is for a machine that deschedules it for seconds meanwhile.
-    await waitUntil(() => procStat(this.pid)?.state === 'Z', deadline(10_000), { intervalMs: 1 });
+    await waitUntil(ended, deadline(10_000), { intervalMs: 1 });
     this.ended = true;
-    const stat = procStat(this.pid);
-    if (stat?.state === 'Z') {
-      const status = stat.exitStatus;
-      if ((status & 0x7f) === 0) this.exitCode = (status >> 8) & 0xff;
-      else this.signalCode = signalName(status & 0x7f);
+    const last = status as number | null; // set by ended(), which the wait calls
+    if (last !== null) {
+      if ((last & 0x7f) === 0) this.exitCode = (last >> 8) & 0xff;
+      else this.signalCode = signalName(last & 0x7f);
     }
     this.emit('exit', this.exitCode, this.signalCode);
     this.emit('close', this.exitCode, this.signalCode);

@@ -10,6 +10,7 @@ import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
 import type { CommandPlan, JobEvent, JobPlan, SandboxKind } from '../types.js';
 import { directBackend } from './backend.js';
+import { loadJobAddon } from './addon.js';
 import { exited } from './job-command.js';
 import { EarlyJob, jobCommand, spawnJob, type JobKeeper, type JobProcess } from './job-process.js';
 import type { JobLine, JobSpec } from './main.js';
@@ -115,6 +116,11 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Direct): Pro
   if ('type' in spec) return [spec];
   const command = () => jobCommand(spec.privateNetwork);
   let job = (!direct && ((await opts.early?.take(plan.sandbox)) || (spec.privateNetwork && opts.keeper?.take()))) || spawnJob(await command());
+  if (job.child.reapWith && spec.addon) {
+    // A job the shell line started: reaped through the addon, so that its CPU time counts as a spawned job's does.
+    const addon = loadJobAddon(spec.addon);
+    if (addon) job.child.reapWith((pid) => addon.reap(pid));
+  }
   let run = await serve(job, spec, opts);
   // A kept job that died while it waited (nothing of this grade reached it): once more, on a new one.
   if (job.served > 0 && !run.events.length) run = await serve((job = spawnJob(await command())), spec, opts);
