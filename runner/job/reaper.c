@@ -29,15 +29,15 @@
  *
  * The shell line of bin/sockgrade.js runs this for `sockgrade grade`, before
  * any Node has started: it forks the job's reaper (as above, with the job
- * `node JOB_ENTRY --own-namespaces` on pipes, and this process as its
- * grading process), then becomes the CLI (exec, same pid). The job's Node
- * then starts beside the CLI's rather than after it. The CLI finds the job
- * in SOCKGRADE_JOB_AHEAD ("PID STDIN STDOUT STDERR", its ends of the job's
- * standard streams)
- * and the job's command line in SOCKGRADE_JOB_AHEAD_ARGV (one word a line),
- * and takes it only when it would start the same command line itself
- * (runner/job/job-command.ts). Anything that stops it here (no node on
- * PATH, a path with a newline) leaves the CLI to start its job itself.
+ * `node JOB_ENTRY --own-namespaces` on socket pairs, and this process as
+ * its grading process), then becomes the CLI (exec, same pid). The job's
+ * Node then starts beside the CLI's rather than after it. The CLI finds the
+ * job in SOCKGRADE_JOB_AHEAD ("PID STDIN STDOUT STDERR": the pid, and the
+ * CLI's ends of the job's standard streams) and the job's command line in
+ * SOCKGRADE_JOB_AHEAD_ARGV (one word a line), takes it only when it would
+ * start the same command line itself (runner/job/job-command.ts), and reaps
+ * it (Node would not). Anything that stops it here (no node on PATH, a path
+ * with a newline) leaves the CLI to start its job itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
