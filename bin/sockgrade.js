@@ -1,17 +1,18 @@
 #!/bin/sh
-":" //; unset NODE_EXTRA_CA_CERTS; r="${0%/*}/../dist/native/reaper"; case "$1:${SOCKGRADE_SANDBOX:-auto}" in grade:auto|grade:bwrap) case " $* " in *" --sandbox"*|*" -h "*|*" --help "*) ;; *) [ -x "$r" ] && exec "$r" --ahead-of-cli "${0%/*}/../dist/bundle/job.js" -- node "$0" "$@";; esac;; esac; exec node "$0" "$@"
+":" //; unset NODE_EXTRA_CA_CERTS; case "$1:${SOCKGRADE_SANDBOX:-auto}" in grade:auto|grade:bwrap) case " $* " in *" --sandbox"*|*" -h "*|*" --help "*) ;; *) s="$0"; [ -L "$s" ] && s="$(readlink -f "$s")"; r="${s%/*}/../dist/native/reaper"; [ -x "$r" ] && exec "$r" --ahead-of-cli "${s%/*}/../dist/bundle/job.js" -- node "$0" "$@";; esac;; esac; exec node "$0" "$@"
 // Entry point of the `sockgrade` command: the compiled CLI lives in dist/.
 // Run as a command (`sockgrade`, `npx sockgrade`, a symlink to this file),
 // the line above is shell: it starts Node on this same file without
 // NODE_EXTRA_CA_CERTS, whose certificate file Node otherwise reads and parses
 // before any code runs (~40 ms of a ~60 ms start where a distribution's whole
 // bundle is named); sockgrade makes no TLS connection. For `grade` (with the
-// bwrap sandbox, or the default), when it finds the reaper built beside it
-// (dist/native/reaper, linked at install), it starts Node through the
-// reaper, which first forks the grading job: the job's own Node start then
-// runs beside the CLI's rather than after it (runner/job/reaper.c). To Node
-// the line is a string and a comment, so `node bin/sockgrade.js` runs the
-// same code.
+// bwrap sandbox, or the default), when it finds the reaper built beside this
+// file (dist/native/reaper, linked at install; through the link npm, npx or a
+// global install run it by, resolved), it starts Node through the reaper,
+// which first forks the grading job: the job's own Node start then runs
+// beside the CLI's rather than after it (runner/job/reaper.c). To Node the
+// line is a string and a comment, so `node bin/sockgrade.js` runs the same
+// code.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

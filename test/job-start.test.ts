@@ -13,7 +13,7 @@
 // start the very same command line itself, and kills it otherwise.
 import { spawn } from 'node:child_process';
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -212,13 +212,17 @@ describe('the job started before the CLI loads', () => {
     expect(reports[2]).toEqual(reports[0]);
   });
 
-  it('a grade run as a command (its shell line) takes the job the reaper started, with the same report', async () => {
+  it('a grade run as a command (its shell line), also through a link as npm installs it, takes the job the reaper started, with the same report', async () => {
     // The shell line starts the job through dist/native/reaper, the link the install makes where it
     // built its helpers; without it (helpers in a cache) bin/sockgrade.js starts the job as before.
     const linked = existsSync(path.join(ROOT, 'dist', 'native', 'reaper'));
+    // As npm, npx and a global install run it: a link to bin/sockgrade.js in another folder.
+    const npmBin = path.join(tempDir(), 'sockgrade');
+    symlinkSync(BIN, npmBin);
+    const asCommand = (file: string) => () => execa(file, [...GRADE, '--format', 'json', '--seed', '1'], { reject: false, cwd: ROOT, env: { SOCKGRADE_LOG: 'debug' } });
     const reports = [];
     const ahead = [];
-    for (const run of [() => execa(BIN, [...GRADE, '--format', 'json', '--seed', '1'], { reject: false, cwd: ROOT, env: { SOCKGRADE_LOG: 'debug' } }), () => sockgrade([...GRADE, '--format', 'json', '--seed', '1'])]) {
+    for (const run of [asCommand(BIN), asCommand(npmBin), () => sockgrade([...GRADE, '--format', 'json', '--seed', '1'])]) {
       const r = await run();
       expect(r.exitCode, r.stderr).toBe(0);
       const report = JSON.parse(r.stdout) as { score: number; tests: { id: string; passed: boolean }[] };
@@ -226,6 +230,8 @@ describe('the job started before the CLI loads', () => {
       ahead.push(...r.stderr.split('\n').filter((l) => l.includes('the job started before the CLI loaded')).map((l) => JSON.parse(l) as { startedBy: string; taken: boolean }));
     }
     expect(reports[1]).toEqual(reports[0]);
-    expect(ahead).toEqual([{ startedBy: linked ? 'shell line' : 'bin/sockgrade.js', taken: true }].map((a) => expect.objectContaining(a)));
+    expect(reports[2]).toEqual(reports[0]);
+    const expected = { startedBy: linked ? 'shell line' : 'bin/sockgrade.js', taken: true };
+    expect(ahead).toEqual([expected, expected].map((a) => expect.objectContaining(a)));
   });
 });
