@@ -2,8 +2,9 @@
 // native helpers and named in the job's spec: what Node cannot do itself.
 import type { PortQuery } from '../readiness.js';
 import type { SocketMaker } from '../sandbox/kept-sandbox.js';
+import type { NetworkMaker } from '../sandbox/network.js';
 
-export interface JobAddon extends PortQuery, SocketMaker {
+export interface JobAddon extends PortQuery, SocketMaker, NetworkMaker {
   /** The calling (main) thread moves to a new, empty network namespace. */
   freshNetwork(): void;
   /** umount2(path, MNT_DETACH). */
@@ -14,8 +15,6 @@ export interface JobAddon extends PortQuery, SocketMaker {
   bindMount(source: string, target: string): void;
   /** The tmpfs on `target` made read-only, with the same `options`. */
   remountReadOnly(target: string, options: string): void;
-  /** Loopback up, then `name` (a veth to `peer`, else a dummy) with `ipv6`/128 and `ipv4`/32, up, as `ip` would (runner/sandbox/network.ts); throws what failed. */
-  setUpNetwork(name: string, peer: string, ipv6: string, ipv4: string): void;
   /** waitpid(pid, WNOHANG): the child's wait status once it has ended (reaped then), null while it runs. */
   reap(pid: number): number | null;
 }

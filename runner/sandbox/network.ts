@@ -29,6 +29,7 @@ const LINKS = [
 
 /** What sets the network up without a process: the job's addon (runner/job/job-addon.c), through rtnetlink. */
 export interface NetworkMaker {
+  /** Loopback up, then `name` (a veth to `peer`, else a dummy) with `ipv6`/128 and `ipv4`/32, up, as `ip` would; throws what failed. */
   setUpNetwork(name: string, peer: string, ipv6: string, ipv4: string): void;
 }
 
