@@ -4,8 +4,8 @@
 // survives.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { constants as osConstants } from 'node:os';
 import { procStat } from './proc-stat.js';
+import { signalName } from './signals.js';
 import { waitProgramTime } from './program-time.js';
 import { runnerQueuedMs, schedstatOf } from './run-queue.js';
 import type { Socket } from 'node:net';
@@ -28,11 +28,6 @@ interface LauncherMeta {
   cpu_ms?: number;
   maxrss_kb?: number;
   exec_error?: string;
-}
-
-function signalName(n: number): string {
-  const entry = Object.entries(osConstants.signals).find(([, v]) => v === n);
-  return entry ? entry[0] : `signal ${n}`;
 }
 
 /** Reads a pipe to its end into a string. */
@@ -448,7 +443,7 @@ export class ProgramRun {
 
   /** The launcher's word first; without it, our own kill, then what the spawned process's exit said. */
   private exitStatus(meta: LauncherMeta): { exitCode: number | null; signal: string | null } {
-    if (meta.signal !== undefined) return { exitCode: null, signal: signalName(meta.signal) };
+    if (meta.signal !== undefined) return { exitCode: null, signal: signalName(meta.signal) ?? `signal ${meta.signal}` };
     if (meta.exit !== undefined) return { exitCode: meta.exit, signal: null };
     if (this.stopReason !== null) return { exitCode: null, signal: 'SIGKILL' };
     if (this.exitInfo?.signal) return { exitCode: null, signal: this.exitInfo.signal };

@@ -11,12 +11,12 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { constants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import path from 'node:path';
 import { freshBundle } from '../bundles.js';
 import { distRunnerDir } from '../paths.js';
 import { procStat } from '../proc-stat.js';
+import { waitStatusEnd } from '../signals.js';
 import { deadline, waitUntil } from '../wait.js';
 import { helperDirs } from '../sandbox/native-cache.js';
 import { isRoot } from '../sandbox/probe.js';
@@ -231,17 +231,10 @@ class AdoptedJob extends EventEmitter {
     await waitUntil(ended, deadline(10_000), { intervalMs: 1 });
     this.ended = true;
     const last = status as number | null; // set by ended(), which the wait calls
-    if (last !== null) {
-      if ((last & 0x7f) === 0) this.exitCode = (last >> 8) & 0xff;
-      else this.signalCode = signalName(last & 0x7f);
-    }
+    if (last !== null) ({ exitCode: this.exitCode, signalCode: this.signalCode } = waitStatusEnd(last));
     this.emit('exit', this.exitCode, this.signalCode);
     this.emit('close', this.exitCode, this.signalCode);
   }
-}
-
-function signalName(n: number): NodeJS.Signals | null {
-  return (Object.entries(constants.signals).find(([, v]) => v === n)?.[0] as NodeJS.Signals | undefined) ?? null;
 }
 
 /** Until the process has exited (and, through its reaper, everything in its namespace). */
