@@ -420,8 +420,9 @@ static napi_value set_up_network(napi_env env, napi_callback_info info) {
     int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd < 0) return throw_errno(env, "socket(NETLINK_ROUTE)");
     char msg[256] = "";
+    const char *step = NULL;
     int e = link_up(fd, "lo");
-    if (e) snprintf(msg, sizeof msg, "lo up: %s", strerror(e));
+    if (e) step = "lo up";
     if (!e) {
         int veth = link_add(fd, name, peer);
         int dummy = veth ? link_add(fd, name, NULL) : 0;
@@ -430,17 +431,13 @@ static napi_value set_up_network(napi_env env, napi_callback_info info) {
             e = dummy;
         }
     }
-    const char *step = NULL;
     if (!e && (e = no_addrgen(fd, name))) step = "addrgenmode none";
     if (!e && (e = addr_add(fd, name, AF_INET6, ipv6, 128))) step = ipv6;
     if (!e && (e = addr_add(fd, name, AF_INET, ipv4, 32))) step = ipv4;
     if (!e && (e = link_up(fd, name))) step = "link up";
     close(fd);
     if (step) snprintf(msg, sizeof msg, "%s: %s", step, strerror(e));
-    if (e) {
-        napi_throw_error(env, NULL, msg);
-        return NULL;
-    }
+    if (e) napi_throw_error(env, NULL, msg);
     return NULL;
 }
 
