@@ -15,7 +15,12 @@ export const logLevelProblem: string | null =
 /** The level the logger runs at: the one asked for, else warn. */
 export const logLevel: string = asked && !logLevelProblem ? asked : 'warn';
 
+/** Whether lines of `level` are shown at the level the logger runs at. */
+export function shows(level: string): boolean {
+  return LEVELS.indexOf(level) <= LEVELS.indexOf(logLevel);
+}
+
 /** Internal errors show their stack only when asked for (SOCKGRADE_LOG=debug or trace). */
 export function wantsStacks(): boolean {
-  return LEVELS.indexOf(logLevel) >= LEVELS.indexOf('debug');
+  return shows('debug');
 }

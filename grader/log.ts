@@ -5,10 +5,9 @@
 // case, at the default level) does not pay for it.
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
-import { logLevel } from './log-level.js';
+import { logLevel, shows } from './log-level.js';
 
 type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
-const ORDER: readonly string[] = ['silent', 'fatal', 'error', 'warn', 'info', 'debug', 'trace'];
 
 let logger: Logger | undefined;
 
@@ -22,7 +21,7 @@ function pinoLogger(): Logger {
 }
 
 function at(level: Level): (fields: object, message: string) => void {
-  const shown = ORDER.indexOf(level) <= ORDER.indexOf(logLevel);
+  const shown = shows(level);
   return (fields, message) => {
     if (shown) pinoLogger()[level](fields, message);
   };

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../runner/paths.js';
-import { logLevelProblem } from '../log-level.js';
+import { logLevelProblem, shows } from '../log-level.js';
 import type { JobAhead } from '../../runner/job/job-command.js';
 import { COMMANDS, NAMED_IN_ERRORS, type CommandModule } from './commands.js';
 import { EXIT, exitFor, guardProcess, UsageError } from './exit.js';
@@ -52,7 +52,7 @@ export async function main(argv: string[], ahead?: JobAhead): Promise<number> {
   try {
     return await runMain(argv, ahead);
   } finally {
-    if (ahead) {
+    if (ahead && shows('debug')) {
       const { log } = await import('../log.js');
       log.debug({ startedBy: ahead.startedBy, taken: ahead.taken }, 'the job started before the CLI loaded');
     }
