@@ -2,10 +2,10 @@
 // (all read, part kept), enforce wall time, and report what happened. Stopping
 // it kills the whole sandbox (bwrap's pid namespace), so nothing it started
 // survives.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { procStat } from './proc-stat.js';
 import { signalName } from './signals.js';
+import { startProcess, type StartedProcess } from './spawn.js';
 import { waitProgramTime } from './program-time.js';
 import { runnerQueuedMs, schedstatOf } from './run-queue.js';
 import type { Socket } from 'node:net';
@@ -119,7 +119,7 @@ const KERNEL_COUNTS_RUNNABLE = existsSync('/proc/self/schedstat');
 
 export class ProgramRun {
   /** The spawned sandbox (or bare program); null when the program runs in a kept sandbox (`kept`). */
-  private readonly child: ChildProcess | null;
+  private readonly child: StartedProcess | null;
   private readonly kept: KeptRun | null;
   private startedAt = performance.now();
   private testStart: number;
@@ -177,11 +177,11 @@ export class ProgramRun {
       const spec = sandboxedCommand(ctx, plan, { gated });
       const report = needsReportChannel(plan) ? (['pipe', 'pipe', 'pipe'] as const) : gated ? (['ignore', 'ignore', 'ignore'] as const) : [];
       this.kept = null;
-      this.child = spawn(spec.file, spec.args, {
+      // In a session of its own: stop() reaches everything in --sandbox none through its group.
+      this.child = startProcess(ctx.starter, spec.file, spec.args, {
         cwd: spec.cwd,
         env: spec.env,
         stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', ...report, ...(gated ? (['pipe'] as const) : [])],
-        detached: true, // its own process group: stop() reaches everything in --sandbox none
         ...(spec.uid === undefined ? {} : { uid: spec.uid }),
         ...(spec.gid === undefined ? {} : { gid: spec.gid }),
       });
@@ -233,7 +233,7 @@ export class ProgramRun {
     }
   }
 
-  private watchExit(child: ChildProcess): Promise<void> {
+  private watchExit(child: StartedProcess): Promise<void> {
     return new Promise((resolve) => {
       child.on('error', () => {
         this.exitInfo ??= { code: null, signal: null };

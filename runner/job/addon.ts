@@ -3,8 +3,9 @@
 import type { PortQuery } from '../readiness.js';
 import type { SocketMaker } from '../sandbox/kept-sandbox.js';
 import type { NetworkMaker } from '../sandbox/network.js';
+import type { ProcessStarter } from '../spawn.js';
 
-export interface JobAddon extends PortQuery, SocketMaker, NetworkMaker {
+export interface JobAddon extends PortQuery, SocketMaker, NetworkMaker, ProcessStarter {
   /** The calling (main) thread moves to a new, empty network namespace. */
   freshNetwork(): void;
   /** umount2(path, MNT_DETACH). */

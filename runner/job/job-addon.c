@@ -29,6 +29,17 @@
  * message sent with descriptors attached (SCM_RIGHTS), which Node's own
  * sockets cannot send.
  *
+ * And a process start without forking Node (spawnProcess): Node starts a
+ * process by fork(), which copies the page tables of its whole heap and
+ * leaves it to fault every page it writes next (~10-15 ms of the job's
+ * main thread a start here, two sandboxes a grade). Here the child shares
+ * the job's memory until it execs (clone with CLONE_VM | CLONE_VFORK, as
+ * posix_spawn does), and changes its ids with raw system calls, which
+ * posix_spawn cannot (a root job starts its sandboxes as another uid). Its
+ * end is waited for on a thread of its own and reported on the main thread,
+ * which reaps it there: its pid cannot be reused while the job may still
+ * signal it.
+ *
  * Written against Node-API (stable ABI), built with gcc like every other
  * helper (runner/sandbox/native.ts).
  */
@@ -36,7 +47,12 @@
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -461,6 +477,238 @@ static napi_value reap(napi_env env, napi_callback_info info) {
     return result;
 }
 
+/* The child's part of spawnProcess, on its own stack in the job's memory: only system calls until execve. */
+struct spawn_args {
+    const char *file;
+    char **argv, **envp;
+    const char *cwd;
+    int *fds;
+    int nfds;
+    int uid, gid;
+    int devnull;
+    int err;      /* errno of the step that failed, 0 when execve succeeded */
+    const char *step;
+};
+
+static int spawn_child(void *p) {
+    struct spawn_args *a = p;
+    /* Handlers are the job's code: none may run here. Ignored signals stay ignored across exec: none may be. */
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP) sigaction(s, &dfl, NULL);
+    a->step = "setsid";
+    if (setsid() < 0) goto fail;
+    /* Every source out of the way of the targets first, then each put in place (dup2 clears close-on-exec). */
+    a->step = "dup";
+    for (int i = 0; i < a->nfds; i++) {
+        int src = a->fds[i] < 0 ? a->devnull : a->fds[i];
+        if (src < a->nfds && (src = fcntl(src, F_DUPFD_CLOEXEC, a->nfds)) < 0) goto fail;
+        a->fds[i] = src;
+    }
+    for (int i = 0; i < a->nfds; i++)
+        if (dup2(a->fds[i], i) < 0) goto fail;
+    a->step = "chdir";
+    if (a->cwd && chdir(a->cwd) < 0) goto fail;
+    /* Raw calls: glibc's setuid would signal every thread of the process, and those are the job's. */
+    a->step = "setgid";
+    if (a->gid >= 0 && (syscall(SYS_setgroups, 0, NULL) < 0 || syscall(SYS_setresgid, a->gid, a->gid, a->gid) < 0)) goto fail;
+    a->step = "setuid";
+    if (a->uid >= 0 && syscall(SYS_setresuid, a->uid, a->uid, a->uid) < 0) goto fail;
+    sigset_t none;
+    sigemptyset(&none);
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, _NSIG / 8);
+    a->step = "execve";
+    execve(a->file, a->argv, a->envp);
+fail:
+    a->err = errno;
+    _exit(127);
+}
+
+/* One child's end: waited for (not reaped) on its own thread, reaped and reported on the main thread. */
+struct child_end {
+    pid_t pid;
+    napi_threadsafe_function tsfn;
+};
+
+static void *await_child(void *p) {
+    struct child_end *c = p;
+    siginfo_t si;
+    while (waitid(P_PID, c->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR);
+    napi_call_threadsafe_function(c->tsfn, c, napi_tsfn_blocking);
+    napi_release_threadsafe_function(c->tsfn, napi_tsfn_release);
+    return NULL;
+}
+
+static void report_end(napi_env env, napi_value js_cb, void *context, void *data) {
+    (void)context;
+    struct child_end *c = data;
+    int status = -1;
+    pid_t got;
+    do got = waitpid(c->pid, &status, 0);
+    while (got < 0 && errno == EINTR);
+    if (got < 0) status = -1;
+    free(c);
+    if (!env) return;
+    napi_value arg, undefined;
+    napi_create_int32(env, status, &arg);
+    napi_get_undefined(env, &undefined);
+    if (napi_call_function(env, undefined, js_cb, 1, &arg, NULL) == napi_pending_exception) {
+        napi_value err;
+        napi_get_and_clear_last_exception(env, &err);
+        napi_fatal_exception(env, err); /* as a throw in an event handler */
+    }
+}
+
+/* A JS array of strings as a NULL-terminated vector in one allocation; NULL when it is not one. */
+static char **string_vector(napi_env env, napi_value array) {
+    uint32_t n = 0;
+    bool is_array = false;
+    if (napi_is_array(env, array, &is_array) != napi_ok || !is_array || napi_get_array_length(env, array, &n) != napi_ok) return NULL;
+    size_t bytes = (n + 1) * sizeof(char *);
+    napi_value v;
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len = 0;
+        if (napi_get_element(env, array, i, &v) != napi_ok || napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return NULL;
+        bytes += len + 1;
+    }
+    char **out = malloc(bytes);
+    if (!out) return NULL;
+    char *text = (char *)(out + n + 1);
+    for (uint32_t i = 0; i < n; i++) {
+        size_t len = 0;
+        napi_get_element(env, array, i, &v);
+        napi_get_value_string_utf8(env, v, NULL, 0, &len);
+        napi_get_value_string_utf8(env, v, text, len + 1, &len);
+        out[i] = text;
+        text += len + 1;
+    }
+    out[n] = NULL;
+    return out;
+}
+
+#define SPAWN_STACK (64 * 1024)
+#define SPAWN_MAX_FDS 16
+
+/*
+ * spawnProcess(file, argv, env, cwd, fds, uid, gid, onExit): starts `file`
+ * (a path) with `argv` and `env` (KEY=value strings) in `cwd` (null: the
+ * job's), in a session of its own, as `uid`/`gid` (-1: unchanged), with
+ * descriptor i set to fds[i] (-1: /dev/null) and no other descriptor of the
+ * job (all of them are close-on-exec). Returns its pid; onExit(waitStatus) is
+ * called once it has ended, after it is reaped. Throws, with `code` set to
+ * the errno name's number as `errno`, when it could not be started.
+ */
+static napi_value spawn_process(napi_env env, napi_callback_info info) {
+    size_t argc = 8;
+    napi_value argv[8], result;
+    if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 8) {
+        napi_throw_type_error(env, NULL, "spawnProcess(file, argv, env, cwd, fds, uid, gid, onExit)");
+        return NULL;
+    }
+    struct spawn_args a;
+    memset(&a, 0, sizeof a);
+    char file[4096], cwd[4096];
+    napi_valuetype cwd_type;
+    int fds[SPAWN_MAX_FDS];
+    uint32_t nfds = 0;
+    int32_t uid = -1, gid = -1;
+    napi_typeof(env, argv[3], &cwd_type);
+    if (!string_arg(env, argv, argc, 0, file, sizeof file) || (cwd_type != napi_null && !string_arg(env, argv, argc, 3, cwd, sizeof cwd))) {
+        napi_throw_type_error(env, NULL, "spawnProcess: file and cwd are paths (cwd may be null)");
+        return NULL;
+    }
+    napi_get_array_length(env, argv[4], &nfds);
+    napi_get_value_int32(env, argv[5], &uid);
+    napi_get_value_int32(env, argv[6], &gid);
+    if (nfds > SPAWN_MAX_FDS) {
+        napi_throw_range_error(env, NULL, "spawnProcess: too many descriptors");
+        return NULL;
+    }
+    for (uint32_t i = 0; i < nfds; i++) {
+        napi_value v;
+        int32_t fd = -1;
+        napi_get_element(env, argv[4], i, &v);
+        napi_get_value_int32(env, v, &fd);
+        fds[i] = fd;
+    }
+    struct child_end *end = calloc(1, sizeof *end);
+    napi_value name;
+    napi_create_string_utf8(env, "sockgrade child end", NAPI_AUTO_LENGTH, &name);
+    if (!end || napi_create_threadsafe_function(env, argv[7], NULL, name, 0, 1, NULL, NULL, NULL, report_end, &end->tsfn) != napi_ok) {
+        free(end);
+        napi_throw_error(env, NULL, "spawnProcess: cannot set up the wait for the child's end");
+        return NULL;
+    }
+    a.file = file;
+    a.argv = string_vector(env, argv[1]);
+    a.envp = string_vector(env, argv[2]);
+    a.cwd = cwd_type == napi_null ? NULL : cwd;
+    a.fds = fds;
+    a.nfds = (int)nfds;
+    a.uid = uid;
+    a.gid = gid;
+    a.devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    char *stack = malloc(SPAWN_STACK);
+    pid_t pid = -1;
+    int saved = 0;
+    if (a.argv && a.envp && stack && a.devnull >= 0) {
+        /* No signal handler may run in the child, nor on the waiting thread: all blocked until both exist. */
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, &old);
+        pid = clone(spawn_child, stack + SPAWN_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &a);
+        saved = errno;
+        if (pid > 0 && a.err) { /* it ended without exec: reap it, say why */
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR);
+            pid = -1;
+            saved = a.err;
+        } else if (pid > 0) {
+            end->pid = pid;
+            pthread_t t;
+            pthread_attr_t attr;
+            pthread_attr_init(&attr);
+            pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+            pthread_attr_setstacksize(&attr, 64 * 1024);
+            if (pthread_create(&t, &attr, await_child, end) != 0) {
+                /* No thread to wait: the child must not run unwatched. */
+                kill(pid, SIGKILL);
+                while (waitpid(pid, NULL, 0) < 0 && errno == EINTR);
+                pid = -1;
+                saved = EAGAIN;
+                a.step = "pthread_create";
+            }
+            pthread_attr_destroy(&attr);
+        } else {
+            a.step = "clone";
+        }
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    } else {
+        saved = errno ? errno : ENOMEM;
+        a.step = "set-up";
+    }
+    if (a.devnull >= 0) close(a.devnull);
+    free(stack);
+    free(a.argv);
+    free(a.envp);
+    if (pid < 0) {
+        napi_release_threadsafe_function(end->tsfn, napi_tsfn_abort);
+        free(end);
+        char msg[4400];
+        snprintf(msg, sizeof msg, "spawn %s: %s: %s", file, a.step ? a.step : "start", strerror(saved));
+        napi_value message, error, code;
+        napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+        napi_create_error(env, NULL, message, &error);
+        napi_create_int32(env, saved, &code);
+        napi_set_named_property(env, error, "errno", code);
+        napi_throw(env, error);
+        return NULL;
+    }
+    napi_create_int32(env, pid, &result);
+    return result;
+}
+
 static void export_fn(napi_env env, napi_value exports, const char *name, napi_callback cb) {
     napi_value fn;
     if (napi_create_function(env, name, NAPI_AUTO_LENGTH, cb, NULL, &fn) == napi_ok)
@@ -478,5 +726,6 @@ NAPI_MODULE_INIT() {
     export_fn(env, exports, "sendWithFds", send_with_fds);
     export_fn(env, exports, "setUpNetwork", set_up_network);
     export_fn(env, exports, "reap", reap);
+    export_fn(env, exports, "spawnProcess", spawn_process);
     return exports;
 }

@@ -117,6 +117,7 @@ function setUpJob(spec: JobSpec, startFailure: string | null, addon: JobAddon | 
     ...(spec.etcFiles ? { etcFiles: spec.etcFiles } : {}),
     // The tests' programs start in kept sandboxes where the addon can pass them their sockets.
     kept: plan.sandbox === 'bwrap' && addon?.sendWithFds ? new KeptSandboxes(addon) : null,
+    starter: addon?.spawnProcess ? addon : null,
   };
 }
 

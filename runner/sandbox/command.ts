@@ -4,6 +4,7 @@ import { existsSync, lstatSync, readdirSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { needsReportChannel } from '../harness/channel.js';
 import { packageRoot } from '../paths.js';
+import type { ProcessStarter } from '../spawn.js';
 import type { CommandPlan, SandboxKind } from '../types.js';
 import type { KeptSandboxes } from './kept-sandbox.js';
 import { limitArgs } from './limit-args.js';
@@ -55,6 +56,8 @@ export interface SandboxContext {
   etcDir?: string | null;
   /** The grade's kept sandboxes, where its tests' programs run one after another (kept-sandbox.ts); absent: a sandbox per start. */
   kept?: KeptSandboxes | null;
+  /** Starts the sandboxes' processes without forking the job (its addon, runner/spawn.ts); absent: Node's spawn. */
+  starter?: ProcessStarter | null;
 }
 
 function nativePart(path: string | null | undefined, what: string): string {

@@ -10,11 +10,11 @@
 // reaps them and empties /tmp and /dev/shm before it closes the run's record:
 // the next run starts with nothing of the last but the scratch folder, which
 // every start of a grade shares anyway.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { CONTROL_FD, INFO_FD, META_FD, keptRunSpec, sandboxInitPid, type KeptRunSpec, type SandboxContext } from './command.js';
 import { HARNESS_FD, REPORT_FD, SHIM_FD } from '../harness/channel.js';
+import { startProcess, type ProcessStarter, type StartedProcess } from '../spawn.js';
 import type { CommandPlan } from '../types.js';
 import { deadline, withDeadline } from '../wait.js';
 
@@ -39,7 +39,7 @@ export class KeptSandboxes {
     let sandbox = this.byKey.get(spec.key);
     if (!sandbox || sandbox.gone) {
       void sandbox?.close(); // a sandbox that died: its control socket is ours to close
-      sandbox = new KeptSandbox(spec, this.sockets);
+      sandbox = new KeptSandbox(spec, this.sockets, ctx.starter);
       this.byKey.set(spec.key, sandbox);
     }
     return new KeptRun(sandbox, spec, this.sockets);
@@ -54,7 +54,7 @@ export class KeptSandboxes {
 }
 
 export class KeptSandbox {
-  private readonly child: ChildProcess;
+  private readonly child: StartedProcess;
   private control: number | null;
   /** The launcher's pid as the job sees it: the root of every run's process tree. */
   launcherPid: number | null = null;
@@ -63,15 +63,14 @@ export class KeptSandbox {
   readonly ended: Promise<void>;
   private runs = 0;
 
-  constructor(spec: KeptRunSpec, sockets: SocketMaker) {
+  constructor(spec: KeptRunSpec, sockets: SocketMaker, starter: ProcessStarter | null | undefined) {
     const [mine, theirs] = sockets.socketPair(true);
     this.control = mine;
     const { file, args, cwd, env, uid, gid } = spec.sandbox;
-    this.child = spawn(file, args, {
+    this.child = startProcess(starter, file, args, {
       cwd,
       env,
       stdio: ['ignore', 'ignore', 'pipe', theirs, 'pipe'],
-      detached: true,
       ...(uid === undefined ? {} : { uid }),
       ...(gid === undefined ? {} : { gid }),
     });

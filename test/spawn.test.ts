@@ -1,0 +1,111 @@
+// A sandbox's process started through the job's addon (runner/spawn.ts,
+// spawnProcess in job-addon.c) must be the process Node's spawn would start:
+// the same descriptors, environment, folder, session, ids, signal state, and
+// the same end as Node reports it. Each case runs real processes both ways.
+import { closeSync, openSync } from 'node:fs';
+import os from 'node:os';
+import type { Readable } from 'node:stream';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { loadJobAddon, type JobAddon } from '../runner/job/addon.js';
+import { compileJobAddon } from '../runner/sandbox/native.js';
+import { isRoot } from '../runner/sandbox/probe.js';
+import { startProcess, type ProcessStarter, type StartOptions } from '../runner/spawn.js';
+
+let addon: JobAddon;
+
+beforeAll(async () => {
+  const file = await compileJobAddon();
+  expect(file, "the addon builds where Node's headers are installed").not.toBeNull();
+  addon = loadJobAddon(file!)!;
+  expect(addon?.spawnProcess).toBeTypeOf('function');
+});
+
+interface Seen {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string[];
+  error?: string;
+  pid: number | undefined;
+}
+
+const text = (s: Readable | null | undefined): Promise<string> =>
+  new Promise((resolve) => {
+    if (!s) return resolve('');
+    let t = '';
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => (t += d));
+    s.on('close', () => resolve(t));
+  });
+
+/** Runs one process to its end; what it printed on each piped descriptor, and how it ended. */
+async function run(starter: ProcessStarter | null, file: string, args: string[], opts: StartOptions, onStart?: (kill: () => boolean) => void): Promise<Seen> {
+  const child = startProcess(starter, file, args, opts);
+  const outputs = opts.stdio.map((how, fd) => (how === 'pipe' ? text(child.stdio[fd] as Readable) : Promise.resolve('')));
+  const end = new Promise<Omit<Seen, 'out' | 'pid'>>((resolve) => {
+    child.once('exit', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
+    child.once('error', (e: NodeJS.ErrnoException) => resolve({ code: null, signal: null, error: e.code }));
+  });
+  onStart?.(() => child.kill('SIGKILL'));
+  const ended = await end;
+  const seen = { ...ended, out: await Promise.all(outputs), pid: child.pid };
+  expect(child.kill('SIGKILL'), 'a process that ended is not signalled').toBe(false);
+  return seen;
+}
+
+/** The same process both ways: what the addon's start shows, once it is checked to be what Node's shows. */
+async function both(file: string, args: string[], opts: StartOptions, onStart?: (kill: () => boolean) => void): Promise<Seen> {
+  const viaNode = await run(null, file, args, opts, onStart);
+  const viaAddon = await run(addon, file, args, opts, onStart);
+  const same = (s: Seen) => ({ ...s, pid: s.pid === undefined, out: s.out.map((o) => o.replaceAll(String(s.pid), 'PID')) });
+  expect(same(viaAddon)).toEqual(same(viaNode));
+  return viaAddon;
+}
+
+describe('a process started without forking the job', () => {
+  it('gets the descriptors, environment, folder and session Node would give it, and ends as Node says', async () => {
+    const extra = openSync('/etc/hostname', 'r'); // a descriptor of ours, handed over as fd 4
+    try {
+      const script = [
+        'echo "out $FOO $(pwd)"',
+        'echo err >&2',
+        'echo three >&3',
+        'echo "four: $(readlink /proc/$$/fd/4)"',
+        // pid, process group, session (fields 1, 5, 6): a session of its own, as `detached` makes it
+        'read pid comm state ppid pgrp session rest </proc/$$/stat; echo "ids $pid $pgrp $session"',
+        'grep -E "^Sig(Blk|Ign)" /proc/$$/status',
+        'ls /proc/$$/fd | sort -n | tr "\\n" " "',
+        'exit 3',
+      ].join('\n');
+      const seen = await both('sh', ['-c', script], {
+        cwd: os.tmpdir(),
+        env: { FOO: 'bar', PATH: '/usr/bin:/bin', UNSET: undefined },
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe', extra],
+      });
+      expect(seen.code).toBe(3);
+      expect(seen.out[1]).toContain(`out bar ${os.tmpdir()}\nfour: /etc/hostname\n`);
+      expect(seen.out[1]).toContain(`ids ${seen.pid} ${seen.pid} ${seen.pid}\n`);
+      expect(seen.out[1]).toContain('SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n');
+      // Its own descriptors (and one the shell keeps for itself), nothing of the job's.
+      expect(seen.out[1]).toMatch(/\n0 1 2 3 4 \d+ $/);
+      expect(seen.out[2]).toBe('err\n');
+      expect(seen.out[3]).toBe('three\n');
+    } finally {
+      closeSync(extra);
+    }
+  });
+
+  it('says a signal ended it, and a missing program as Node does', async () => {
+    const killed = await both('sleep', ['30'], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'ignore'] }, (kill) =>
+      expect(kill()).toBe(true),
+    );
+    expect(killed.signal).toBe('SIGKILL');
+    const missing = await both('sockgrade-no-such-program', [], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(missing.error).toBe('ENOENT');
+    expect(missing.pid).toBeUndefined();
+  });
+
+  it.skipIf(!isRoot())('runs as the uid and gid asked, without the job\'s groups', async () => {
+    const seen = await both('sh', ['-c', 'id -u; id -g; id -G'], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'], uid: 65534, gid: 65534 });
+    expect(seen.out[1]).toBe('65534\n65534\n65534\n');
+  });
+});
