@@ -33,6 +33,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,24 +217,33 @@ static void set_limits(char **given) {
  * program, and fds 5-7 when it carries the report channel, never a
  * descriptor inherited from whoever started us (everything from 3 up closes
  * at exec: the exec-error pipe must stay open until then, wherever it
- * landed). Preloads are for the program, not for sg-launch: they arrive as
- * SG_LD_PRELOAD. Never returns: a failed exec's errno goes to `errpipe`.
+ * landed).
  */
-__attribute__((noreturn)) static void exec_program(char **cmd, int keep_report, int errpipe) {
+static void ready_for_exec(int keep_report) {
     if (close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
         for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
     if (keep_report)
         for (int fd = 5; fd <= 7; fd++) fcntl(fd, F_SETFD, 0);
     signal(SIGPIPE, SIG_DFL);
+}
+
+/* execvp (PATH and a script without #! as execvp has them), or the failed exec's errno to `errpipe`. */
+__attribute__((noreturn)) static void exec_or_report(char **cmd, int errpipe) {
+    execvp(cmd[0], cmd);
+    int e = errno;
+    if (write(errpipe, &e, sizeof e) < 0) { /* nothing left to tell */ }
+    _exit(127);
+}
+
+/* The one-shot launcher's child. Preloads are for the program, not for sg-launch: they arrive as SG_LD_PRELOAD. */
+__attribute__((noreturn)) static void exec_program(char **cmd, int keep_report, int errpipe) {
+    ready_for_exec(keep_report);
     const char *preload = getenv("SG_LD_PRELOAD");
     if (preload) {
         setenv("LD_PRELOAD", preload, 1);
         unsetenv("SG_LD_PRELOAD");
     }
-    execvp(cmd[0], cmd);
-    int e = errno;
-    if (write(errpipe, &e, sizeof e) < 0) { /* nothing left to tell */ }
-    _exit(127);
+    exec_or_report(cmd, errpipe);
 }
 
 /* The record's last line: how the program ended, its CPU time and peak memory (`ru`: every process it ran and was reaped). */
@@ -413,16 +423,72 @@ static void kill_all_and_reap(void) {
 /* Why pid 1 could not harden itself (harden() in serve()), said by every run instead of starting its program; empty when it could. */
 static char serve_failure[256];
 
-/* In the run's child, before exec: never returns. */
-__attribute__((noreturn)) static void run_child(struct run_request *req, int errpipe) {
-    int report = atoi(req->words[7]);
+/*
+ * A run's program and environment, made by pid 1 before the start: the
+ * child shares pid 1's memory until it execs (below), so it must not build
+ * them itself (putenv and setenv allocate). The environment is the run's
+ * words as clearenv and putenv would leave it, with SG_LD_PRELOAD become
+ * LD_PRELOAD, as the one-shot launcher does it.
+ */
+static char *run_argv[SERVE_MAX_WORDS + 1];
+static char *run_envp[SERVE_MAX_WORDS + 2];
+static char run_preload[SERVE_MAX_MESSAGE + 16];
+
+/* Where in envp[0..n) the variable named as `word` (NAME=...) is; -1 if it is not. */
+static int env_index(char **envp, int n, const char *word) {
+    size_t len = strcspn(word, "=");
+    for (int i = 0; i < n; i++)
+        if (strncmp(envp[i], word, len) == 0 && envp[i][len] == '=') return i;
+    return -1;
+}
+
+/* 0, or -1 when the request's words do not hold the program it names. */
+static int prepare_exec(struct run_request *req) {
     int argc = atoi(req->words[8]);
-    char **cmd = req->words + 9;
-    char **env = cmd + argc;
+    if (argc < 1 || 9 + argc > req->nwords) return -1;
+    for (int i = 0; i < argc; i++) run_argv[i] = req->words[9 + i];
+    run_argv[argc] = NULL;
+    int n = 0;
+    for (char **e = req->words + 9 + argc; *e; e++) {
+        if (!strchr(*e, '=')) continue;
+        int at = env_index(run_envp, n, *e);
+        if (at >= 0) run_envp[at] = *e;
+        else run_envp[n++] = *e;
+    }
+    int sg = env_index(run_envp, n, "SG_LD_PRELOAD=");
+    if (sg >= 0) {
+        snprintf(run_preload, sizeof run_preload, "LD_PRELOAD=%s", strchr(run_envp[sg], '=') + 1);
+        int at = env_index(run_envp, n, run_preload);
+        if (at >= 0) run_envp[at] = run_preload;
+        else run_envp[n++] = run_preload;
+        memmove(run_envp + sg, run_envp + sg + 1, (size_t)(n - sg - 1) * sizeof *run_envp);
+        n--;
+    }
+    run_envp[n] = NULL;
+    return 0;
+}
+
+struct run_start {
+    struct run_request *req;
+    int errpipe;
+};
+
+/*
+ * The run's child, on its own stack in pid 1's memory until it execs
+ * (clone with CLONE_VM | CLONE_VFORK, as posix_spawn starts a process: a
+ * fork would copy pid 1's page tables and leave both to fault on the pages
+ * they write next, the larger part of a start in a VM). So: system calls
+ * only, and nothing written that pid 1 reads afterwards but `environ`, which
+ * pid 1 puts back. Descriptors, signal handlers and limits are the child's
+ * own already. Never returns.
+ */
+static int run_child(void *arg) {
+    struct run_start *start = arg;
+    struct run_request *req = start->req;
+    int report = atoi(req->words[7]);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    signal(SIGPIPE, SIG_DFL);
     /* Above anything dup2 below writes to; then the run's own stdio (and report channel) in place. */
     int fds[SERVE_MAX_FDS];
     for (int i = 0; i < req->nfds; i++) fds[i] = fcntl(req->fds[i], F_DUPFD_CLOEXEC, 64);
@@ -432,10 +498,26 @@ __attribute__((noreturn)) static void run_child(struct run_request *req, int err
     if (report && (req->nfds < 6 || dup2(fds[3], 5) < 0 || dup2(fds[4], 6) < 0 || dup2(fds[5], 7) < 0)) _exit(125);
     if (enter_sandbox(meta, serve_failure)) _exit(125);
     set_limits(req->words + 2);
-    clearenv();
-    for (char **e = env; *e; e++) putenv(*e);
-    cmd[argc] = NULL; /* where the environment began: putenv kept the strings, not this array */
-    exec_program(cmd, report, errpipe);
+    ready_for_exec(report);
+    environ = run_envp;
+    exec_or_report(run_argv, start->errpipe);
+}
+
+static char run_child_stack[256 * 1024] __attribute__((aligned(16)));
+
+/* Starts the run's program (see run_child); its pid, or -1 with errno set. */
+static pid_t start_run(struct run_request *req, int errpipe) {
+    if (prepare_exec(req) != 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct run_start start = { .req = req, .errpipe = errpipe };
+    char **own = environ;
+    pid_t pid = clone(run_child, run_child_stack + sizeof run_child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
+    int e = errno;
+    environ = own;
+    errno = e;
+    return pid;
 }
 
 static void add_usage(struct rusage *sum, const struct rusage *ru) {
@@ -454,15 +536,11 @@ static int serve_run(int control, int sigfd, struct run_request *req, struct run
     int meta = req->fds[0];
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) != 0) return 1;
-    pid_t pid = fork();
+    pid_t pid = start_run(req, errpipe[1]);
     if (pid < 0) {
         close(errpipe[0]); close(errpipe[1]);
-        dprintf(req->fds[2], "sg-launch: fork: %s\n", strerror(errno));
+        dprintf(req->fds[2], "sg-launch: cannot start the program: %s\n", strerror(errno));
         return 0;
-    }
-    if (pid == 0) {
-        close(errpipe[0]);
-        run_child(req, errpipe[1]);
     }
     close(errpipe[1]);
     /* The program's ends are the program's: EOF comes when its processes close them. */
