@@ -2,6 +2,7 @@
 // spawnProcess in job-addon.c) must be the process Node's spawn would start:
 // the same descriptors, environment, folder, session, ids, signal state, and
 // the same end as Node reports it. Each case runs real processes both ways.
+import { execa } from 'execa';
 import { closeSync, openSync } from 'node:fs';
 import os from 'node:os';
 import type { Readable } from 'node:stream';
@@ -12,11 +13,13 @@ import { isRoot } from '../runner/sandbox/probe.js';
 import { startProcess, type ProcessStarter, type StartOptions } from '../runner/spawn.js';
 
 let addon: JobAddon;
+let addonFile: string;
 
 beforeAll(async () => {
   const file = await compileJobAddon();
   expect(file, "the addon builds where Node's headers are installed").not.toBeNull();
-  addon = loadJobAddon(file!)!;
+  addonFile = file!;
+  addon = loadJobAddon(addonFile)!;
   expect(addon?.spawnProcess).toBeTypeOf('function');
 });
 
@@ -102,6 +105,26 @@ describe('a process started without forking the job', () => {
     const missing = await both('sockgrade-no-such-program', [], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'pipe'] });
     expect(missing.error).toBe('ENOENT');
     expect(missing.pid).toBeUndefined();
+  });
+
+  it('reports the end of each of many short processes exactly once', async () => {
+    // Ends reported while others start: the waiting threads and the main thread hand each end over
+    // (job-addon.c). In a Node of its own whose malloc fills freed memory: a thread that read what the
+    // main thread had freed would read garbage, not the old value (such a read once crashed a job under
+    // strace; the window is too narrow for this test to hit it reliably).
+    const script = `
+      const { startProcess } = await import(${JSON.stringify(new URL('../dist/runner/spawn.js', import.meta.url).href)});
+      const module = { exports: {} };
+      process.dlopen(module, ${JSON.stringify(addonFile)});
+      const ends = await Promise.all(Array.from({ length: 300 }, (_, i) => new Promise((resolve) => {
+        const child = startProcess(module.exports, 'sh', ['-c', 'exit ' + (i % 7)], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'ignore'] });
+        let n = 0;
+        child.on('exit', (code) => { n++; setTimeout(() => resolve(n === 1 ? code : -n), 20); });
+      })));
+      process.stdout.write(JSON.stringify(ends));`;
+    const r = await execa('node', ['--input-type=module', '-e', script], { env: { MALLOC_PERTURB_: '165' }, reject: false });
+    expect(r.signal ?? r.exitCode, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(Array.from({ length: 300 }, (_, i) => i % 7));
   });
 
   it.skipIf(!isRoot())('runs as the uid and gid asked, without the job\'s groups', async () => {

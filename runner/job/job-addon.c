@@ -534,10 +534,12 @@ struct child_end {
 
 static void *await_child(void *p) {
     struct child_end *c = p;
+    /* The main thread frees `c` once it has reported the end, perhaps before the call below returns. */
+    napi_threadsafe_function tsfn = c->tsfn;
     siginfo_t si;
     while (waitid(P_PID, c->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR);
-    napi_call_threadsafe_function(c->tsfn, c, napi_tsfn_blocking);
-    napi_release_threadsafe_function(c->tsfn, napi_tsfn_release);
+    napi_call_threadsafe_function(tsfn, c, napi_tsfn_blocking);
+    napi_release_threadsafe_function(tsfn, napi_tsfn_release);
     return NULL;
 }
 

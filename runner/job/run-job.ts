@@ -124,7 +124,7 @@ async function startJob(plan: JobPlan, opts: RunJobOptions, direct: Direct): Pro
   let run = await serve(job, spec, opts);
   // A kept job that died while it waited (nothing of this grade reached it): once more, on a new one.
   if (job.served > 0 && !run.events.length) run = await serve((job = spawnJob(await command())), spec, opts);
-  return withFailures(run.events, run.code, job.stderr());
+  return withFailures(run.events, run.code ?? job.child.signalCode, job.stderr());
 }
 
 /**
@@ -183,17 +183,22 @@ async function collectEvents(job: JobProcess, events: JobEvent[], opts: RunJobOp
 }
 
 /** Step 3: a job that could not start is the machine's fault (thrown); one that died mid-way ends in a fatal event. */
-function withFailures(events: JobEvent[], code: number | null, stderr: string): JobEvent[] {
+function jobEnd(end: number | NodeJS.Signals | null): string {
+  return typeof end === 'string' ? `killed by ${end}` : `exited with status ${end}`;
+}
+
+/** `end`: the job's exit code, or the signal that ended it. */
+function withFailures(events: JobEvent[], end: number | NodeJS.Signals | null, stderr: string): JobEvent[] {
   const fatal = events.find((e) => e.type === 'fatal');
   if (fatal?.type === 'fatal' && fatal.message.startsWith('sandbox-unavailable')) {
     throw explainSandboxFailure(fatal.message);
   }
   if (!events.some((e) => e.type === 'ready') && !fatal) {
     // The namespace itself could not be made (unshare refused, node missing...).
-    throw explainSandboxFailure(stderr || `job exited with status ${code}`);
+    throw explainSandboxFailure(stderr || `job ${jobEnd(end)}`);
   }
-  if (code !== 0 && !fatal && !events.some((e) => e.type === 'done')) {
-    events.push({ type: 'fatal', message: `the grading job died (status ${code}): ${stderr.trim().slice(-500)}` });
+  if (end !== 0 && !fatal && !events.some((e) => e.type === 'done')) {
+    events.push({ type: 'fatal', message: `the grading job died (${jobEnd(end)})${stderr.trim() ? `: ${stderr.trim().slice(-500)}` : ''}` });
   }
   return events;
 }

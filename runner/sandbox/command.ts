@@ -83,8 +83,11 @@ const BASE_ENV: Record<string, string> = {
   LC_ALL: 'C.UTF-8',
 };
 
-/** /bin, /lib, ... are links into /usr on merged-/usr systems, folders elsewhere. */
+let rootLinksRead: string[] | null = null;
+
+/** /bin, /lib, ... are links into /usr on merged-/usr systems, folders elsewhere; read once a process, as the host's /etc is (every run of a grade asks). */
 function rootLinks(): string[] {
+  if (rootLinksRead) return rootLinksRead;
   const out: string[] = [];
   for (const dir of ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32']) {
     if (!existsSync(dir)) continue;
@@ -92,6 +95,7 @@ function rootLinks(): string[] {
     if (st.isSymbolicLink()) out.push('--symlink', readlinkSync(dir), dir);
     else out.push('--ro-bind', dir, dir);
   }
+  rootLinksRead = out;
   return out;
 }
 
