@@ -23,13 +23,12 @@ if (!existsSync(fileURLToPath(cli))) {
   process.exit(2);
 }
 const argv = process.argv.slice(2);
-// `grade`'s job, started before the CLI loads (by the shell line above, or else here), so that
-// its own start overlaps the CLI's rather than following it; the CLI takes it when it would
-// start the same, else kills it.
-const jobs = process.env.SOCKGRADE_JOB_AHEAD || argv[0] === 'grade'
-  ? await import(new URL('../dist/runner/job/job-command.js', import.meta.url).href)
+// `grade`'s job, started before the CLI loads (by the shell line above, which the CLI then
+// takes, or else here), so that its own start overlaps the CLI's rather than following it; the
+// CLI takes it when it would start the same, else kills it.
+const ahead = !process.env.SOCKGRADE_JOB_AHEAD && argv[0] === 'grade'
+  ? (await import(new URL('../dist/runner/job/job-command.js', import.meta.url).href)).startJobAhead(argv)
   : null;
-const ahead = jobs?.adoptJobAhead() ?? (argv[0] === 'grade' ? jobs.startJobAhead(argv) : null);
 // The CLI as a bundle (dist/bundle/, made at build time), while it is as new as what it was made from.
 const { freshBundle } = await import(new URL('../dist/runner/bundles.js', import.meta.url).href);
 const bundled = freshBundle('cli');

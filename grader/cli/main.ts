@@ -47,8 +47,21 @@ async function runCommand(command: string, rest: string[], ahead?: JobAhead): Pr
   }
 }
 
-/** Runs the CLI; returns the exit status. `ahead`: the job bin/sockgrade.js started before loading it, taken by the command or killed here. */
+/**
+ * The job the command's shell line started before any Node (bin/sockgrade.js),
+ * when it did: taken with the bundle's own modules, loaded for the grade
+ * anyway, rather than by bin/sockgrade.js importing them one by one first.
+ * Where it cannot be taken, `grade`'s job starts here.
+ */
+async function jobFromShellLine(argv: string[]): Promise<JobAhead | undefined> {
+  if (!process.env.SOCKGRADE_JOB_AHEAD) return undefined;
+  const jobs = await import('../../runner/job/job-command.js');
+  return jobs.adoptJobAhead() ?? jobs.startJobAhead(argv) ?? undefined;
+}
+
+/** Runs the CLI; returns the exit status. `ahead`: the job started before the CLI loaded (bin/sockgrade.js), taken by the command or killed here. */
 export async function main(argv: string[], ahead?: JobAhead): Promise<number> {
+  ahead ??= await jobFromShellLine(argv);
   try {
     return await runMain(argv, ahead);
   } finally {
