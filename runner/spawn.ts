@@ -8,11 +8,11 @@
 // a session of its own (Node's `detached`), so that its group can be stopped.
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { accessSync, closeSync, constants as fsConstants } from 'node:fs';
+import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { findOnPath } from './on-path.js';
 import { waitStatusEnd } from './signals.js';
 
 /** What the job's addon offers to start processes (job-addon.c). */
@@ -55,25 +55,15 @@ export function startProcess(starter: ProcessStarter | null | undefined, file: s
   return new AddonProcess(starter, file, args, opts);
 }
 
-/** `file` as execvp would find it: through the PATH the child gets (else ours), when it has no slash. */
+/** `file` as exec would find it: through the PATH the child gets (else ours), when it has no slash. */
 const found = new Map<string, string>();
-function onPath(file: string, env: NodeJS.ProcessEnv): string {
+function resolveFile(file: string, env: NodeJS.ProcessEnv): string {
   if (file.includes('/')) return file;
   const dirs = env.PATH ?? process.env.PATH ?? '/usr/bin:/bin';
   const key = `${dirs}\0${file}`;
   let hit = found.get(key);
   if (hit === undefined) {
-    hit = file; // not found: execve's ENOENT says so, as Node's spawn would
-    for (const dir of dirs.split(':')) {
-      const candidate = path.join(dir || '.', file);
-      try {
-        accessSync(candidate, fsConstants.X_OK);
-        hit = candidate;
-        break;
-      } catch {
-        // not here
-      }
-    }
+    hit = findOnPath(file, dirs) ?? file; // not found: execve's ENOENT says so, as Node's spawn would
     found.set(key, hit);
   }
   return hit;
@@ -107,7 +97,7 @@ class AddonProcess extends EventEmitter implements StartedProcess {
     const env = Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
     let pid: number | undefined;
     try {
-      pid = starter.spawnProcess(onPath(file, opts.env), [file, ...args], env, opts.cwd ?? null, fds, opts.uid ?? -1, opts.gid ?? -1, (status) => {
+      pid = starter.spawnProcess(resolveFile(file, opts.env), [file, ...args], env, opts.cwd ?? null, fds, opts.uid ?? -1, opts.gid ?? -1, (status) => {
         this.ended = true;
         const end = status === -1 ? { exitCode: null, signalCode: null } : waitStatusEnd(status);
         this.emit('exit', end.exitCode, end.signalCode);

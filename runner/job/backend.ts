@@ -6,7 +6,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { SandboxUnavailableError } from '../errors.js';
-import { findOnPath } from '../platforms/inginious.js';
+import { findOnPath } from '../on-path.js';
 import { compileRemoteLauncher } from '../sandbox/native.js';
 import { outsideImage, studentDir } from '../sandbox/run-student.js';
 import { chownTree } from '../sandbox/scratch.js';
@@ -30,7 +30,7 @@ export async function directBackend(plan: JobPlan): Promise<Backend | null> {
     return { plan, dropToUid: uid, remote: { launcher, runStudent: null }, cleanup: () => {} };
   }
   if (plan.sandbox !== 'inginious') return null;
-  const runStudent = findOnPath('run_student');
+  const runStudent = findOnPath('run_student', process.env.PATH ?? '');
   if (!runStudent) throw new SandboxUnavailableError('cannot grade: run_student not found on PATH; the inginious backend runs only in an INGInious grading container');
   const launcher = await compileRemoteLauncher();
   // The student container is started from the same image: sg-remote must be in

@@ -3,8 +3,8 @@
 // Which calls, with which arguments, is decided by grader/report/inginious.ts;
 // this module only finds the commands and runs them, one after the other.
 import { execFile } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import path from 'node:path';
+import { findOnPath } from '../on-path.js';
 
 export type Delivery =
   | { status: 'delivered'; calls: number }
@@ -14,20 +14,6 @@ export type Delivery =
 
 /** A feedback command that hangs must not hang the grading container. */
 const CALL_TIMEOUT_MS = 30_000;
-
-export function findOnPath(cmd: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  for (const dir of (env.PATH ?? '').split(':')) {
-    if (!dir) continue;
-    const file = path.join(dir, cmd);
-    try {
-      accessSync(file, constants.X_OK);
-      return file;
-    } catch {
-      /* keep looking */
-    }
-  }
-  return null;
-}
 
 function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<string | null> {
   return new Promise((resolve) => {
@@ -45,7 +31,7 @@ function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<stri
 /** Makes the calls in order; stops at the first that fails. */
 export async function deliverFeedback(calls: string[][], env: NodeJS.ProcessEnv = process.env): Promise<Delivery> {
   const names = [...new Set(calls.map((c) => c[0]!))];
-  const found = new Map(names.map((n) => [n, findOnPath(n, env)]));
+  const found = new Map(names.map((n) => [n, findOnPath(n, env.PATH ?? '')]));
   const missing = names.filter((n) => !found.get(n));
   if (missing.length === names.length) return { status: 'absent' };
   if (missing.length) {

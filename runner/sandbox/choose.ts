@@ -3,7 +3,7 @@
 // run here). bwrap is sockgrade's own sandbox and the strongest; inside an
 // INGInious grading container, where it cannot start, run_student can.
 import { spawnSync } from 'node:child_process';
-import { findOnPath } from '../platforms/inginious.js';
+import { findOnPath } from '../on-path.js';
 import { isRoot } from './probe.js';
 import type { SandboxKind } from '../types.js';
 
@@ -33,7 +33,7 @@ export function bwrapCanRun(): boolean {
 function canRun(kind: SandboxKind): boolean {
   switch (kind) {
     case 'bwrap': return bwrapCanRun();
-    case 'inginious': return findOnPath('run_student') !== null;
+    case 'inginious': return findOnPath('run_student', process.env.PATH ?? '') !== null;
     case 'user': return isRoot();
     case 'none': return true;
   }
@@ -50,7 +50,7 @@ export function parseSandboxChoice(value: string): SandboxKind[] | null {
 export function choiceWithoutProbe(kinds: SandboxKind[]): SandboxKind | null {
   if (kinds.length === 1) return kinds[0]!;
   const later = kinds.slice(1);
-  if (kinds[0] === 'bwrap' && later.every((k) => k === 'inginious') && findOnPath('run_student') === null) return 'bwrap';
+  if (kinds[0] === 'bwrap' && later.every((k) => k === 'inginious') && findOnPath('run_student', process.env.PATH ?? '') === null) return 'bwrap';
   return null;
 }
 

@@ -1,21 +1,14 @@
 // What the machine needs to grade in a sandbox, and the one-line fix when it
 // lacks it. Checked before a job starts, so the user sees "install X" rather
 // than a job that dies half-way.
-import { accessSync, constants, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { findOnPath } from '../on-path.js';
 import { SandboxUnavailableError } from '../errors.js';
 import type { SandboxKind } from '../types.js';
 
+/** On PATH, or in the system folders a non-login shell may leave out of it. */
 function onPath(cmd: string): boolean {
-  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
-    try {
-      accessSync(path.join(dir, cmd), constants.X_OK);
-      return true;
-    } catch {
-      /* keep looking */
-    }
-  }
-  return false;
+  return findOnPath(cmd, `${process.env.PATH ?? '/usr/bin:/bin'}:/usr/sbin:/sbin`) !== null;
 }
 
 export function isRoot(): boolean {
