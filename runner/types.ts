@@ -21,6 +21,9 @@ export interface Limits {
 export const OUTPUT_STOP_MIB = 4;
 export const OUTPUT_STOP_BYTES = OUTPUT_STOP_MIB * 1024 * 1024;
 
+/** A test event's process observation on the job's output when it is the one of the test event before (runner/job/main.ts, JobLine). */
+export const SAME_PROCESS = 'as-before';
+
 /**
  * Where student code runs: 'bwrap' (sockgrade's own sandbox), 'inginious'
  * (INGInious's student containers, through run_student), 'user' (same

@@ -17,7 +17,7 @@ import type { SandboxContext, SandboxEtcFiles } from '../sandbox/command.js';
 import { KeptSandboxes } from '../sandbox/kept-sandbox.js';
 import { platformFailure } from '../sandbox/run-student.js';
 import { copyTree } from '../tree.js';
-import type { JobEvent, JobPlan, Limits, ProcessObservation, TestObservation, TestPlan } from '../types.js';
+import { SAME_PROCESS, type JobEvent, type JobPlan, type Limits, type ProcessObservation, type TestObservation, type TestPlan } from '../types.js';
 import { loadJobAddon, type JobAddon } from './addon.js';
 import { hasOwnNamespaces } from './own-namespaces-flag.js';
 import { setUpOwnNamespaces } from './own-namespaces.js';
@@ -48,7 +48,15 @@ export interface JobSpec {
 }
 
 /** What the job writes: the grade's events, then `end`; `next`: it is ready for another grade, in a fresh namespace. */
-export type JobLine = JobEvent | { type: 'end'; next: boolean };
+/**
+ * A line the job writes: an event, or the grade's end. The tests of one
+ * shared start (shared-start.ts) have one process observation, the start's,
+ * which holds every socket call the program reported (~30 KB a test for a
+ * correct C server): a test of the start after the first names it
+ * SAME_PROCESS instead, and the grader's side puts the one before back
+ * (run-job.ts).
+ */
+export type JobLine = JobEvent | { type: 'end'; next: boolean } | { type: 'test'; test: Omit<TestObservation, 'process'> & { process: typeof SAME_PROCESS } };
 
 function emit(event: JobLine): void {
   process.stdout.write(JSON.stringify(event) + '\n');
@@ -162,9 +170,13 @@ async function build(ctx: SandboxContext, plan: JobPlan): Promise<boolean> {
 }
 
 /** A test's observation sent on; false when it shows the sandbox itself failed (the job ends). */
+/** The process observation the last test event carried. */
+let lastProcess: ProcessObservation | null = null;
+
 function emitTest(obs: TestObservation, test: TestPlan): boolean {
   if (sandboxFailed(obs.process, test.program.limits)) return false;
-  emit({ type: 'test', test: obs });
+  emit(obs.process === lastProcess ? { type: 'test', test: { ...obs, process: SAME_PROCESS } } : { type: 'test', test: obs });
+  lastProcess = obs.process;
   return true;
 }
 
@@ -235,6 +247,7 @@ function peerSocketCount(tests: TestPlan[]): number {
 /** One grade: its set-up, build and tests, each event sent as it comes; the context of its sandboxes, or null when it could not be set up. */
 async function grade(spec: JobSpec, startFailure: string | null, addon: JobAddon | null): Promise<SandboxContext | null> {
   const t0 = performance.now();
+  lastProcess = null;
   const ctx = setUpJob(spec, startFailure, addon);
   if (!ctx) return null;
   emit({ type: 'ready', setupMs: Math.round(performance.now() - t0) });

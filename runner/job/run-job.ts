@@ -8,7 +8,7 @@ import { SANDBOX_ETC, SANDBOX_ETC_DIR, type SandboxEtcFiles } from '../sandbox/c
 import { chownTree } from '../sandbox/scratch.js';
 import { compileFaultsShim, compileHarness, HarnessBuildError } from '../harness/build.js';
 import { assertSandboxTools, explainSandboxFailure, isRoot } from '../sandbox/probe.js';
-import type { CommandPlan, JobEvent, JobPlan, SandboxKind } from '../types.js';
+import { SAME_PROCESS, type CommandPlan, type JobEvent, type JobPlan, type ProcessObservation, type SandboxKind, type TestObservation } from '../types.js';
 import { directBackend } from './backend.js';
 import { loadJobAddon } from './addon.js';
 import { exited } from './job-command.js';
@@ -167,19 +167,29 @@ async function serve(job: JobProcess, spec: JobSpec, opts: RunJobOptions): Promi
 
 /** Every event of this grade into `events`, until the job's `end` or its exit; true when it said it can take another grade. */
 async function collectEvents(job: JobProcess, events: JobEvent[], opts: RunJobOptions): Promise<boolean> {
+  let lastProcess: ProcessObservation | null = null;
   for (let r = await job.lines.next(); !r.done; r = await job.lines.next()) {
     if (!r.value.trim()) continue;
-    let event: JobLine;
+    let line: JobLine;
     try {
-      event = JSON.parse(r.value) as JobLine;
+      line = JSON.parse(r.value) as JobLine;
     } catch {
       continue; // only our own code writes here; a partial line means the job died mid-write
     }
-    if (event.type === 'end') return event.next;
+    if (line.type === 'end') return line.next;
+    const event: JobEvent = line.type === 'test' ? withProcess(line.test, lastProcess) : line;
+    if (event.type === 'test') lastProcess = event.test.process;
     events.push(event);
     opts.onEvent?.(event);
   }
   return false;
+}
+
+/** A test event with its process observation, the one of the test before where the job said SAME_PROCESS (one object for the tests of one start). */
+function withProcess(test: TestObservation | (Omit<TestObservation, 'process'> & { process: typeof SAME_PROCESS }), before: ProcessObservation | null): JobEvent {
+  if (test.process !== SAME_PROCESS) return { type: 'test', test: test as TestObservation };
+  if (!before) return { type: 'fatal', message: `the job sent test ${test.id} with the process of a test it never sent` };
+  return { type: 'test', test: { ...test, process: before } };
 }
 
 /** Step 3: a job that could not start is the machine's fault (thrown); one that died mid-way ends in a fatal event. */
