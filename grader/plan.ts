@@ -44,7 +44,9 @@ function planStep(task: Task, s: StepSpec, i: number, random: () => number, cont
     const { hex, ctx } = datagramOf(task, s.message, random, 'request');
     contexts.push(ctx);
     const optional = s.expect === undefined || s.expect === 'silence' || (s.expect as { optional?: boolean }).optional === true;
-    const reference = optional ? null : (task.protocol.referenceReply?.(s.expect, ctx.request) ?? null);
+    // An optional answer's reference is the answer a correct program may send instead of none.
+    const answer = optional && typeof s.expect === 'object' ? { ...s.expect, optional: false } : s.expect;
+    const reference = answer === undefined || answer === 'silence' ? null : (task.protocol.referenceReply?.(answer, ctx.request) ?? null);
     return {
       kind: 'send',
       socket: s.socket || `step-${i}`,

@@ -66,7 +66,11 @@ export type StepPlan =
       /** 'reply': wait for one datagram back on that socket; 'none': go on at once. */
       await: 'reply' | 'none';
       timeoutMs: number;
-      /** The reply a correct program sends, hex, when the protocol fixes one (a test served by a shared start compares it). */
+      /**
+       * The reply a correct program sends, hex, when the protocol fixes one (a
+       * test served by a shared start compares it); with `await: 'none'` (an
+       * optional answer), the one a correct program may send instead of none.
+       */
       reference?: string;
     }
   | {

@@ -67,6 +67,13 @@ describe('a shared server start', () => {
     for (const id of TASKS.slice(1)) expect(plan(id).plan.tests.some((t) => t.shareStart), id).toBe(false);
   });
 
+  it('gives an optional answer the reference a correct server may send instead of none', () => {
+    // The calculator's error answer to a malformed request is optional: a server that sends it
+    // (correct-python does) keeps its start, as one that stays silent does.
+    const malformed = plan('calculator-server').plan.tests.find((t) => t.id === 'malformed-empty')!;
+    expect(malformed.steps[0]).toMatchObject({ kind: 'send', await: 'none', reference: '00' });
+  });
+
   it('gives the verdicts of a start per test', async () => {
     const fixtures = [
       'correct-c-plain', 'correct-python', 'serves-three-then-swaps', 'exits-after-one', 'crash-on-empty', 'host-byte-order',

@@ -2,7 +2,8 @@
 // still gets its own peer sockets and its own observation, and plays its
 // requests on the server started for the first. The server's state could
 // then reach a test, so a test is kept only when it showed nothing a fresh
-// start could show otherwise: every answer byte for byte its reference, from
+// start could show otherwise: every answer byte for byte its reference (an
+// optional answer none, or the one a correct program may send instead), from
 // where its request went, nothing more, and the server still serving
 // (TestRun.servedAsReference). The first test of a start is on a fresh start
 // anyway: when it shows anything else it ends as a test of its own would (its
