@@ -599,8 +599,8 @@ static char **string_vector(napi_env env, napi_value array) {
  * job's), in a session of its own, as `uid`/`gid` (-1: unchanged), with
  * descriptor i set to fds[i] (-1: /dev/null) and no other descriptor of the
  * job (all of them are close-on-exec). Returns its pid; onExit(waitStatus) is
- * called once it has ended, after it is reaped. Throws, with `code` set to
- * the errno name's number as `errno`, when it could not be started.
+ * called once it has ended, after it is reaped. Throws an error whose
+ * `errno` is that of the step that failed when it could not be started.
  */
 static napi_value spawn_process(napi_env env, napi_callback_info info) {
     size_t argc = 8;

@@ -169,10 +169,10 @@ async function build(ctx: SandboxContext, plan: JobPlan): Promise<boolean> {
   return ok;
 }
 
-/** A test's observation sent on; false when it shows the sandbox itself failed (the job ends). */
-/** The process observation the last test event carried. */
+/** The process observation the last test event carried (a shared start's tests name it SAME_PROCESS after the first). */
 let lastProcess: ProcessObservation | null = null;
 
+/** A test's observation sent on; false when it shows the sandbox itself failed (the job ends). */
 function emitTest(obs: TestObservation, test: TestPlan): boolean {
   if (sandboxFailed(obs.process, test.program.limits)) return false;
   emit(obs.process === lastProcess ? { type: 'test', test: { ...obs, process: SAME_PROCESS } } : { type: 'test', test: obs });

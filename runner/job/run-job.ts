@@ -192,12 +192,12 @@ function withProcess(test: TestObservation | (Omit<TestObservation, 'process'> &
   return { type: 'test', test: { ...test, process: before } };
 }
 
-/** Step 3: a job that could not start is the machine's fault (thrown); one that died mid-way ends in a fatal event. */
+/** How the job ended, said: its exit status, or the signal that ended it. */
 function jobEnd(end: number | NodeJS.Signals | null): string {
   return typeof end === 'string' ? `killed by ${end}` : `exited with status ${end}`;
 }
 
-/** `end`: the job's exit code, or the signal that ended it. */
+/** Step 3: a job that could not start is the machine's fault (thrown); one that died mid-way ends in a fatal event. `end`: its exit status, or the signal that ended it. */
 function withFailures(events: JobEvent[], end: number | NodeJS.Signals | null, stderr: string): JobEvent[] {
   const fatal = events.find((e) => e.type === 'fatal');
   if (fatal?.type === 'fatal' && fatal.message.startsWith('sandbox-unavailable')) {
