@@ -1,6 +1,7 @@
-// What a process's end says, as Node says it: a signal's name from its
-// number (the launcher's record, a wait status), for the runner and the
-// job's start alike. Small: bin/sockgrade.js loads it before the CLI.
+// What the system's numbers are called, as Node says them: a signal's name
+// (the launcher's record, a wait status) and an errno's (a failed start, a
+// socket call's failure), for the runner, the job's start and the verdicts
+// alike. Small: bin/sockgrade.js loads it before the CLI.
 import { constants } from 'node:os';
 
 /** The name of signal `n` (SIGKILL...), null for a number this system does not name. */
@@ -12,4 +13,11 @@ export function signalName(n: number): NodeJS.Signals | null {
 export function waitStatusEnd(status: number): { exitCode: number | null; signalCode: NodeJS.Signals | null } {
   const signal = status & 0x7f;
   return signal === 0 ? { exitCode: (status >> 8) & 0xff, signalCode: null } : { exitCode: null, signalCode: signalName(signal) };
+}
+
+const ERRNO_NAMES = new Map(Object.entries(constants.errno as Record<string, number>).map(([k, v]) => [v, k]));
+
+/** The name of errno `n` (ENOENT...), `errno N` for a number this system does not name. */
+export function errnoName(n: number): string {
+  return ERRNO_NAMES.get(n) ?? `errno ${n}`;
 }

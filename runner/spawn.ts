@@ -10,10 +10,9 @@ import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
-import { constants as osConstants } from 'node:os';
 import type { Readable, Writable } from 'node:stream';
 import { findOnPath } from './on-path.js';
-import { waitStatusEnd } from './signals.js';
+import { errnoName, waitStatusEnd } from './signals.js';
 
 /** What the job's addon offers to start processes (job-addon.c). */
 export interface ProcessStarter {
@@ -67,10 +66,6 @@ function resolveFile(file: string, env: NodeJS.ProcessEnv): string {
     found.set(key, hit);
   }
   return hit;
-}
-
-function errnoName(n: number): string {
-  return Object.entries(osConstants.errno).find(([, v]) => v === n)?.[0] ?? `E${n}`;
 }
 
 class AddonProcess extends EventEmitter implements StartedProcess {

@@ -3,7 +3,7 @@
 // the run ended, held against the test's `after` (returns, result) and `fail`.
 // Order: limits, then whether the function could be called at all, then the
 // socket it made, whether it returned, the datagrams, and what it returned.
-import { constants as osConstants } from 'node:os';
+import { errnoName } from '../../../runner/signals.js';
 import { byteSwap32 } from '../../protocols/bytes.js';
 import { readRunReport, type CallRecord, type RunReport } from '../../../runner/harness/report.js';
 import type { ProcessObservation, TestObservation } from '../../../runner/types.js';
@@ -20,11 +20,6 @@ const FAMILIES: Record<number, string> = { 1: 'AF_UNIX', 2: 'AF_INET', 10: 'AF_I
 const TYPES: Record<number, string> = { 1: 'SOCK_STREAM', 2: 'SOCK_DGRAM', 3: 'SOCK_RAW' };
 const AF_INET6 = 10;
 const SOCK_DGRAM = 2;
-
-const ERRNO_NAMES = new Map(Object.entries(osConstants.errno as Record<string, number>).map(([k, v]) => [v, k]));
-function errnoName(n: number): string {
-  return ERRNO_NAMES.get(n) ?? `errno ${n}`;
-}
 
 function describeCall(c: CallRecord): string {
   const args: string[] = [];
