@@ -235,14 +235,51 @@ __attribute__((noreturn)) static void exec_or_report(char **cmd, int errpipe) {
     _exit(127);
 }
 
-/* The one-shot launcher's child. Preloads are for the program, not for sg-launch: they arrive as SG_LD_PRELOAD. */
+/*
+ * The program's environment: `given` (NAME=value strings, a later one
+ * replacing an earlier one of the same name, as putenv does) with
+ * SG_LD_PRELOAD become LD_PRELOAD: preloads are for the program, not for
+ * sg-launch. Made in static storage, without allocating: a kept sandbox's
+ * run shares pid 1's memory until its exec (run_child), and putenv and
+ * setenv allocate.
+ */
+#define PROGRAM_ENV_MAX 1024
+static char *program_envp[PROGRAM_ENV_MAX + 2];
+static char program_preload[65536 + 16];
+
+/* Where in envp[0..n) the variable named as `word` (NAME=...) is; -1 if it is not. */
+static int env_index(char **envp, int n, const char *word) {
+    size_t len = strcspn(word, "=");
+    for (int i = 0; i < n; i++)
+        if (strncmp(envp[i], word, len) == 0 && envp[i][len] == '=') return i;
+    return -1;
+}
+
+static char **program_env(char **given) {
+    int n = 0;
+    for (char **e = given; *e && n < PROGRAM_ENV_MAX; e++) {
+        if (!strchr(*e, '=')) continue;
+        int at = env_index(program_envp, n, *e);
+        if (at >= 0) program_envp[at] = *e;
+        else program_envp[n++] = *e;
+    }
+    int sg = env_index(program_envp, n, "SG_LD_PRELOAD=");
+    if (sg >= 0) {
+        snprintf(program_preload, sizeof program_preload, "LD_PRELOAD=%s", strchr(program_envp[sg], '=') + 1);
+        int at = env_index(program_envp, n, program_preload);
+        if (at >= 0) program_envp[at] = program_preload;
+        else program_envp[n++] = program_preload;
+        memmove(program_envp + sg, program_envp + sg + 1, (size_t)(n - sg - 1) * sizeof *program_envp);
+        n--;
+    }
+    program_envp[n] = NULL;
+    return program_envp;
+}
+
+/* The one-shot launcher's child. */
 __attribute__((noreturn)) static void exec_program(char **cmd, int keep_report, int errpipe) {
     ready_for_exec(keep_report);
-    const char *preload = getenv("SG_LD_PRELOAD");
-    if (preload) {
-        setenv("LD_PRELOAD", preload, 1);
-        unsetenv("SG_LD_PRELOAD");
-    }
+    environ = program_env(environ);
     exec_or_report(cmd, errpipe);
 }
 
@@ -424,23 +461,13 @@ static void kill_all_and_reap(void) {
 static char serve_failure[256];
 
 /*
- * A run's program and environment, made by pid 1 before the start: the
- * child shares pid 1's memory until it execs (below), so it must not build
- * them itself (putenv and setenv allocate). The environment is the run's
- * words as clearenv and putenv would leave it, with SG_LD_PRELOAD become
- * LD_PRELOAD, as the one-shot launcher does it.
+ * A run's program and environment (program_env), made by pid 1 before the
+ * start: the child shares pid 1's memory until it execs, so it must not
+ * build them itself. The environment is the run's words as clearenv and
+ * putenv would leave it.
  */
 static char *run_argv[SERVE_MAX_WORDS + 1];
-static char *run_envp[SERVE_MAX_WORDS + 2];
-static char run_preload[SERVE_MAX_MESSAGE + 16];
-
-/* Where in envp[0..n) the variable named as `word` (NAME=...) is; -1 if it is not. */
-static int env_index(char **envp, int n, const char *word) {
-    size_t len = strcspn(word, "=");
-    for (int i = 0; i < n; i++)
-        if (strncmp(envp[i], word, len) == 0 && envp[i][len] == '=') return i;
-    return -1;
-}
+static char **run_envp;
 
 /* 0, or -1 when the request's words do not hold the program it names. */
 static int prepare_exec(struct run_request *req) {
@@ -448,23 +475,7 @@ static int prepare_exec(struct run_request *req) {
     if (argc < 1 || 9 + argc > req->nwords) return -1;
     for (int i = 0; i < argc; i++) run_argv[i] = req->words[9 + i];
     run_argv[argc] = NULL;
-    int n = 0;
-    for (char **e = req->words + 9 + argc; *e; e++) {
-        if (!strchr(*e, '=')) continue;
-        int at = env_index(run_envp, n, *e);
-        if (at >= 0) run_envp[at] = *e;
-        else run_envp[n++] = *e;
-    }
-    int sg = env_index(run_envp, n, "SG_LD_PRELOAD=");
-    if (sg >= 0) {
-        snprintf(run_preload, sizeof run_preload, "LD_PRELOAD=%s", strchr(run_envp[sg], '=') + 1);
-        int at = env_index(run_envp, n, run_preload);
-        if (at >= 0) run_envp[at] = run_preload;
-        else run_envp[n++] = run_preload;
-        memmove(run_envp + sg, run_envp + sg + 1, (size_t)(n - sg - 1) * sizeof *run_envp);
-        n--;
-    }
-    run_envp[n] = NULL;
+    run_envp = program_env(req->words + 9 + argc);
     return 0;
 }
 
