@@ -116,12 +116,15 @@ describe('a process started without forking the job', () => {
       const { startProcess } = await import(${JSON.stringify(new URL('../dist/runner/spawn.js', import.meta.url).href)});
       const module = { exports: {} };
       process.dlopen(module, ${JSON.stringify(addonFile)});
-      const ends = await Promise.all(Array.from({ length: 300 }, (_, i) => new Promise((resolve) => {
+      const counts = [];
+      const codes = await Promise.all(Array.from({ length: 300 }, (_, i) => new Promise((resolve) => {
         const child = startProcess(module.exports, 'sh', ['-c', 'exit ' + (i % 7)], { env: { PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'ignore', 'ignore'] });
-        let n = 0;
-        child.on('exit', (code) => { n++; setTimeout(() => resolve(n === 1 ? code : -n), 20); });
+        counts[i] = 0;
+        child.on('exit', (code) => { counts[i]++; resolve(code); });
       })));
-      process.stdout.write(JSON.stringify(ends));`;
+      // The counts a turn of the event loop after the last first end: an end reported twice in a row shows.
+      await new Promise((resolve) => setImmediate(resolve));
+      process.stdout.write(JSON.stringify(codes.map((c, i) => (counts[i] === 1 ? c : -counts[i]))));`;
     const r = await execa('node', ['--input-type=module', '-e', script], { env: { MALLOC_PERTURB_: '165' }, reject: false });
     expect(r.signal ?? r.exitCode, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual(Array.from({ length: 300 }, (_, i) => i % 7));
