@@ -10,7 +10,12 @@
  * sg-launch's meta, plus CPU samples while the program runs), and the grader
  * stops the program by closing its end (or writing anything). Standard output
  * and error are the program's own. The program gets /dev/null as input and no
- * other descriptor, so it can neither read nor forge the records.
+ * other descriptor, so it can neither read nor forge the records; but for the
+ * report channel (fds 5-7, runner/harness/channel.ts) when SG_REPORT_CHANNEL
+ * is set, as sg-launch keeps it. SG_LD_PRELOAD becomes the program's
+ * LD_PRELOAD, as in sg-launch (launcher.c, program_env). Both reach sg-remote
+ * only in the user backend: run_student passes no environment and no
+ * descriptor, and the inginious backend refuses what needs them.
  *
  * Why not signals: run_student relays none, and the grader cannot see the
  * student container's processes. A limit of 0 means "leave as is".
@@ -151,6 +156,7 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_IGN);
     say("{\"started\":1}\n");
 
+    int keep_report = getenv("SG_REPORT_CHANNEL") != NULL;
     int errpipe[2];
     if (pipe2(errpipe, O_CLOEXEC) != 0) return 125;
     pid_t pid = fork();
@@ -164,6 +170,11 @@ int main(int argc, char **argv) {
         /* Nothing but the three standard streams reaches the program. */
         if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
             for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
+        if (keep_report)
+            for (int fd = 5; fd <= 7; fd++) fcntl(fd, F_SETFD, 0);
+        unsetenv("SG_REPORT_CHANNEL");
+        const char *preload = getenv("SG_LD_PRELOAD");
+        if (preload && (setenv("LD_PRELOAD", preload, 1) != 0 || unsetenv("SG_LD_PRELOAD") != 0)) _exit(125);
         signal(SIGPIPE, SIG_DFL);
         set_limit(RLIMIT_CPU, cpu, cpu + 1);
         set_limit(RLIMIT_AS, as, as);
@@ -178,6 +189,9 @@ int main(int argc, char **argv) {
     }
     setpgid(pid, pid);
     close(errpipe[1]);
+    /* The channel is the program's: its reader sees its end when the program's copies close. */
+    if (keep_report)
+        for (int fd = 5; fd <= 7; fd++) close(fd);
     int exec_errno = 0;
     if (read(errpipe[0], &exec_errno, sizeof exec_errno) != (ssize_t)sizeof exec_errno) exec_errno = 0;
     close(errpipe[0]);
