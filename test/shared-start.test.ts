@@ -5,12 +5,14 @@
 // a grade where every test has a start of its own: a correct server in C and
 // in Python, servers that crash, exit or answer wrong from the first request,
 // and one whose answers go wrong after its third request.
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { gradeSubmission } from '../grader/grade.js';
 import { planJob } from '../grader/plan.js';
 import type { Report } from '../grader/report/model.js';
 import { startUnits } from '../runner/job/shared-start.js';
-import { fixture, task } from './helpers.js';
+import { copyFixture, fixture, task, tempDir } from './helpers.js';
 
 const TASKS = ['calculator-server', 'calculator-client', 'sockets-creating-a-socket', 'sockets-sending-strings', 'sockets-client-application', 'sockets-server-application', 'sockets-creating-a-listening-socket'];
 
@@ -77,7 +79,7 @@ describe('a shared server start', () => {
   it('gives the verdicts of a start per test', async () => {
     const fixtures = [
       'correct-c-plain', 'correct-python', 'serves-three-then-swaps', 'exits-after-one', 'crash-on-empty', 'host-byte-order',
-      'answers-from-other-socket', 'chatty-logger', 'empty-error-answer', 's-set-on-errors', 'reads-beyond-length',
+      'answers-from-other-socket', 'chatty-logger', 'empty-error-answer', 's-set-on-errors', 'reads-beyond-length', 'leaves-daemon',
     ];
     for (const name of fixtures) {
       const submission = fixture('calculator-server', name);
@@ -85,5 +87,24 @@ describe('a shared server start', () => {
       const [shared, alone] = await Promise.all([grade(true), grade(false)]);
       expect(verdicts(shared), name).toEqual(verdicts(alone));
     }
+  });
+
+  it('gives the verdicts of a start per test when a start crashes after answering tests right', async () => {
+    // Crashes on its fourth request: a shared start ends after three tests were answered, which get
+    // a start of their own again, and the tests with four requests or more crash as they do alone.
+    const dir = tempDir();
+    copyFixture('correct-python', dir);
+    const server = path.join(dir, 'server');
+    const source = readFileSync(server, 'utf8')
+      .replace('import socket', 'import os\nimport socket')
+      .replace('    while True:\n', '    served = 0\n    while True:\n')
+      .replace('            sock.sendto(answer(data), client)', '            served += 1\n            if served == 4:\n                os.abort()\n            sock.sendto(answer(data), client)');
+    expect(source).toContain('os.abort()');
+    writeFileSync(server, source);
+    chmodSync(server, 0o755);
+    const grade = (shareStarts: boolean) => gradeSubmission(task('calculator-server'), dir, { seed: 1, sandbox: 'bwrap', shareStarts });
+    const [shared, alone] = await Promise.all([grade(true), grade(false)]);
+    expect(shared.result).toBe('crash');
+    expect(verdicts(shared)).toEqual(verdicts(alone));
   });
 });

@@ -214,17 +214,29 @@ async function runTests(ctx: SandboxContext, tests: TestPlan[], first: Prestarte
       const afterStart = ctx.kept !== null && pending.length === 1;
       if (!afterStart) setUpNext();
       try {
-        while (pending.length > 1) {
-          const shared = await runOnSharedStart(ctx, pending, current, () => prestart(ctx, pending[0]));
-          current = shared.next;
-          for (const [k, obs] of shared.served.entries()) if (!emitTest(obs, pending[k]!)) return;
-          if (!shared.restart) break;
-          pending = shared.again;
-        }
-        for (const test of pending) {
-          const set = current;
-          current = null;
-          if (!emitTest(await runTest(ctx, test, set, afterStart ? setUpNext : undefined), test)) return;
+        // In order: tests for shared starts, `retry` when a start that ended in a limit or a crash answered them first.
+        const segments = [{ tests: pending, retry: false }];
+        for (let segment = segments.shift(); segment; segment = segments.shift()) {
+          pending = segment.tests;
+          while (pending.length > 1) {
+            const shared = await runOnSharedStart(ctx, pending, current, () => prestart(ctx, pending[0]));
+            current = shared.next;
+            for (const [k, obs] of shared.served.entries()) if (!emitTest(obs, pending[k]!)) return;
+            if (shared.restart) {
+              pending = shared.again;
+              continue;
+            }
+            if (!segment.retry && shared.answeredBefore >= 2) {
+              segments.unshift({ tests: pending.slice(0, shared.answeredBefore), retry: true }, { tests: pending.slice(shared.answeredBefore), retry: false });
+              pending = [];
+            }
+            break;
+          }
+          for (const test of pending) {
+            const set = current;
+            current = null;
+            if (!emitTest(await runTest(ctx, test, set, afterStart ? setUpNext : undefined), test)) return;
+          }
         }
       } finally {
         await current?.finish('end-of-test'); // set up for a start no test was left for

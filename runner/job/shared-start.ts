@@ -8,11 +8,15 @@
 // (TestRun.servedAsReference). The first test of a start is on a fresh start
 // anyway: when it shows anything else it ends as a test of its own would (its
 // program stopped, its observation final). At a later test that does, the
-// start ends and that test opens the next start, with the tests after it;
-// when the start ends in a limit, every test of it runs again alone, as
-// every test did before. Starting a server costs a sandbox and a program
-// start (~10 ms of CPU each); a correct server's 21 tests then need 4 starts
-// rather than 21, and one that answers every request wrong one per test.
+// start ends and that test opens the next start, with the tests after it.
+// When the start ends in a limit or a crash, none of its tests is kept: the
+// ones answered as their reference before it went wrong (two or more) run
+// again on a start of their own, and the rest from the test where it went
+// wrong on, as at first (runner/job/main.ts); after a second such end, or
+// with fewer answered, each runs alone, as every test did before. Starting a
+// server costs a sandbox and a program start (~10 ms of CPU each); a correct
+// server's 21 tests then need 4 starts rather than 21, one that crashes on
+// one request 6, and one that answers every request wrong one per test.
 import { ProgramRun } from '../process.js';
 import type { ProcessObservation, TestObservation, TestPlan } from '../types.js';
 import { TestRun, type Prestarted } from './run-test.js';
@@ -23,6 +27,12 @@ export interface SharedOutcome {
   served: TestObservation[];
   again: TestPlan[];
   restart: boolean;
+  /**
+   * When the start ended in a limit or a crash (not `restart`, nothing
+   * served): how many of its first tests had been answered as their
+   * reference before it went wrong. They may share a start of their own.
+   */
+  answeredBefore: number;
   /** The next start's sandbox, set up while this one ended (null: none was). */
   next: Prestarted;
 }
@@ -106,11 +116,12 @@ export async function runOnSharedStart(ctx: SandboxContext, tests: TestPlan[], p
   }
   const proc = program ? await program.finish('end-of-test') : null;
   for (const run of runs) run.peer.close();
-  if (failed || !proc || !endedCleanly(proc, tests[0]!)) return { served: [], again: tests, restart: false, next };
+  if (failed || !proc || !endedCleanly(proc, tests[0]!)) return { served: [], again: tests, restart: false, answeredBefore: failed ? 0 : kept, next };
   return {
     served: runs.slice(0, kept).map((run, i) => run.sharedObservation(proc, i === 0 ? readyMs : 0)),
     again: tests.slice(kept),
     restart: true,
+    answeredBefore: kept,
     next,
   };
 }
@@ -121,9 +132,9 @@ async function endAlone(run: TestRun, program: ProgramRun, ready: TestObservatio
     if (ready !== 'ready') await run.playSteps(program, ready);
     const aliveAfterSteps = alive ?? program.running;
     const proc = await run.endProgram(program);
-    return { served: [run.observation({ ready, readyMs, aliveAfterSteps, proc })], again: tests.slice(1), restart: true, next };
+    return { served: [run.observation({ ready, readyMs, aliveAfterSteps, proc })], again: tests.slice(1), restart: true, answeredBefore: 0, next };
   } catch (err) {
-    return { served: [await run.failure(err)], again: tests.slice(1), restart: true, next };
+    return { served: [await run.failure(err)], again: tests.slice(1), restart: true, answeredBefore: 0, next };
   } finally {
     run.peer.close();
   }
