@@ -16,7 +16,7 @@
 // with fewer answered, each runs alone, as every test did before. Starting a
 // server costs a sandbox and a program start (~10 ms of CPU each); a correct
 // server's 21 tests then need 4 starts rather than 21, one that crashes on
-// one request 6, and one that answers every request wrong one per test.
+// one request 7, and one that answers every request wrong one per test.
 import { ProgramRun } from '../process.js';
 import type { ProcessObservation, TestObservation, TestPlan } from '../types.js';
 import { TestRun, type Prestarted } from './run-test.js';
@@ -28,9 +28,9 @@ export interface SharedOutcome {
   again: TestPlan[];
   restart: boolean;
   /**
-   * When the start ended in a limit or a crash (not `restart`, nothing
-   * served): how many of its first tests had been answered as their
-   * reference before it went wrong. They may share a start of their own.
+   * How many of its first tests were answered as their reference. When the
+   * start ended in a limit or a crash (not `restart`, nothing served), they
+   * may share a start of their own again.
    */
   answeredBefore: number;
   /** The next start's sandbox, set up while this one ended (null: none was). */

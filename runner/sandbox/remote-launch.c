@@ -167,7 +167,7 @@ int main(int argc, char **argv) {
         int null = open("/dev/null", O_RDONLY);
         if (null < 0 || dup2(null, 0) < 0) _exit(125);
         if (null > 0) close(null);
-        /* Nothing but the three standard streams reaches the program. */
+        /* Nothing but the three standard streams (and the report channel) reaches the program. */
         if (syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) != 0)
             for (int fd = 3; fd < 4096; fd++) fcntl(fd, F_SETFD, FD_CLOEXEC);
         if (keep_report)
