@@ -41,9 +41,10 @@ if [ "${1:-}" = "--inside" ]; then
   if [ -L "$root/node_modules" ]; then reach "$(readlink -f "$root/node_modules")"; fi
   # bwrap, privileged here (root of this namespace), only builds the file view;
   # setpriv then becomes worker and drops every capability for good.
+  # /tmp before the install: a checkout under /tmp is bound again on top of the container's own.
   exec bwrap --die-with-parent \
-    --ro-bind /usr /usr "${links[@]}" --ro-bind /etc /etc "${install[@]}" \
-    --dev /dev --proc /proc --perms 1777 --tmpfs /tmp \
+    --ro-bind /usr /usr "${links[@]}" --ro-bind /etc /etc \
+    --dev /dev --proc /proc --perms 1777 --tmpfs /tmp "${install[@]}" \
     --bind "$task" /task --ro-bind "$input" /.__input --bind "$output" /.__output \
     --perms 0755 --dir /inginious --ro-bind "$here/bin" /inginious/bin --remount-ro / --clearenv \
     --setenv PATH /inginious/bin:/usr/local/bin:/usr/bin:/bin --setenv HOME /task \
