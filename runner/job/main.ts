@@ -226,7 +226,7 @@ async function runTests(ctx: SandboxContext, tests: TestPlan[], first: Prestarte
               pending = shared.again;
               continue;
             }
-            if (!segment.retry && shared.answeredBefore >= 2) {
+            if (!segment.retry && (shared.answeredBefore ?? 0) >= 2) {
               segments.unshift({ tests: pending.slice(0, shared.answeredBefore), retry: true }, { tests: pending.slice(shared.answeredBefore), retry: false });
               pending = [];
             }

@@ -28,11 +28,11 @@ export interface SharedOutcome {
   again: TestPlan[];
   restart: boolean;
   /**
-   * How many of its first tests were answered as their reference. When the
-   * start ended in a limit or a crash (not `restart`, nothing served), they
-   * may share a start of their own again.
+   * Set when the start ended in a limit or a crash (not `restart`, nothing
+   * served): how many of its first tests had been answered as their
+   * reference. They may share a start of their own again.
    */
-  answeredBefore: number;
+  answeredBefore?: number;
   /** The next start's sandbox, set up while this one ended (null: none was). */
   next: Prestarted;
 }
@@ -121,7 +121,6 @@ export async function runOnSharedStart(ctx: SandboxContext, tests: TestPlan[], p
     served: runs.slice(0, kept).map((run, i) => run.sharedObservation(proc, i === 0 ? readyMs : 0)),
     again: tests.slice(kept),
     restart: true,
-    answeredBefore: kept,
     next,
   };
 }
@@ -132,9 +131,9 @@ async function endAlone(run: TestRun, program: ProgramRun, ready: TestObservatio
     if (ready !== 'ready') await run.playSteps(program, ready);
     const aliveAfterSteps = alive ?? program.running;
     const proc = await run.endProgram(program);
-    return { served: [run.observation({ ready, readyMs, aliveAfterSteps, proc })], again: tests.slice(1), restart: true, answeredBefore: 0, next };
+    return { served: [run.observation({ ready, readyMs, aliveAfterSteps, proc })], again: tests.slice(1), restart: true, next };
   } catch (err) {
-    return { served: [await run.failure(err)], again: tests.slice(1), restart: true, answeredBefore: 0, next };
+    return { served: [await run.failure(err)], again: tests.slice(1), restart: true, next };
   } finally {
     run.peer.close();
   }
