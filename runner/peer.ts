@@ -11,7 +11,16 @@ import { deadline, remaining, type Deadline } from './wait.js';
 
 export const LOOPBACK = '::1';
 
+/** A socket of the peer's with the port it is bound to, read once: getsockname is a system call a send need not repeat. */
+export interface BoundSocket {
+  socket: dgram.Socket;
+  port: number;
+}
+
 export class Mailbox {
+  readonly socket: dgram.Socket;
+  /** The port this socket is bound to on ::1. */
+  readonly port: number;
   private readonly queue: Datagram[] = [];
   private readonly strays: StrayDatagram[] = [];
   private waiter: (() => void) | null = null;
@@ -19,11 +28,13 @@ export class Mailbox {
   private peerPort: number | null = null;
 
   constructor(
-    readonly socket: dgram.Socket,
+    bound: BoundSocket,
     private readonly clock: () => number,
     traffic: Packet[] = [],
   ) {
-    const port = socket.address().port;
+    const { socket, port } = bound;
+    this.socket = socket;
+    this.port = port;
     socket.on('message', (msg, rinfo) => {
       const got: Datagram = { hex: msg.toString('hex'), atMs: this.clock(), fromPort: rinfo.port };
       traffic.push({ atMs: got.atMs, direction: 'in', srcPort: rinfo.port, dstPort: port, hex: got.hex });
@@ -92,7 +103,7 @@ function bind(socket: dgram.Socket, port: number, address: string): Promise<void
  * spends no time binding them, the job having bound them while the build ran.
  * Nothing can reach one before it is taken: no one knows its port.
  */
-const spares: dgram.Socket[] = [];
+const spares: BoundSocket[] = [];
 
 /**
  * The peer names only address literals (`::1`, `::`): its sockets take them
@@ -109,8 +120,8 @@ function peerSocket(ipv6Only: boolean): dgram.Socket {
   return dgram.createSocket({ type: 'udp6', ipv6Only, lookup: literalAddress as unknown as dgram.SocketOptions['lookup'] });
 }
 
-/** A socket of the peer's on [::1]:port (0: an ephemeral port); closed again when it cannot bind. */
-async function loopbackSocket(port: number): Promise<dgram.Socket> {
+/** A socket of the peer's on [::1]:port (0: an ephemeral port, read back once bound); closed again when it cannot bind. */
+async function loopbackSocket(port: number): Promise<BoundSocket> {
   const s = peerSocket(true);
   try {
     await bind(s, port, LOOPBACK);
@@ -118,7 +129,7 @@ async function loopbackSocket(port: number): Promise<dgram.Socket> {
     s.close();
     throw err;
   }
-  return s;
+  return { socket: s, port: port || s.address().port };
 }
 
 /** Binds `count` spare sockets at once (runner/job/main.ts, during the build); a failure only leaves fewer. */
@@ -135,7 +146,7 @@ export async function bindSpareSockets(count: number): Promise<void> {
 
 /** Closes the spare sockets no test took (a job's next grade is in another network namespace). */
 export function closeSpareSockets(): void {
-  for (const s of spares.splice(0)) s.close();
+  for (const s of spares.splice(0)) s.socket.close();
 }
 
 export class Peer {
@@ -149,7 +160,7 @@ export class Peer {
 
   /** Sends from `box`, written down before it leaves (its answer cannot be written down first). */
   private transmit(box: Mailbox, hex: string, port: number): Promise<void> {
-    const packet: Packet = { atMs: this.clock(), direction: 'out', srcPort: box.socket.address().port, dstPort: port, hex };
+    const packet: Packet = { atMs: this.clock(), direction: 'out', srcPort: box.port, dstPort: port, hex };
     this.traffic.push(packet);
     return new Promise<void>((resolve, reject) =>
       box.socket.send(Buffer.from(hex, 'hex'), port, LOOPBACK, (err) => {
