@@ -5,13 +5,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { procStat } from './proc-stat.js';
 import { signalName } from './signals.js';
-import { startProcess, type StartedProcess } from './spawn.js';
+import { startProcess, type StartedProcess, type StdioEntry } from './spawn.js';
 import { waitProgramTime } from './program-time.js';
 import { runnerQueuedMs, schedstatOf } from './run-queue.js';
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { CapturedOutput } from './captured-output.js';
-import { needsReportChannel, ReportChannel } from './harness/channel.js';
+import { HARNESS_FD, needsReportChannel, REPORT_FD, ReportChannel, SHIM_FD } from './harness/channel.js';
 import { GATE_FD, INFO_FD, META_FD, sandboxedCommand, sandboxInitPid, type SandboxContext } from './sandbox/command.js';
 import type { KeptRun } from './sandbox/kept-sandbox.js';
 import { RemoteControl, remoteOutcome } from './sandbox/remote-control.js';
@@ -164,18 +164,20 @@ export class ProgramRun {
   constructor(ctx: SandboxContext, plan: CommandPlan, testStart: number, opts: { gated?: boolean; fresh?: boolean } = {}) {
     this.testStart = testStart;
     const gated = opts.gated === true && ProgramRun.canPrestart(ctx);
+    const channel = needsReportChannel(plan) ? new ReportChannel(plan) : null;
+    const handed = channel?.handed() ?? {};
     let stdio: readonly unknown[];
     let remote = false;
     if (ctx.kept && !opts.fresh) {
       // A kept sandbox: the run's sockets now, the program at go() (or now).
       this.child = null;
-      this.kept = ctx.kept.prepare(ctx, plan);
+      this.kept = ctx.kept.prepare(ctx, plan, handed);
       stdio = this.kept.stdio;
       this.gate = null;
       if (!gated) this.kept.send();
     } else {
       const spec = sandboxedCommand(ctx, plan, { gated });
-      const report = needsReportChannel(plan) ? (['pipe', 'pipe', 'pipe'] as const) : gated ? (['ignore', 'ignore', 'ignore'] as const) : [];
+      const report: StdioEntry[] = channel ? ['pipe', { handed: handed[SHIM_FD]! }, { handed: handed[HARNESS_FD]! }] : gated ? ['ignore', 'ignore', 'ignore'] : [];
       this.kept = null;
       // In a session of its own: stop() reaches everything in --sandbox none through its group.
       this.child = startProcess(ctx.starter, spec.file, spec.args, {
@@ -202,7 +204,8 @@ export class ProgramRun {
     stdout.on('data', take('stdout'));
     stderr.on('data', take('stderr'));
     const ended = (s: Readable) => new Promise((r) => { s.on('end', r); s.on('error', r); });
-    this.reportChannel = needsReportChannel(plan) ? new ReportChannel(stdio, plan) : null;
+    channel?.read(stdio[REPORT_FD] as Readable);
+    this.reportChannel = channel;
     this.outputDrained = Promise.all([ended(stdout), ended(stderr), this.reportChannel?.drained]);
     this.meta = collect(stdio[META_FD] as Readable);
     this.remote = remote ? new RemoteControl(stdio[META_FD] as Socket) : null;

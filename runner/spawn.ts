@@ -8,7 +8,7 @@
 // a session of its own (Node's `detached`), so that its group can be stopped.
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync } from 'node:fs';
+import { closeSync, writeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { findOnPath } from './on-path.js';
@@ -30,11 +30,18 @@ export interface StartedProcess extends EventEmitter {
   kill(signal?: NodeJS.Signals): boolean;
 }
 
+export type StdioEntry = 'ignore' | 'pipe' | number | { handed: string };
+
 export interface StartOptions {
   cwd?: string;
   env: NodeJS.ProcessEnv;
-  /** Per descriptor: 'ignore' (/dev/null), 'pipe' (the parent's end in stdio), or a descriptor of ours the child gets. */
-  stdio: readonly ('ignore' | 'pipe' | number)[];
+  /**
+   * Per descriptor: 'ignore' (/dev/null), 'pipe' (the parent's end in
+   * stdio), a descriptor of ours the child gets, or `{ handed }`: text the
+   * child finds there, then the end (no parent's end to keep: a stream per
+   * descriptor costs ~0.2 ms of CPU a start on a slow machine).
+   */
+  stdio: readonly StdioEntry[];
   uid?: number;
   gid?: number;
 }
@@ -42,14 +49,21 @@ export interface StartOptions {
 /** Starts `file` with `args`, in a session of its own; through `starter` when there is one, else Node's spawn. */
 export function startProcess(starter: ProcessStarter | null | undefined, file: string, args: readonly string[], opts: StartOptions): StartedProcess {
   if (!starter) {
-    return spawn(file, args, {
+    const child = spawn(file, args, {
       ...(opts.cwd === undefined ? {} : { cwd: opts.cwd }),
       env: opts.env,
-      stdio: [...opts.stdio],
+      stdio: opts.stdio.map((how) => (typeof how === 'object' ? 'pipe' : how)),
       detached: true,
       ...(opts.uid === undefined ? {} : { uid: opts.uid }),
       ...(opts.gid === undefined ? {} : { gid: opts.gid }),
     });
+    opts.stdio.forEach((how, fd) => {
+      const pipe = child.stdio[fd] as Writable | null;
+      if (typeof how !== 'object' || !pipe) return;
+      pipe.on('error', () => {}); // the child may be gone before it reads: nothing to tell
+      pipe.end(how.handed);
+    });
+    return child;
   }
   return new AddonProcess(starter, file, args, opts);
 }
@@ -68,6 +82,21 @@ function resolveFile(file: string, env: NodeJS.ProcessEnv): string {
   return hit;
 }
 
+/**
+ * A socket whose other end already holds `text`, then its end: what a child
+ * is handed once (StdioEntry's `handed`). A socket's buffer takes far more
+ * than such a text, so the write does not wait.
+ */
+export function handedSocket(sockets: Pick<ProcessStarter, 'socketPair'>, text: string): number {
+  const [mine, theirs] = sockets.socketPair(false);
+  try {
+    if (text) writeSync(mine, text);
+  } finally {
+    closeSync(mine);
+  }
+  return theirs;
+}
+
 class AddonProcess extends EventEmitter implements StartedProcess {
   readonly pid: number | undefined;
   readonly stdio: (Socket | null)[] = [];
@@ -80,7 +109,11 @@ class AddonProcess extends EventEmitter implements StartedProcess {
     opts.stdio.forEach((how, fd) => {
       if (typeof how === 'number') fds.push(how);
       else if (how === 'ignore') fds.push(-1);
-      else {
+      else if (typeof how === 'object') {
+        const child = handedSocket(starter, how.handed);
+        fds.push(child);
+        theirs.push(child);
+      } else {
         const [mine, child] = starter.socketPair(false);
         // As Node's pipes: stdin written, stdout and stderr read, the others both.
         this.stdio[fd] = new Socket({ fd: mine, readable: fd !== 0, writable: fd !== 1 && fd !== 2 });

@@ -13,7 +13,7 @@
 // (student code, and the shim's copy) writes to a pipe the parent checks and
 // relays (runner/harness/sockgrade_harness.h). The shim takes its nonce and
 // closes fd 6 before any student code runs.
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { randomHex } from '../random-hex.js';
 import type { CommandPlan, FaultPlan, ReportObservation } from '../types.js';
 
@@ -41,11 +41,26 @@ export class ReportChannel {
   private text = '';
   private dropped = 0;
   private readonly listeners = new Set<() => void>();
-  readonly drained: Promise<void>;
+  /** Resolves once fd 5 is at its end (read() was called). */
+  drained: Promise<void> = Promise.resolve();
 
-  /** `stdio`: the child's pipes, indexed by descriptor. */
-  constructor(stdio: readonly unknown[], plan: CommandPlan) {
-    const report = stdio[REPORT_FD] as Readable;
+  constructor(private readonly plan: CommandPlan) {}
+
+  /**
+   * What the trusted code is handed on fds 6 and 7, each then at its end:
+   * the shim's nonce and orders, the harness's nonce. Only to a reader that
+   * is there: an unread copy would be the student's to take. The starter
+   * writes these before the program runs (spawn.ts, kept-sandbox.ts).
+   */
+  handed(): Record<number, string> {
+    return {
+      [SHIM_FD]: this.plan.calls ? this.shimNonce + shimOrders(this.plan.calls.fail) : '',
+      [HARNESS_FD]: this.plan.viaHarness ? this.harnessNonce : '',
+    };
+  }
+
+  /** Reads the program's end of fd 5 until it closes (`drained`). */
+  read(report: Readable): void {
     report.setEncoding('utf8');
     report.on('data', (d: string) => {
       const room = REPORT_CAP_BYTES - this.text.length;
@@ -57,14 +72,6 @@ export class ReportChannel {
       report.on('end', resolve);
       report.on('error', () => resolve());
     });
-    const give = (fd: number, text: string) => {
-      const pipe = stdio[fd] as Writable;
-      pipe.on('error', () => {}); // the program may be gone before it reads: nothing to tell
-      pipe.end(text);
-    };
-    // Only to a reader that is there: an unread copy would be the student's to take.
-    give(SHIM_FD, plan.calls ? this.shimNonce + shimOrders(plan.calls.fail) : '');
-    give(HARNESS_FD, plan.viaHarness ? this.harnessNonce : '');
   }
 
   /** Calls `listener` whenever anything arrives on the channel (a call of the program's reported); returns what unsubscribes it. */

@@ -14,7 +14,7 @@ import { closeSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { CONTROL_FD, INFO_FD, META_FD, keptRunSpec, sandboxInitPid, type KeptRunSpec, type SandboxContext } from './command.js';
 import { HARNESS_FD, REPORT_FD, SHIM_FD } from '../harness/channel.js';
-import { startProcess, type ProcessStarter, type StartedProcess } from '../spawn.js';
+import { handedSocket, startProcess, type ProcessStarter, type StartedProcess } from '../spawn.js';
 import type { CommandPlan } from '../types.js';
 import { deadline, withDeadline } from '../wait.js';
 
@@ -33,8 +33,8 @@ export class KeptSandboxes {
 
   constructor(private readonly sockets: SocketMaker) {}
 
-  /** A run of `plan` in its kept sandbox, made now if there is none yet (or the last one ended). */
-  prepare(ctx: SandboxContext, plan: CommandPlan): KeptRun {
+  /** A run of `plan` in its kept sandbox, made now if there is none yet (or the last one ended); `handed`: the report channel's fds 6 and 7 (channel.ts). */
+  prepare(ctx: SandboxContext, plan: CommandPlan, handed: Record<number, string>): KeptRun {
     const spec = keptRunSpec(ctx, plan);
     let sandbox = this.byKey.get(spec.key);
     if (!sandbox || sandbox.gone) {
@@ -42,7 +42,7 @@ export class KeptSandboxes {
       sandbox = new KeptSandbox(spec, this.sockets, ctx.starter);
       this.byKey.set(spec.key, sandbox);
     }
-    return new KeptRun(sandbox, spec, this.sockets);
+    return new KeptRun(sandbox, spec, this.sockets, handed);
   }
 
   /** Ends every sandbox (their launchers end at their control socket's end) and waits until they are gone. */
@@ -137,15 +137,16 @@ export class KeptRun {
     readonly sandbox: KeptSandbox,
     private readonly spec: KeptRunSpec,
     private readonly sockets: SocketMaker,
+    handed: Record<number, string>,
   ) {
-    // In the order the launcher takes them: the record, stdout, stderr, then the report channel's three.
-    const fds = [META_FD, 1, 2, ...(spec.report ? [REPORT_FD, SHIM_FD, HARNESS_FD] : [])];
-    for (const fd of fds) {
+    // In the order the launcher takes them: the record, stdout, stderr, then the report channel's three,
+    // the last two handed their text now (no stream of ours: spawn.ts, handedSocket).
+    for (const fd of [META_FD, 1, 2, ...(spec.report ? [REPORT_FD] : [])]) {
       const [mine, theirs] = sockets.socketPair(false);
-      const toProgram = fd === SHIM_FD || fd === HARNESS_FD;
-      this.stdio[fd] = new Socket({ fd: mine, readable: !toProgram, writable: toProgram });
+      this.stdio[fd] = new Socket({ fd: mine, readable: true, writable: false });
       this.theirs.push(theirs);
     }
+    if (spec.report) for (const fd of [SHIM_FD, HARNESS_FD]) this.theirs.push(handedSocket(sockets, handed[fd] ?? ''));
     const meta = this.stdio[META_FD]!;
     this.ended = new Promise((resolve) => meta.once('close', () => resolve()));
   }
