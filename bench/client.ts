@@ -19,7 +19,7 @@ export async function benchClient(): Promise<Section> {
   return {
     title: `client: grade calculator-client fixtures/calculator-client/correct-c/submission/client.c, ${RUNS} runs`,
     lines: [
-      ...gradeLines(r, '(target: 2.3 s)'),
+      ...gradeLines(r, '(target: 2.3 s)', 2.3, NO_ANSWER_WAIT_S),
       ['    of which the no-answer test', `${secs(median(noAnswer))} (the protocol's own ${NO_ANSWER_WAIT_S} s wait)`],
       [`beyond the ${NO_ANSWER_WAIT_S} s wait`, `${secs(median(beyond))} (target: 0.3 s)`],
     ],

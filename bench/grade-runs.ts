@@ -51,7 +51,22 @@ export async function gradeRuns(
 }
 
 /** The lines every grade suite prints: the grade against each floor, then where its time went. */
-export function gradeLines(r: GradeRuns, target: string): [string, string][] {
+/**
+ * The floors one after the other: a grade starts Node (the CLI), which must
+ * read the task before the build can start, then gcc builds; `waitS`: a wait
+ * the protocol itself makes. No grade of this design takes less, so a target
+ * below this sum cannot be met on the machine the bench ran on.
+ */
+export function floorsInSeries(r: GradeRuns, waitS = 0): number {
+  return median(r.floors.node) + median(r.floors.gcc) + waitS;
+}
+
+/** Whether `targetS` is above the floors in series, said in a few words. */
+export function targetBeside(least: number, targetS: number): string {
+  return least < targetS ? `${secs(targetS - least)} below the target (${secs(targetS)})` : `above the target (${secs(targetS)}): it cannot be met on this machine`;
+}
+
+export function gradeLines(r: GradeRuns, target: string, targetS: number, waitS = 0): [string, string][] {
   const g = median(r.wall);
   const f = (n: FloorName) => median(r.floors[n]);
   const floor = (n: FloorName): [string, string] => [`floor: ${r.floorCommands[n]}`, `${medMin(r.floors[n])}, CPU ${cpu(median(r.floorsCpu[n]))}`];
@@ -62,6 +77,7 @@ export function gradeLines(r: GradeRuns, target: string): [string, string][] {
   const outside = r.wall.map((w, i) => w - inReport[i]!);
   return [
     ['grade, whole process', `${medMin(r.wall)} = ${ratio(g, f('gcc'))} gcc (${secs(f('gcc'))}), ${ratio(g, f('node'))} node -e 0 (${secs(f('node'))})   ${target}`],
+    ['floors in series', `${waitS ? `the ${waitS} s wait + ` : ''}node -e 0 + gcc = ${secs(floorsInSeries(r, waitS))}, ${targetBeside(floorsInSeries(r, waitS), targetS)}`],
     ['CPU per grade', `${medMin(r.cpu)} = ${ratio(median(r.cpu), median(r.floorsCpu.gcc))} gcc's CPU; user+sys of the grade and all its children`],
     floor('gcc'),
     floor('node'),
