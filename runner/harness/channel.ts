@@ -59,7 +59,7 @@ export class ReportChannel {
     };
   }
 
-  /** Reads the program's end of fd 5 until it closes (`drained`). */
+  /** Reads our end of fd 5, where the shim and the harness report, until every writer has closed it (`drained`). */
   read(report: Readable): void {
     report.setEncoding('utf8');
     report.on('data', (d: string) => {
