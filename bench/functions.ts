@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { listTaskIds, loadTask } from '../grader/task/load.js';
 import { packageRoot } from '../runner/paths.js';
-import { floorsInSeries, gradeRuns, targetBeside } from './grade-runs.js';
+import { floorsBesideTarget, gradeRuns } from './grade-runs.js';
 import type { Section } from './bench.js';
 import { cpu, median, medMin, ratio, secs } from './stats.js';
 
@@ -27,7 +27,7 @@ export async function benchFunctions(): Promise<Section> {
       `${medMin(r.wall)} = ${ratio(g, median(r.floors.gcc))} gcc (${secs(median(r.floors.gcc))}), ${ratio(g, median(r.floors.node))} node -e 0 (${secs(median(r.floors.node))}); ` +
         `CPU ${cpu(median(r.cpu))}; ${task.tests.length} tests ${secs(median(r.reports.map((x) => x.timing.tests_ms / 1000)))}`,
     ]);
-    lines.push(['  floors in series', `node -e 0 + gcc = ${secs(floorsInSeries(r))}, ${targetBeside(floorsInSeries(r), TARGET_S)}`]);
+    lines.push(['  floors in series', floorsBesideTarget(r, TARGET_S)]);
   }
   return {
     title: `functions: grade each sockets-* task's fixtures/<task>/correct/submission.c, ${RUNS} runs each (target: ${secs(TARGET_S)} each)`,

@@ -50,22 +50,20 @@ export async function gradeRuns(
   return r;
 }
 
-/** The lines every grade suite prints: the grade against each floor, then where its time went. */
 /**
- * The floors one after the other: a grade starts Node (the CLI), which must
- * read the task before the build can start, then gcc builds; `waitS`: a wait
- * the protocol itself makes. No grade of this design takes less, so a target
- * below this sum cannot be met on the machine the bench ran on.
+ * The floors one after the other, beside the target: a grade starts Node
+ * (the CLI), which must read the task before the build can start, then gcc
+ * builds; `waitS`: a wait the protocol itself makes. No grade of this design
+ * takes less, so a target below this sum cannot be met on the machine the
+ * bench ran on.
  */
-export function floorsInSeries(r: GradeRuns, waitS = 0): number {
-  return median(r.floors.node) + median(r.floors.gcc) + waitS;
+export function floorsBesideTarget(r: GradeRuns, targetS: number, waitS = 0): string {
+  const least = median(r.floors.node) + median(r.floors.gcc) + waitS;
+  const beside = least < targetS ? `${secs(targetS - least)} below the target (${secs(targetS)})` : `above the target (${secs(targetS)}): it cannot be met on this machine`;
+  return `${waitS ? `the ${waitS} s wait + ` : ''}node -e 0 + gcc = ${secs(least)}, ${beside}`;
 }
 
-/** Whether `targetS` is above the floors in series, said in a few words. */
-export function targetBeside(least: number, targetS: number): string {
-  return least < targetS ? `${secs(targetS - least)} below the target (${secs(targetS)})` : `above the target (${secs(targetS)}): it cannot be met on this machine`;
-}
-
+/** The lines every grade suite prints: the grade against each floor, then where its time went. */
 export function gradeLines(r: GradeRuns, target: string, targetS: number, waitS = 0): [string, string][] {
   const g = median(r.wall);
   const f = (n: FloorName) => median(r.floors[n]);
@@ -78,7 +76,7 @@ export function gradeLines(r: GradeRuns, target: string, targetS: number, waitS 
   const rest = ms((x) => x.duration_ms - x.timing.setup_ms - x.timing.build_ms - x.timing.tests_ms);
   return [
     ['grade, whole process', `${medMin(r.wall)} = ${ratio(g, f('gcc'))} gcc (${secs(f('gcc'))}), ${ratio(g, f('node'))} node -e 0 (${secs(f('node'))})   ${target}`],
-    ['floors in series', `${waitS ? `the ${waitS} s wait + ` : ''}node -e 0 + gcc = ${secs(floorsInSeries(r, waitS))}, ${targetBeside(floorsInSeries(r, waitS), targetS)}`],
+    ['floors in series', floorsBesideTarget(r, targetS, waitS)],
     ['CPU per grade', `${medMin(r.cpu)} = ${ratio(median(r.cpu), median(r.floorsCpu.gcc))} gcc's CPU; user+sys of the grade and all its children`],
     floor('gcc'),
     floor('node'),

@@ -204,9 +204,10 @@ export class ProgramRun {
     stdout.on('data', take('stdout'));
     stderr.on('data', take('stderr'));
     const ended = (s: Readable) => new Promise((r) => { s.on('end', r); s.on('error', r); });
-    channel?.read(stdio[REPORT_FD] as Readable);
+    const report = stdio[REPORT_FD] as Readable;
+    channel?.read(report);
     this.reportChannel = channel;
-    this.outputDrained = Promise.all([ended(stdout), ended(stderr), this.reportChannel?.drained]);
+    this.outputDrained = Promise.all([ended(stdout), ended(stderr), channel ? ended(report) : null]);
     this.meta = collect(stdio[META_FD] as Readable);
     this.remote = remote ? new RemoteControl(stdio[META_FD] as Socket) : null;
     if (this.child) {

@@ -41,8 +41,6 @@ export class ReportChannel {
   private text = '';
   private dropped = 0;
   private readonly listeners = new Set<() => void>();
-  /** Resolves once fd 5 is at its end (read() was called). */
-  drained: Promise<void> = Promise.resolve();
 
   constructor(private readonly plan: CommandPlan) {}
 
@@ -59,7 +57,7 @@ export class ReportChannel {
     };
   }
 
-  /** Reads our end of fd 5, where the shim and the harness report, until every writer has closed it (`drained`). */
+  /** Reads our end of fd 5, where the shim and the harness report (the caller waits for its end, as for stdout's). */
   read(report: Readable): void {
     report.setEncoding('utf8');
     report.on('data', (d: string) => {
@@ -67,10 +65,6 @@ export class ReportChannel {
       if (room > 0) this.text += d.slice(0, room);
       else this.dropped += d.length;
       for (const listener of this.listeners) listener();
-    });
-    this.drained = new Promise((resolve) => {
-      report.on('end', resolve);
-      report.on('error', () => resolve());
     });
   }
 
